@@ -1,0 +1,19 @@
+#pragma once
+// Subcommand registry: each cmd_*.cpp defines a static Command that adds its subcommand to the app.
+// `order` sorts the subcommands in --help (the order of the method's steps).
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sammpa::cli {
+
+struct Command {
+  int order;
+  std::function<void(CLI::App&)> add;
+  Command(int order, std::function<void(CLI::App&)> add);
+};
+
+std::vector<const Command*>& registry();
+
+}  // namespace sammpa::cli

@@ -1,0 +1,32 @@
+#pragma once
+// A dataset folder: images/NAME.ext and, optionally, masks/NAME.ext (any supported format for either).
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sammpa {
+
+struct Sample {
+  std::string name;
+  std::filesystem::path image;
+  std::optional<std::filesystem::path> mask;
+};
+
+struct Dataset {
+  std::filesystem::path root;
+  std::vector<Sample> samples;  // sorted by name
+
+  const Sample& at(const std::string& name) const;  // InputError if absent
+  std::optional<size_t> index_of(const std::string& name) const;
+  size_t size() const { return samples.size(); }
+};
+
+// Lists a dataset folder. Errors (InputError): missing folder, no images/ subfolder, no images, two image
+// files with the same NAME, a mask with no image. Does not decode pixels.
+Dataset scan_dataset(const std::filesystem::path& root);
+
+// The folder holding the shared real data (../shared/data by default), overridable with SAMMPA_DATA.
+std::filesystem::path default_data_root();
+
+}  // namespace sammpa

@@ -1,0 +1,179 @@
+#include "io/image_io.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "common/error.h"
+#include "itkImageFileReader.h"
+#include "itkImageIOFactory.h"
+#include "itkVectorImage.h"
+
+namespace fs = std::filesystem;
+
+namespace sammpa {
+namespace {
+
+constexpr std::array<const char*, 13> kExtensions = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".nii",
+                                                     ".nii.gz", ".mha", ".mhd", ".nrrd", ".dcm", ".nhdr"};
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string first_line(const std::string& s) {
+  // ITK's descriptions are long and multi-line; keep the part after the location, on one line.
+  std::string d = s;
+  std::replace(d.begin(), d.end(), '\n', ' ');
+  if (d.size() > 200) d = d.substr(0, 200) + "...";
+  return d;
+}
+
+itk::ImageIOBase::Pointer open_io(const fs::path& file) {
+  if (!fs::exists(file)) throw InputError(file, "file not found");
+  if (fs::is_directory(file)) throw InputError(file, "is a folder, not an image file");
+  if (fs::file_size(file) == 0) throw InputError(file, "empty file");
+  auto io = itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
+  if (!io) throw InputError(file, "not a readable image (unknown or corrupt format)");
+  io->SetFileName(file.string());
+  try {
+    io->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    throw InputError(file, "corrupt image header: " + first_line(e.GetDescription()));
+  }
+  return io;
+}
+
+void check_2d(const fs::path& file, const itk::ImageIOBase& io) {
+  unsigned dims = io.GetNumberOfDimensions();
+  for (unsigned d = 2; d < dims; ++d)
+    if (io.GetDimensions(d) > 1)
+      throw InputError(file, "is a " + std::to_string(dims) + "-D image with " + std::to_string(io.GetDimensions(d)) +
+                                 " slices along axis " + std::to_string(d) + "; only 2-D images are supported");
+}
+
+}  // namespace
+
+bool is_supported_image(const fs::path& file) {
+  std::string name = lower(file.filename().string());
+  for (const char* ext : kExtensions) {
+    std::string e(ext);
+    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0) return true;
+  }
+  return false;
+}
+
+std::string strip_image_extension(const std::string& filename) {
+  std::string l = lower(filename);
+  if (l.size() > 7 && l.ends_with(".nii.gz")) return filename.substr(0, filename.size() - 7);
+  auto dot = filename.find_last_of('.');
+  return dot == std::string::npos ? filename : filename.substr(0, dot);
+}
+
+cv::Size read_image_size(const fs::path& file) {
+  auto io = open_io(file);
+  check_2d(file, *io);
+  return {static_cast<int>(io->GetDimensions(0)), static_cast<int>(io->GetDimensions(1))};
+}
+
+cv::Mat read_image(const fs::path& file) {
+  auto io = open_io(file);
+  check_2d(file, *io);
+  const unsigned comps = io->GetNumberOfComponents();
+  if (comps != 1 && comps != 2 && comps != 3 && comps != 4)
+    throw InputError(file, "unsupported number of channels: " + std::to_string(comps));
+  const auto ctype = io->GetComponentType();
+  const bool is8bit = ctype == itk::IOComponentEnum::UCHAR;
+
+  using Image = itk::VectorImage<float, 2>;
+  auto reader = itk::ImageFileReader<Image>::New();
+  reader->SetFileName(file.string());
+  reader->SetImageIO(io);
+  try {
+    reader->Update();
+  } catch (const itk::ExceptionObject& e) {
+    throw InputError(file, "cannot decode image data (truncated or corrupt): " + first_line(e.GetDescription()));
+  }
+  Image::Pointer img = reader->GetOutput();
+  auto size = img->GetLargestPossibleRegion().GetSize();
+  const int w = static_cast<int>(size[0]), h = static_cast<int>(size[1]);
+  if (w <= 0 || h <= 0) throw InputError(file, "image has no pixels");
+  const unsigned nc = img->GetNumberOfComponentsPerPixel();
+  const float* src = img->GetBufferPointer();
+  const size_t n = static_cast<size_t>(w) * h;
+
+  // Colour images (3 or 4 components) keep RGB; grey(+alpha) keeps the first component.
+  const int out_c = nc >= 3 ? 3 : 1;
+  float lo = 0.f, hi = 255.f;
+  if (!is8bit) {
+    lo = std::numeric_limits<float>::max();
+    hi = std::numeric_limits<float>::lowest();
+    for (size_t i = 0; i < n; ++i)
+      for (int c = 0; c < out_c; ++c) {
+        float v = src[i * nc + c];
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    if (!(hi > lo)) hi = lo + 1.f;
+  }
+  const float scale = 255.f / (hi - lo);
+  cv::Mat out(h, w, out_c == 3 ? CV_8UC3 : CV_8UC1);
+  for (int y = 0; y < h; ++y) {
+    uint8_t* row = out.ptr<uint8_t>(y);
+    for (int x = 0; x < w; ++x) {
+      const float* p = src + (static_cast<size_t>(y) * w + x) * nc;
+      for (int c = 0; c < out_c; ++c) {
+        float v = is8bit ? p[c] : (p[c] - lo) * scale;
+        row[x * out_c + c] = static_cast<uint8_t>(std::clamp(v + (is8bit ? 0.f : 0.5f), 0.f, 255.f));
+      }
+    }
+  }
+  return out;
+}
+
+cv::Mat read_mask(const fs::path& file, cv::Size expected_size) {
+  cv::Mat m = read_image(file);
+  if (!expected_size.empty() && m.size() != expected_size)
+    throw InputError(file, "mask is " + std::to_string(m.cols) + "x" + std::to_string(m.rows) +
+                               " but its image is " + std::to_string(expected_size.width) + "x" +
+                               std::to_string(expected_size.height));
+  cv::Mat grey = m.channels() == 1 ? m : [&] {
+    std::vector<cv::Mat> ch;
+    cv::split(m, ch);
+    cv::Mat any = ch[0] | ch[1] | ch[2];
+    return any;
+  }();
+  cv::Mat bin;
+  cv::compare(grey, 0, bin, cv::CMP_GT);  // 0 or 255
+  return bin;
+}
+
+cv::Mat to_grey(const cv::Mat& image) {
+  if (image.channels() == 1) return image;
+  cv::Mat g;
+  cv::cvtColor(image, g, cv::COLOR_RGB2GRAY);
+  return g;
+}
+
+cv::Mat to_rgb(const cv::Mat& image) {
+  if (image.channels() == 3) return image;
+  cv::Mat c;
+  cv::cvtColor(image, c, cv::COLOR_GRAY2RGB);
+  return c;
+}
+
+void write_png(const fs::path& file, const cv::Mat& image) {
+  if (file.has_parent_path()) fs::create_directories(file.parent_path());
+  fs::path tmp = file;
+  tmp += ".tmp-" + std::to_string(getpid()) + ".png";
+  cv::Mat bgr = image;
+  if (image.channels() == 3) cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
+  if (!cv::imwrite(tmp.string(), bgr)) throw InputError(file, "cannot write PNG");
+  fs::rename(tmp, file);
+}
+
+}  // namespace sammpa

@@ -1,0 +1,30 @@
+#pragma once
+// Reading images and masks of any format ITK knows (PNG, JPEG, TIFF, BMP, NIfTI, MHA/MHD, NRRD, DICOM),
+// 8- or 16-bit, grey or RGB(A), into 8-bit OpenCV matrices; writing PNGs atomically.
+#include <filesystem>
+#include <opencv2/core.hpp>
+
+namespace sammpa {
+
+// An image as read: CV_8UC1 (grey) or CV_8UC3 (RGB channel order). Deeper data (16-bit, float) is
+// rescaled linearly from its [min, max] to [0, 255].
+cv::Mat read_image(const std::filesystem::path& file);
+
+// A binary mask: CV_8UC1 with values 0 or 255; any non-zero pixel (in any channel) is foreground.
+// If expected_size is non-empty, a different size is an InputError naming the file and both sizes.
+cv::Mat read_mask(const std::filesystem::path& file, cv::Size expected_size = {});
+
+// Reads only the header: width and height. Cheap; used to validate a folder before doing work.
+cv::Size read_image_size(const std::filesystem::path& file);
+
+cv::Mat to_grey(const cv::Mat& image);  // CV_8UC1
+cv::Mat to_rgb(const cv::Mat& image);   // CV_8UC3, RGB order
+
+// Writes a PNG (8- or 16-bit, 1 or 3 channels given in RGB order) via a temporary file and rename.
+void write_png(const std::filesystem::path& file, const cv::Mat& image);
+
+// File name extensions read_image accepts (lower case, with the dot; ".nii.gz" counts as one).
+bool is_supported_image(const std::filesystem::path& file);
+std::string strip_image_extension(const std::string& filename);
+
+}  // namespace sammpa

@@ -1,0 +1,64 @@
+#include "io/phantom.h"
+
+#include <cmath>
+#include <cstdio>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "io/image_io.h"
+
+namespace fs = std::filesystem;
+
+namespace sammpa {
+
+void write_phantom_dataset(const fs::path& root, const PhantomOptions& opt) {
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  const int s = opt.size;
+  for (int i = 0; i < opt.count; ++i) {
+    cv::Mat mask(s, s, CV_8UC1, cv::Scalar(0));
+    // Body: a bright rounded rectangle; lobes: two ellipses placed symmetrically with jitter.
+    cv::Mat img(s, s, CV_32FC1, cv::Scalar(30));
+    cv::ellipse(img, {s / 2 + int(u(rng) * 6), s / 2 + int(u(rng) * 6)}, {int(s * 0.44), int(s * 0.46)}, 0, 0, 360,
+                cv::Scalar(150 + 20 * u(rng)), cv::FILLED);
+    double dx = u(rng) * s * 0.04, dy = u(rng) * s * 0.04, sc = 1.0 + 0.08 * u(rng);
+    for (int side = -1; side <= 1; side += 2) {
+      cv::Point c(int(s / 2 + side * s * 0.2 * sc + dx + u(rng) * 3), int(s * 0.5 + dy + u(rng) * 3));
+      cv::Size ax(int(s * (0.12 + 0.015 * u(rng)) * sc), int(s * (0.28 + 0.03 * u(rng)) * sc));
+      cv::ellipse(mask, c, ax, side * (8 + 4 * u(rng)), 0, 360, cv::Scalar(255), cv::FILLED);
+    }
+    // Smooth random deformation of the whole scene (body and lobes together).
+    cv::Mat fx(4, 4, CV_32FC1), fy(4, 4, CV_32FC1);
+    for (int k = 0; k < 16; ++k) {
+      fx.at<float>(k) = float(u(rng) * s * 0.02);
+      fy.at<float>(k) = float(u(rng) * s * 0.02);
+    }
+    cv::resize(fx, fx, {s, s}, 0, 0, cv::INTER_CUBIC);
+    cv::resize(fy, fy, {s, s}, 0, 0, cv::INTER_CUBIC);
+    cv::Mat mapx(s, s, CV_32FC1), mapy(s, s, CV_32FC1);
+    for (int y = 0; y < s; ++y)
+      for (int x = 0; x < s; ++x) {
+        mapx.at<float>(y, x) = x + fx.at<float>(y, x);
+        mapy.at<float>(y, x) = y + fy.at<float>(y, x);
+      }
+    cv::Mat lobes;
+    mask.convertTo(lobes, CV_32FC1, 1.0 / 255.0);
+    img = img.mul(1.0 - 0.6 * lobes);
+    cv::remap(img, img, mapx, mapy, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    cv::remap(mask, mask, mapx, mapy, cv::INTER_NEAREST, cv::BORDER_CONSTANT);
+    cv::GaussianBlur(img, img, {0, 0}, 1.5);
+    cv::Mat noise(s, s, CV_32FC1);
+    cv::theRNG().state  // OpenCV's RNG, seeded per image for determinism
+         = opt.seed * 1000003ULL + static_cast<uint64_t>(i);
+    cv::randn(noise, 0, 6);
+    img += noise;
+    cv::Mat out8;
+    img.convertTo(out8, CV_8UC1);
+    char name[32];
+    std::snprintf(name, sizeof name, "phantom_%03d.png", i);
+    write_png(root / "images" / name, out8);
+    write_png(root / "masks" / name, mask);
+  }
+}
+
+}  // namespace sammpa

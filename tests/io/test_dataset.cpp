@@ -1,0 +1,61 @@
+#include <fstream>
+
+#include "common/error.h"
+#include "io/dataset.h"
+#include "io/image_io.h"
+#include "io/phantom.h"
+#include "test_support.h"
+
+using namespace sammpa;
+
+TEST(Dataset, ScansRealFoldersWithMasks) {
+  auto busi = scan_dataset(test::data_root() / "busi");
+  EXPECT_EQ(busi.size(), 624u);
+  auto cxr = scan_dataset(test::data_root() / "cxr");
+  EXPECT_EQ(cxr.size(), 400u);
+  for (const auto& s : cxr.samples) EXPECT_TRUE(s.mask.has_value()) << s.name;
+  EXPECT_TRUE(std::is_sorted(cxr.samples.begin(), cxr.samples.end(),
+                             [](const Sample& a, const Sample& b) { return a.name < b.name; }));
+  EXPECT_EQ(cxr.at("CHNCXR_0001_0").name, "CHNCXR_0001_0");
+  EXPECT_THROW(cxr.at("nope"), InputError);
+}
+
+TEST(Dataset, EmptyOrMissingFoldersAreErrors) {
+  test::TempDir dir;
+  EXPECT_THROW(scan_dataset(dir / "absent"), InputError);
+  EXPECT_THROW(scan_dataset(dir.path()), InputError);  // no images/
+  std::filesystem::create_directories(dir / "images");
+  try {
+    scan_dataset(dir.path());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no images found"), std::string::npos);
+  }
+}
+
+TEST(Dataset, OrphanMaskAndDuplicateNamesAreErrors) {
+  test::TempDir dir;
+  cv::Mat g(8, 8, CV_8UC1, cv::Scalar(1));
+  write_png(dir / "images/a.png", g);
+  write_png(dir / "masks/b.png", g);
+  EXPECT_THROW(scan_dataset(dir.path()), InputError);
+  std::filesystem::remove(dir / "masks/b.png");
+  write_png(dir / "images/a.tif", g);  // written as PNG bytes, but the name clash is what matters
+  EXPECT_THROW(scan_dataset(dir.path()), InputError);
+}
+
+TEST(Phantom, IsDeterministicAndHasMasks) {
+  test::TempDir a, b;
+  write_phantom_dataset(a.path(), {4, 64, 7});
+  write_phantom_dataset(b.path(), {4, 64, 7});
+  auto ds = scan_dataset(a.path());
+  ASSERT_EQ(ds.size(), 4u);
+  for (const auto& s : ds.samples) {
+    auto ia = read_image(s.image), ib = read_image(b / ("images/" + s.name + ".png"));
+    EXPECT_EQ(cv::norm(ia, ib, cv::NORM_INF), 0);
+    auto m = read_mask(*s.mask, ia.size());
+    double frac = cv::countNonZero(m) / double(m.total());
+    EXPECT_GT(frac, 0.1);
+    EXPECT_LT(frac, 0.5);
+  }
+}

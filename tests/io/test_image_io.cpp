@@ -1,0 +1,98 @@
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "common/error.h"
+#include "io/image_io.h"
+#include "itkImage.h"
+#include "itkImageFileWriter.h"
+#include "test_support.h"
+
+using namespace sammpa;
+
+TEST(ImageIO, ReadsRealBusiImageAsGreyWithManifestSize) {
+  auto img = read_image(test::data_root() / "busi/images/benign_001.png");
+  EXPECT_EQ(img.type(), CV_8UC1);
+  EXPECT_EQ(img.cols, 562);
+  EXPECT_EQ(img.rows, 471);
+  auto mask = read_mask(test::data_root() / "busi/masks/benign_001.png", img.size());
+  EXPECT_EQ(cv::countNonZero(mask), 984);  // lesion_pixels in manifest.csv
+}
+
+TEST(ImageIO, SixteenBitAndRgbAreConvertedTo8Bit) {
+  test::TempDir dir;
+  cv::Mat g16(20, 30, CV_16UC1);
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 30; ++x) g16.at<uint16_t>(y, x) = static_cast<uint16_t>(1000 + 100 * x);
+  cv::imwrite((dir / "g16.png").string(), g16);
+  auto g = read_image(dir / "g16.png");
+  ASSERT_EQ(g.type(), CV_8UC1);
+  EXPECT_EQ(g.at<uint8_t>(0, 0), 0);
+  EXPECT_EQ(g.at<uint8_t>(0, 29), 255);
+
+  cv::Mat bgr(10, 12, CV_8UC3, cv::Scalar(10, 20, 30));  // OpenCV writes BGR: R=30
+  cv::imwrite((dir / "c.png").string(), bgr);
+  auto c = read_image(dir / "c.png");
+  ASSERT_EQ(c.type(), CV_8UC3);
+  EXPECT_EQ(c.at<cv::Vec3b>(0, 0)[0], 30);  // RGB order
+  EXPECT_EQ(to_grey(c).type(), CV_8UC1);
+}
+
+TEST(ImageIO, ReadsNiftiMhaAndNrrdWrittenByItk) {
+  test::TempDir dir;
+  using Img = itk::Image<int16_t, 2>;  // 16-bit signed, as CT/MR volumes are stored
+  auto img = Img::New();
+  Img::RegionType region;
+  region.SetSize({24, 16});
+  img->SetRegions(region);
+  img->Allocate();
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 24; ++x) img->SetPixel({x, y}, static_cast<int16_t>(-500 + 40 * x));
+  for (const char* name : {"a.nii.gz", "a.mha", "a.nrrd"}) {
+    auto w = itk::ImageFileWriter<Img>::New();
+    w->SetFileName((dir / name).string());
+    w->SetInput(img);
+    w->Update();
+    auto m = read_image(dir / name);
+    ASSERT_EQ(m.size(), cv::Size(24, 16)) << name;
+    EXPECT_EQ(m.at<uint8_t>(3, 0), 0) << name;     // min maps to 0
+    EXPECT_EQ(m.at<uint8_t>(3, 23), 255) << name;  // max maps to 255
+    EXPECT_EQ(read_image_size(dir / name), cv::Size(24, 16)) << name;
+  }
+}
+
+TEST(ImageIO, BadFilesGiveErrorsNamingTheFile) {
+  test::TempDir dir;
+  std::ofstream(dir / "garbage.png") << "this is not a png";
+  std::ofstream(dir / "empty.png");
+  auto expect_error = [](const std::filesystem::path& p, const std::string& fragment) {
+    try {
+      read_image(p);
+      FAIL() << "no error for " << p;
+    } catch (const InputError& e) {
+      std::string msg = e.what();
+      EXPECT_NE(msg.find(p.string()), std::string::npos) << msg;
+      EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+    }
+  };
+  expect_error(dir / "missing.png", "not found");
+  expect_error(dir / "empty.png", "empty file");
+  expect_error(dir / "garbage.png", "not a readable image");
+
+  // A truncated PNG: the real header, half the data.
+  std::ifstream in(test::data_root() / "cxr/images/CHNCXR_0001_0.png", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_GT(bytes.size(), 1000u);
+  std::ofstream(dir / "trunc.png", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  EXPECT_THROW(read_image(dir / "trunc.png"), InputError);
+}
+
+TEST(ImageIO, MaskOfWrongSizeIsRejected) {
+  test::TempDir dir;
+  write_png(dir / "m.png", cv::Mat(10, 10, CV_8UC1, cv::Scalar(255)));
+  try {
+    read_mask(dir / "m.png", cv::Size(12, 10));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("10x10 but its image is 12x10"), std::string::npos) << e.what();
+  }
+}
