@@ -10,7 +10,7 @@ PKGS=(
   libopencv-dev               # 2-D image operations
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-torch python3-numpy python3-pil python3-opencv python3-pip   # reference implementations (tests only)
+  python3-torch python3-torchvision python3-numpy python3-pil python3-opencv python3-pip   # reference implementations (tests only)
   unzip libfftw3-dev         # ITK links FFTW
 )
 

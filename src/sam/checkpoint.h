@@ -1,0 +1,41 @@
+#pragma once
+// Reads official PyTorch checkpoints (torch.save zip archives holding a state_dict) without PyTorch and
+// without executing anything from the file: the zip container plus the small subset of the pickle protocol
+// that state_dicts use. Tensor data is memory-mapped from the file, not copied.
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sam/nn/tensor.h"
+
+namespace sammpa::sam {
+
+// A checkpoint that cannot be used; the message names the file and the problem (missing key, wrong shape,
+// truncated archive, unsupported pickle opcode or global, legacy non-zip format, ...).
+class CheckpointError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Checkpoint {
+ public:
+  static Checkpoint open(const std::filesystem::path& file);
+
+  const std::filesystem::path& file() const;
+  bool has(const std::string& key) const;
+  std::vector<std::string> keys() const;  // sorted
+
+  // The float32 tensor stored under `key` (a view into the mapped file; valid while any copy of this
+  // Checkpoint lives). Throws CheckpointError naming the key if it is missing.
+  Tensor get(const std::string& key) const;
+  // Same, and checks the shape: "<file>: 'key' has shape [a, b] but the model expects [c, d]".
+  Tensor get(const std::string& key, const Shape& expected) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sammpa::sam
