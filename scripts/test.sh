@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 export SAMMPA_DATA="${SAMMPA_DATA:-$(cd .. && pwd)/shared/data}"
+# The Python reference (official SAM and MobileSAM code, real mobile_sam.pt), cached outside the repo.
+PYREF=$(bash scripts/setup_reference.sh | tail -n 1)
+export PYTHONPATH="$PYREF${PYTHONPATH:+:$PYTHONPATH}"
+export SAMMPA_MOBILE_SAM="${SAMMPA_MOBILE_SAM:-${SAMMPA_CACHE:-$HOME/.cache/sammpa}/mobile_sam.pt}"
 ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"

@@ -1,0 +1,43 @@
+#include "select/support_list.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace sammpa {
+
+std::vector<std::string> read_support_list(const std::string& arg) {
+  std::vector<std::string> names;
+  if (!fs::exists(arg)) {  // a literal list: a,b,c
+    if (arg.find('/') != std::string::npos || arg.ends_with(".json") || arg.ends_with(".txt"))
+      throw InputError(arg, "support list file not found");
+    std::stringstream ss(arg);
+    for (std::string n; std::getline(ss, n, ',');)
+      if (!n.empty()) names.push_back(n);
+  } else if (arg.ends_with(".json")) {
+    std::ifstream in(arg);
+    nlohmann::json j;
+    try {
+      in >> j;
+    } catch (const std::exception& e) {
+      throw InputError(arg, std::string("invalid JSON: ") + e.what());
+    }
+    if (!j.contains("support") || !j["support"].is_array())
+      throw InputError(arg, "no \"support\" array (expected the output of `sammpa select`)");
+    for (const auto& n : j["support"]) names.push_back(n.get<std::string>());
+  } else {
+    std::ifstream in(arg);
+    for (std::string line; std::getline(in, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty() && line[0] != '#') names.push_back(line);
+    }
+  }
+  if (names.empty()) throw InputError(arg, "support list is empty");
+  return names;
+}
+
+}  // namespace sammpa
