@@ -59,3 +59,18 @@ TEST(Phantom, IsDeterministicAndHasMasks) {
     EXPECT_LT(frac, 0.5);
   }
 }
+
+#include "io/npy.h"
+
+TEST(Npy, RoundTripsAndRejectsGarbage) {
+  test::TempDir dir;
+  std::vector<float> v = {1.5f, -2.f, 3.25f, 0.f, 7.f, 8.f};
+  write_npy(dir / "a.npy", v.data(), {2, 3});
+  auto a = read_npy(dir / "a.npy");
+  EXPECT_EQ(a.shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(a.data, v);
+  write_npy(dir / "b.npy", v.data(), {6});
+  EXPECT_EQ(read_npy(dir / "b.npy").shape, (std::vector<int64_t>{6}));
+  std::ofstream(dir / "bad.npy") << "nope";
+  EXPECT_THROW(read_npy(dir / "bad.npy"), InputError);
+}
