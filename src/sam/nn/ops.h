@@ -45,4 +45,8 @@ Tensor nhwc_to_nchw(const Tensor& x);
 // torch.nn.functional.interpolate(x, (h, w), mode="bilinear", align_corners=false) on NCHW.
 Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w);
 
+// Drops every cached primitive and reordered weight copy (the ops cache both; weights are recognised by their
+// address and a fingerprint of their values). Not to be called while another thread runs an op.
+void clear_caches();
+
 }  // namespace sammpa::sam::nn
