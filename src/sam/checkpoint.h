@@ -26,9 +26,14 @@ class Checkpoint {
   const std::filesystem::path& file() const;
   bool has(const std::string& key) const;
   std::vector<std::string> keys() const;  // sorted
+  size_t size() const;                     // number of tensors
+  // The stored shape of `key` without reading its data. Throws CheckpointError if the key is missing.
+  Shape shape(const std::string& key) const;
 
   // The float32 tensor stored under `key` (a view into the mapped file; valid while any copy of this
   // Checkpoint lives). Throws CheckpointError naming the key if it is missing.
+  // Tensors stored as float16/bfloat16/float64/integers, or with non-contiguous strides, come back as an owned
+  // contiguous float32 copy instead of a view.
   Tensor get(const std::string& key) const;
   // Same, and checks the shape: "<file>: 'key' has shape [a, b] but the model expects [c, d]".
   Tensor get(const std::string& key, const Shape& expected) const;

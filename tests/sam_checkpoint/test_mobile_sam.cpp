@@ -1,0 +1,43 @@
+// The real MobileSAM checkpoint ($SAMMPA_MOBILE_SAM), compared with values torch.load gives
+// (written by make_fixtures.py into fixtures/mobile_sam/).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "npy.h"
+#include "sam/checkpoint.h"
+
+namespace fs = std::filesystem;
+using sammpa::sam::Checkpoint;
+
+namespace {
+
+fs::path mobile_sam_file() {
+  const char* e = std::getenv("SAMMPA_MOBILE_SAM");
+  return e && *e ? fs::path(e) : fs::path();
+}
+
+const fs::path kExpected = fs::path(SAMMPA_CKPT_FIXTURES) / "mobile_sam";
+
+}  // namespace
+
+TEST(MobileSam, KeysShapesAndValuesMatchTorchLoad) {
+  const fs::path file = mobile_sam_file();
+  if (file.empty() || !fs::exists(file)) GTEST_SKIP() << "SAMMPA_MOBILE_SAM not set or missing";
+  if (!fs::exists(kExpected / "summary.json")) GTEST_SKIP() << "fixture script found no MobileSAM checkpoint";
+  const auto summary = nlohmann::json::parse(std::ifstream(kExpected / "summary.json"));
+  const Checkpoint ckpt = Checkpoint::open(file);
+  ASSERT_EQ(ckpt.size(), summary["shapes"].size());
+  for (const auto& [key, shape] : summary["shapes"].items()) {
+    ASSERT_TRUE(ckpt.has(key)) << key;
+    EXPECT_EQ(ckpt.shape(key), shape.get<sammpa::sam::Shape>()) << key;
+  }
+  for (const auto& key : summary["values"]) {
+    const auto expected = sammpa::test::read_npy(kExpected / (key.get<std::string>() + ".npy"));
+    const auto t = ckpt.get(key, expected.shape);
+    for (int64_t i = 0; i < t.numel(); ++i) ASSERT_EQ(t.data()[i], expected.data[i]) << key << " at " << i;
+  }
+}
