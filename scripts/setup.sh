@@ -11,6 +11,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-torchvision python3-numpy python3-pil python3-opencv python3-pip   # reference implementations (tests only)
+  libopenblas0-pthread        # BLAS for the PyTorch reference (Debian's default reference BLAS is ~10x slower)
   unzip libfftw3-dev         # ITK links FFTW
 )
 
