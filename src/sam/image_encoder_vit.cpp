@@ -1,0 +1,229 @@
+#include "sam/image_encoder_vit.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "sam/attention_vit.h"
+#include "sam/vit_kernels.h"
+#include "sam/vit_layers.h"
+
+namespace sammpa::sam {
+
+namespace {
+
+constexpr float kLayerNormEps = 1e-6f;  // build_sam's LayerNorm and the neck's LayerNorm2d
+
+struct Block {
+  Tensor norm1_w, norm1_b, qkv_w, qkv_b, proj_w, proj_b, norm2_w, norm2_b, lin1_w, lin1_b, lin2_w, lin2_b;
+  std::vector<float> rel;  // rel_pos_h rows, then rel_pos_w rows
+  vit::AttentionGeometry geometry;
+};
+
+// Activations of one forward pass, kept between calls so that large buffers are not returned to the OS and
+// faulted in again for every image.
+struct Workspace {
+  Tensor x, t, big;  // residual stream [N, C]; normalised / attention output [N, C]; qkv, MLP hidden, neck
+  vit::AttentionScratch scratch;
+};
+
+// Weight lookup with shape checks and the key prefix.
+class Weights {
+ public:
+  Weights(const ImageEncoderViT::WeightSource& src, std::string prefix) : src_(src), prefix_(std::move(prefix)) {}
+  bool has(const std::string& key) const { return src_.has(prefix_ + key); }
+  Tensor get(const std::string& key) const {
+    if (!has(key)) throw CheckpointError(where() + "missing weight '" + prefix_ + key + "'");
+    return src_.get(prefix_ + key);
+  }
+  Tensor get(const std::string& key, const Shape& expected) const {
+    Tensor t = get(key);
+    if (t.shape() != expected)
+      throw CheckpointError(where() + "'" + prefix_ + key + "' has shape " + t.shape_str() +
+                           " but the model expects " + Tensor::view(nullptr, expected).shape_str());
+    return t;
+  }
+  CheckpointError error(const std::string& what) const { return CheckpointError(where() + what); }
+
+ private:
+  std::string where() const { return src_.name.empty() ? "" : src_.name + ": "; }
+  const ImageEncoderViT::WeightSource& src_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+std::vector<int> ImageEncoderViTConfig::global_attn_indexes() const {
+  std::vector<int> out;
+  for (size_t i = 0; i < window.size(); ++i)
+    if (window[i] == 0) out.push_back(static_cast<int>(i));
+  return out;
+}
+
+struct ImageEncoderViT::Impl {
+  ImageEncoderViTConfig cfg;
+  std::shared_ptr<const void> keep_alive;
+  Tensor pos_embed, neck0_w, neck1_w, neck1_b, neck3_w, neck3_b;
+  std::vector<Block> blocks;
+  vit::Conv2dPlan patch_embed, neck_conv;
+  vit::LinearPlan qkv, proj, lin1, lin2, neck0;
+
+  std::mutex workspace_mutex;
+  std::unique_ptr<Workspace> cached_workspace;
+
+  int64_t tokens() const { return cfg.grid() * cfg.grid(); }
+  std::unique_ptr<Workspace> take_workspace();
+  void give_back(std::unique_ptr<Workspace> ws);
+};
+
+std::unique_ptr<Workspace> ImageEncoderViT::Impl::take_workspace() {
+  {
+    std::lock_guard<std::mutex> lock(workspace_mutex);
+    if (cached_workspace) return std::move(cached_workspace);
+  }
+  auto ws = std::make_unique<Workspace>();
+  const int64_t n = tokens(), c = cfg.embed_dim;
+  ws->x = Tensor({n, c});
+  ws->t = Tensor({n, c});
+  ws->big = Tensor({n * std::max({3 * c, cfg.mlp_dim, 2 * cfg.out_chans})});
+  return ws;
+}
+
+void ImageEncoderViT::Impl::give_back(std::unique_ptr<Workspace> ws) {
+  std::lock_guard<std::mutex> lock(workspace_mutex);
+  if (!cached_workspace) cached_workspace = std::move(ws);
+}
+
+ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::string& prefix) {
+  const Weights w(source, prefix);
+  auto impl = std::make_shared<Impl>();
+  impl->keep_alive = source.keep_alive;
+  ImageEncoderViTConfig& cfg = impl->cfg;
+
+  const Tensor patch_w = w.get("patch_embed.proj.weight");
+  if (patch_w.rank() != 4 || patch_w.dim(2) != patch_w.dim(3))
+    throw w.error("'patch_embed.proj.weight' " + patch_w.shape_str() + " is not a square conv kernel");
+  cfg.embed_dim = patch_w.dim(0);
+  cfg.in_chans = patch_w.dim(1);
+  cfg.patch_size = patch_w.dim(2);
+  const int64_t c = cfg.embed_dim;
+  const Tensor patch_b = w.get("patch_embed.proj.bias", {c});
+  impl->pos_embed = w.get("pos_embed");
+  if (impl->pos_embed.rank() != 4 || impl->pos_embed.dim(1) != impl->pos_embed.dim(2) ||
+      impl->pos_embed.dim(3) != c)
+    throw w.error("'pos_embed' has shape " + impl->pos_embed.shape_str() + ", expected [1, g, g, " +
+                  std::to_string(c) + "]");
+  const int64_t g = impl->pos_embed.dim(1), n = g * g;
+  cfg.img_size = g * cfg.patch_size;
+
+  while (w.has("blocks." + std::to_string(cfg.depth) + ".norm1.weight")) ++cfg.depth;
+  if (cfg.depth == 0) throw w.error("no transformer blocks ('blocks.0.norm1.weight' is missing)");
+  for (int64_t i = 0; i < cfg.depth; ++i) {
+    const std::string p = "blocks." + std::to_string(i) + ".";
+    Block b;
+    const Tensor rel_h = w.get(p + "attn.rel_pos_h"), rel_w = w.get(p + "attn.rel_pos_w");
+    if (rel_h.rank() != 2 || rel_w.rank() != 2 || rel_h.dim(1) != rel_w.dim(1) || rel_h.dim(0) != rel_w.dim(0) ||
+        rel_h.dim(0) % 2 == 0 || rel_h.dim(1) == 0 || c % rel_h.dim(1) != 0)
+      throw w.error("'" + p + "attn.rel_pos_h/w' have shapes " + rel_h.shape_str() + " and " + rel_w.shape_str());
+    const int64_t head_dim = rel_h.dim(1), heads = c / head_dim, span = (rel_h.dim(0) + 1) / 2;
+    if (i == 0) cfg.heads = heads;
+    if (heads != cfg.heads) throw w.error("'" + p + "attn.rel_pos_h' implies a different head count");
+    // A block's relative-position table spans its attention: a window, or the whole grid (global attention).
+    if (span > g) throw w.error("'" + p + "attn.rel_pos_h' spans more than the token grid");
+    cfg.window.push_back(span == g ? 0 : span);
+    b.geometry = {g, g, heads, head_dim, cfg.window.back()};
+    b.rel.assign(rel_h.data(), rel_h.data() + rel_h.numel());
+    b.rel.insert(b.rel.end(), rel_w.data(), rel_w.data() + rel_w.numel());
+
+    b.norm1_w = w.get(p + "norm1.weight", {c});
+    b.norm1_b = w.get(p + "norm1.bias", {c});
+    b.qkv_w = w.get(p + "attn.qkv.weight", {3 * c, c});
+    b.qkv_b = w.has(p + "attn.qkv.bias") ? w.get(p + "attn.qkv.bias", {3 * c}) : Tensor::zeros({3 * c});
+    b.proj_w = w.get(p + "attn.proj.weight", {c, c});
+    b.proj_b = w.get(p + "attn.proj.bias", {c});
+    b.norm2_w = w.get(p + "norm2.weight", {c});
+    b.norm2_b = w.get(p + "norm2.bias", {c});
+    if (i == 0) cfg.mlp_dim = w.get(p + "mlp.lin1.weight").dim(0);
+    b.lin1_w = w.get(p + "mlp.lin1.weight", {cfg.mlp_dim, c});
+    b.lin1_b = w.get(p + "mlp.lin1.bias", {cfg.mlp_dim});
+    b.lin2_w = w.get(p + "mlp.lin2.weight", {c, cfg.mlp_dim});
+    b.lin2_b = w.get(p + "mlp.lin2.bias", {c});
+    impl->blocks.push_back(std::move(b));
+  }
+
+  impl->neck0_w = w.get("neck.0.weight");
+  if (impl->neck0_w.rank() != 4) throw w.error("'neck.0.weight' is not a conv kernel");
+  cfg.out_chans = impl->neck0_w.dim(0);
+  const int64_t oc = cfg.out_chans;
+  impl->neck0_w = w.get("neck.0.weight", {oc, c, 1, 1});
+  impl->neck1_w = w.get("neck.1.weight", {oc});
+  impl->neck1_b = w.get("neck.1.bias", {oc});
+  impl->neck3_w = w.get("neck.3.weight", {oc});
+  impl->neck3_b = w.get("neck.3.bias", {oc});
+  const Tensor neck2_w = w.get("neck.2.weight", {oc, oc, 3, 3});
+
+  impl->patch_embed = vit::Conv2dPlan({cfg.in_chans, cfg.img_size, cfg.img_size, c, cfg.patch_size,
+                                       cfg.patch_size, 0, false},
+                                      patch_w.data(), patch_b.data(), /*accumulate=*/true);
+  impl->neck_conv = vit::Conv2dPlan({oc, g, g, oc, 3, 1, 1, true}, neck2_w.data(), nullptr, false);
+  impl->qkv = vit::LinearPlan(n, c, 3 * c, true, false, false);
+  impl->proj = vit::LinearPlan(n, c, c, true, false, true);
+  impl->lin1 = vit::LinearPlan(n, c, cfg.mlp_dim, true, true, false);
+  impl->lin2 = vit::LinearPlan(n, cfg.mlp_dim, c, true, false, true);
+  impl->neck0 = vit::LinearPlan(n, c, oc, false, false, false);
+
+  ImageEncoderViT enc;
+  enc.impl_ = std::move(impl);
+  return enc;
+}
+
+const ImageEncoderViTConfig& ImageEncoderViT::config() const { return impl_->cfg; }
+
+Tensor ImageEncoderViT::forward(const Tensor& image) const {
+  const ImageEncoderViTConfig& cfg = impl_->cfg;
+  const Shape expected{1, cfg.in_chans, cfg.img_size, cfg.img_size};
+  if (image.shape() != expected && image.shape() != Shape(expected.begin() + 1, expected.end()))
+    throw std::invalid_argument("ImageEncoderViT: input " + image.shape_str() + ", expected " +
+                                Tensor::view(nullptr, expected).shape_str());
+  const int64_t g = cfg.grid(), n = g * g, c = cfg.embed_dim, oc = cfg.out_chans;
+
+  std::unique_ptr<Workspace> ws = impl_->take_workspace();
+  dnnl::stream s(vit::cpu_engine());
+  float* x = ws->x.data();
+  float* t = ws->t.data();
+  float* big = ws->big.data();
+
+  // Patch embedding; the convolution adds itself to the position embedding already in x.
+  std::memcpy(x, impl_->pos_embed.data(), static_cast<size_t>(n * c) * sizeof(float));
+  impl_->patch_embed.run(s, image.data(), x);
+
+  for (const Block& b : impl_->blocks) {
+    vit::layer_norm_rows(x, c, t, c, n, c, b.norm1_w.data(), b.norm1_b.data(), kLayerNormEps);
+    impl_->qkv.run(s, t, b.qkv_w.data(), b.qkv_b.data(), big);
+    vit::attention_rel_pos(b.geometry, big, b.qkv_b.data(), b.rel.data(), t, ws->scratch);
+    impl_->proj.run(s, t, b.proj_w.data(), b.proj_b.data(), x);  // x += proj(attention)
+    vit::layer_norm_rows(x, c, t, c, n, c, b.norm2_w.data(), b.norm2_b.data(), kLayerNormEps);
+    impl_->lin1.run(s, t, b.lin1_w.data(), b.lin1_b.data(), big);  // GELU fused
+    impl_->lin2.run(s, big, b.lin2_w.data(), b.lin2_b.data(), x);  // x += mlp
+  }
+
+  // Neck, channels-last: 1x1 conv, LayerNorm2d, 3x3 conv, LayerNorm2d; then to [1, oc, g, g].
+  float* y0 = big;
+  float* y1 = big + n * oc;
+  impl_->neck0.run(s, x, impl_->neck0_w.data(), nullptr, y0);
+  vit::layer_norm_rows(y0, oc, y0, oc, n, oc, impl_->neck1_w.data(), impl_->neck1_b.data(), kLayerNormEps);
+  impl_->neck_conv.run(s, y0, y1);
+  vit::layer_norm_rows(y1, oc, y1, oc, n, oc, impl_->neck3_w.data(), impl_->neck3_b.data(), kLayerNormEps);
+  Tensor out({1, oc, g, g});
+  float* o = out.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t ch = 0; ch < oc; ++ch)
+    for (int64_t p = 0; p < n; ++p) o[ch * n + p] = y1[p * oc + ch];
+
+  impl_->give_back(std::move(ws));
+  return out;
+}
+
+}  // namespace sammpa::sam

@@ -1,0 +1,125 @@
+// The ViT image encoder against the official segment_anything ImageEncoderViT (fixture written by
+// make_vit_fixture.py): same weights, same input, the embedding must agree to 1e-3.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "npy.h"
+#include "sam/image_encoder_vit.h"
+
+namespace fs = std::filesystem;
+using sammpa::sam::Checkpoint;
+using sammpa::sam::CheckpointError;
+using sammpa::sam::ImageEncoderViT;
+using sammpa::sam::Tensor;
+
+namespace {
+
+const fs::path kFixture = SAMMPA_VIT_FIXTURE_DIR;
+
+Tensor load_npy(const fs::path& file) {
+  const auto npy = sammpa::test::read_npy(file);
+  Tensor t(npy.shape);
+  std::copy(npy.data.begin(), npy.data.end(), t.data());
+  return t;
+}
+
+// Weights from the fixture's weights/<key>.npy files.
+ImageEncoderViT::WeightSource npy_weights(const fs::path& folder) {
+  return {folder.string(), [folder](const std::string& k) { return fs::exists(folder / (k + ".npy")); },
+          [folder](const std::string& k) { return load_npy(folder / (k + ".npy")); }, nullptr};
+}
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+  float m = 0.f;
+  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(a.data()[i] - b.data()[i]));
+  return m;
+}
+
+nlohmann::json read_config(const std::string& name) {
+  std::ifstream in(kFixture / name / "config.json");
+  return nlohmann::json::parse(in);
+}
+
+class VitReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(VitReference, ConfigIsReadFromWeightShapes) {
+  const auto json = read_config(GetParam());
+  const auto enc = ImageEncoderViT::load(npy_weights(kFixture / GetParam() / "weights"));
+  const auto& cfg = enc.config();
+  EXPECT_EQ(cfg.img_size, json["img_size"].get<int64_t>());
+  EXPECT_EQ(cfg.patch_size, json["patch_size"].get<int64_t>());
+  EXPECT_EQ(cfg.embed_dim, json["embed_dim"].get<int64_t>());
+  EXPECT_EQ(cfg.depth, json["depth"].get<int64_t>());
+  EXPECT_EQ(cfg.heads, json["num_heads"].get<int64_t>());
+  EXPECT_EQ(cfg.mlp_dim, json["mlp_dim"].get<int64_t>());
+  EXPECT_EQ(cfg.out_chans, json["out_chans"].get<int64_t>());
+  EXPECT_EQ(cfg.global_attn_indexes(), json["global_attn_indexes"].get<std::vector<int>>());
+  for (size_t i = 0; i < cfg.window.size(); ++i) {
+    if (cfg.window[i]) {
+      EXPECT_EQ(cfg.window[i], json["window_size"].get<int64_t>()) << "block " << i;
+    }
+  }
+}
+
+TEST_P(VitReference, MatchesOfficialEncoder) {
+  const fs::path dir = kFixture / GetParam();
+  const auto enc = ImageEncoderViT::load(npy_weights(dir / "weights"));
+  const Tensor expected = load_npy(dir / "output.npy");
+  const Tensor out = enc.forward(load_npy(dir / "input.npy"));
+  ASSERT_EQ(out.shape(), expected.shape());
+  const float err = max_abs_diff(out, expected);
+  std::cout << GetParam() << ": max abs error " << err << "\n";
+  RecordProperty("max_abs_error", std::to_string(err));
+  EXPECT_LT(err, 1e-3f);
+  // The second image reuses the workspace and must give the same answer.
+  EXPECT_EQ(max_abs_diff(enc.forward(load_npy(dir / "input.npy")), out), 0.f);
+}
+
+TEST_P(VitReference, LoadsOfficialCheckpoint) {
+  const fs::path dir = kFixture / GetParam();
+  const auto enc = ImageEncoderViT::load(Checkpoint::open(dir / "checkpoint.pth"));
+  const float err = max_abs_diff(enc.forward(load_npy(dir / "input.npy")), load_npy(dir / "output.npy"));
+  std::cout << GetParam() << " (checkpoint): max abs error " << err << "\n";
+  EXPECT_LT(err, 1e-3f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, VitReference, ::testing::Values("padded", "patch8", "tiled"));
+
+TEST(ImageEncoderViT, MissingWeightIsNamed) {
+  auto src = npy_weights(kFixture / "padded" / "weights");
+  auto has = src.has;
+  src.has = [has](const std::string& k) { return k != "image_encoder.blocks.2.mlp.lin2.bias" && has(k); };
+  try {
+    ImageEncoderViT::load(src);
+    FAIL() << "loaded without blocks.2.mlp.lin2.bias";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("image_encoder.blocks.2.mlp.lin2.bias"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ImageEncoderViT, WrongShapeIsNamed) {
+  auto src = npy_weights(kFixture / "padded" / "weights");
+  auto get = src.get;
+  src.get = [get](const std::string& k) {
+    Tensor t = get(k);
+    return k == "image_encoder.blocks.1.attn.proj.weight" ? t.reshaped({t.dim(1), t.dim(0)}).clone().reshaped({-1})
+                                                          : t;
+  };
+  try {
+    ImageEncoderViT::load(src);
+    FAIL() << "loaded a flattened proj.weight";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("blocks.1.attn.proj.weight' has shape"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ImageEncoderViT, RejectsWrongImageSize) {
+  const auto enc = ImageEncoderViT::load(npy_weights(kFixture / "padded" / "weights"));
+  EXPECT_THROW(enc.forward(Tensor::zeros({1, 3, 128, 128})), std::invalid_argument);
+}
+
+}  // namespace
