@@ -93,3 +93,17 @@ save("resize_up", x=x, y=F.interpolate(x, (11, 17), mode="bilinear", align_corne
 x = r(1, 2, 256, 256)
 save("resize_1024", x=x, y=F.interpolate(x, (1024, 1024), mode="bilinear", align_corners=False))
 save("resize_down", x=x, y=F.interpolate(x, (100, 37), mode="bilinear", align_corners=False))
+
+# multi-head attention on projected q/k/v (SAM's Attention after the projections), and a fused deconv + GELU
+def mha(q, k, v, heads):
+    b, nq, c = q.shape
+    split = lambda t: t.reshape(b, t.shape[1], heads, c // heads).transpose(1, 2)
+    a = torch.softmax(split(q) @ split(k).permute(0, 1, 3, 2) / np.sqrt(c // heads), dim=-1)
+    return (a @ split(v)).transpose(1, 2).reshape(b, nq, c)
+
+
+q, k, v = r(2, 7, 128), r(2, 300, 128), r(2, 300, 128)
+save("attention", q=q, k=k, v=v, y=mha(q, k, v, 8))
+x = r(1, 32, 9, 7)
+w, b = r(32, 8, 2, 2, scale=0.2), r(8)
+save("deconv_gelu", x=x, w=w, b=b, y=F.gelu(F.conv_transpose2d(x, w, b, stride=2)))

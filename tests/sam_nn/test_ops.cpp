@@ -134,3 +134,25 @@ TEST(NnResizeBilinear, MatchesTorch) {
 
 }  // namespace
 }  // namespace sammpa::sam::nn
+
+namespace sammpa::sam::nn {
+namespace {
+
+TEST(NnAttention, MatchesTorch) {
+  Case c{"attention"};
+  EXPECT_TRUE(close_to(attention(c.in("q"), c.in("k"), c.in("v"), 8), c.want(), kRtol, kAtol));
+  // Unbatched input gives the first batch's result.
+  const Tensor q = c.in("q"), k = c.in("k"), v = c.in("v"), want = c.want();
+  const Tensor first = attention(Tensor::view(q.data(), {q.dim(1), q.dim(2)}), Tensor::view(k.data(), {k.dim(1), k.dim(2)}),
+                                 Tensor::view(v.data(), {v.dim(1), v.dim(2)}), 8);
+  EXPECT_TRUE(close_to(first, Tensor::view(want.data(), {want.dim(1), want.dim(2)}), kRtol, kAtol));
+  EXPECT_THROW(attention(q, k, v, 3), std::invalid_argument);
+}
+
+TEST(NnConvTranspose2d, FusedGeluMatchesTorch) {
+  Case c{"deconv_gelu"};
+  EXPECT_TRUE(close_to(conv_transpose2d(c.in("x"), c.in("w"), c.in("b"), 2, Act::gelu), c.want(), kRtol, kAtol));
+}
+
+}  // namespace
+}  // namespace sammpa::sam::nn

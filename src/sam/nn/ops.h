@@ -19,8 +19,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_b = false, float 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride = 1, int padding = 0, int groups = 1,
               Act act = Act::none);
 
-// torch.nn.ConvTranspose2d (no padding, no output padding): w [Cin, Cout, kh, kw], b [Cout] or empty.
-Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride);
+// torch.nn.ConvTranspose2d (no padding, no output padding): w [Cin, Cout, kh, kw], b [Cout] or empty; act is
+// applied to the result (fused).
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, Act act = Act::none);
+
+// Multi-head scaled dot-product attention on projected inputs, as in SAM's Attention module after its q/k/v
+// projections: q [B, Nq, C], k [B, Nk, C], v [B, Nk, C] (or without B), C = heads * d. Heads are the d-wide
+// column groups; returns softmax(q_h k_h^T / sqrt(d)) v_h with the heads recombined: [B, Nq, C].
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads);
 
 // LayerNorm over the last dimension (torch.nn.LayerNorm(C)): x [..., C], gamma/beta [C].
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps = 1e-5f);

@@ -1,5 +1,6 @@
 // conv2d and conv_transpose2d on oneDNN's convolution / deconvolution primitives. Activations stay plain NCHW;
 // weights are reordered once into the blocked layout the primitive prefers and cached (see reordered_weights).
+#include <cstdlib>
 #include <stdexcept>
 
 #include "sam/nn/dnnl_context.h"
@@ -27,12 +28,28 @@ memory::desc any_desc(const memory::dims& dims) {
   return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
 }
 
+// Runs a convolution-like primitive whose src/dst layouts the primitive chose (p.src / p.dst): activations are
+// reordered from and to plain NCHW around it when those differ.
 void run(const CachedPrimitive& p, const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(p.src, x.data())},
+  const memory::desc x_plain = plain_desc(x.shape()), y_plain = plain_desc(y.shape());
+  memory src = wrap(x_plain, x.data()), dst = wrap(y_plain, y.data());
+  if (p.src != x_plain) {
+    memory blocked(p.src, engine());
+    execute(dnnl::reorder(src, blocked), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, blocked}});
+    src = blocked;
+  }
+  memory out = p.dst == y_plain ? dst : memory(p.dst, engine());
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
                                        {DNNL_ARG_WEIGHTS, reordered_weights(w, p.user_weights, p.weights)},
-                                       {DNNL_ARG_DST, wrap(p.dst, y.data())}};
+                                       {DNNL_ARG_DST, out}};
   if (!b.empty()) args.emplace(DNNL_ARG_BIAS, wrap(p.bias, b.data()));
   execute(p.prim, args);
+  if (p.dst != y_plain) execute(dnnl::reorder(out, dst), {{DNNL_ARG_FROM, out}, {DNNL_ARG_TO, dst}});
+}
+
+bool blocked_activations() {
+  static const bool on = std::getenv("SAMMPA_CONV_BLOCKED") != nullptr;
+  return on;
 }
 
 }  // namespace
@@ -52,8 +69,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int
                           std::to_string(static_cast<int>(act));
   const auto& p = cached(key, [&] {
     CachedPrimitive c;
-    c.src = plain_desc(x.shape());
-    c.dst = plain_desc(y.shape());
+    c.src = blocked_activations() ? any_desc(memory::dims(x.shape().begin(), x.shape().end())) : plain_desc(x.shape());
+    c.dst = blocked_activations() ? any_desc(memory::dims(y.shape().begin(), y.shape().end())) : plain_desc(y.shape());
     memory::dims wdims = groups == 1 ? memory::dims{cout, cin, kh, kw}
                                      : memory::dims{groups, cout / groups, cin / groups, kh, kw};
     Shape wshape(wdims.begin(), wdims.end());
@@ -67,6 +84,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int
                                                           dnnl::algorithm::convolution_direct, c.src,
                                                           any_desc(wdims), c.bias, c.dst, strides, pad, pad);
     dnnl::convolution_forward::primitive_desc pd(d, eltwise_attr(act), engine());
+    c.src = pd.src_desc();
+    c.dst = pd.dst_desc();
     c.weights = pd.weights_desc();
     c.prim = dnnl::convolution_forward(pd);
     return c;
@@ -75,7 +94,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int
   return y;
 }
 
-Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride) {
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, Act act) {
   if (x.rank() != 4 || w.rank() != 4 || x.dim(1) != w.dim(0))
     throw std::invalid_argument("conv_transpose2d: input " + x.shape_str() + " does not match weight " +
                                 w.shape_str());
@@ -84,11 +103,11 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int s
   if (!b.empty() && b.numel() != cout) throw std::invalid_argument("conv_transpose2d: bias " + b.shape_str());
   Tensor y({n, cout, (h - 1) * stride + kh, (wd - 1) * stride + kw});
   const std::string key = "deconv/" + dims_key(x.shape()) + "/" + dims_key(w.shape()) + "/" +
-                          std::to_string(stride) + (b.empty() ? "/nb" : "/b");
+                          std::to_string(stride) + (b.empty() ? "/nb/" : "/b/") + std::to_string(static_cast<int>(act));
   const auto& p = cached(key, [&] {
     CachedPrimitive c;
-    c.src = plain_desc(x.shape());
-    c.dst = plain_desc(y.shape());
+    c.src = blocked_activations() ? any_desc(memory::dims(x.shape().begin(), x.shape().end())) : plain_desc(x.shape());
+    c.dst = blocked_activations() ? any_desc(memory::dims(y.shape().begin(), y.shape().end())) : plain_desc(y.shape());
     const memory::dims wdims{cout, cin, kh, kw};
     // oneDNN indexes deconvolution weights [O, I, kh, kw]; PyTorch stores them [I, O, kh, kw].
     c.user_weights = memory::desc(wdims, memory::data_type::f32, memory::format_tag::iohw);
@@ -100,7 +119,9 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int s
                        : dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                             dnnl::algorithm::deconvolution_direct, c.src,
                                                             any_desc(wdims), c.bias, c.dst, strides, pad, pad);
-    dnnl::deconvolution_forward::primitive_desc pd(d, engine());
+    dnnl::deconvolution_forward::primitive_desc pd(d, eltwise_attr(act), engine());
+    c.src = pd.src_desc();
+    c.dst = pd.dst_desc();
     c.weights = pd.weights_desc();
     c.prim = dnnl::deconvolution_forward(pd);
     return c;
