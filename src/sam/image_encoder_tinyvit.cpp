@@ -1,0 +1,288 @@
+#include "sam/image_encoder_tinyvit.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "sam/tinyvit_dnnl.h"
+#include "sam/tinyvit_kernels.h"
+
+namespace sammpa::sam {
+
+using namespace tinyvit;
+
+namespace {
+
+// MobileSAM's "vit_t" configuration (mobile_sam/build_sam.py).
+constexpr std::array<int, 4> kDims{64, 128, 160, 320};
+constexpr std::array<int, 4> kDepths{2, 2, 6, 2};
+constexpr std::array<int, 4> kHeads{2, 4, 5, 10};
+constexpr std::array<int, 4> kWindows{7, 7, 14, 7};
+constexpr int kMbconvExpand = 4, kMlpRatio = 4;
+constexpr float kBatchNormEps = 1e-5f, kLayerNormEps = 1e-5f, kNeckNormEps = 1e-6f;
+
+// The activations keep one layout through the whole network: NHWC, which for the transformer stages is
+// simply the [tokens, channels] matrix their linear layers multiply.
+constexpr Tag kLayout = Tag::nhwc;
+
+// Reusable activation buffers; each stage says how large it needs each one, the maximum is allocated.
+enum Buf { kBig0, kBig1, kX0, kX1, kWin, kQkv, kScores, kCtx, kBufCount };
+using BufSizes = std::array<int64_t, kBufCount>;
+
+class Reader {
+ public:
+  Reader(const Checkpoint& c, std::string prefix) : c_(c), prefix_(std::move(prefix)) {}
+
+  std::vector<float> get(const std::string& key, const Shape& shape) const {
+    Tensor t = c_.get(prefix_ + key, shape);
+    return std::vector<float>(t.data(), t.data() + t.numel());
+  }
+
+  // A Conv2d_BN (conv without bias, then BatchNorm2d) folded into one conv with bias:
+  // w' = w * g / sqrt(var + eps), b' = beta - mean * g / sqrt(var + eps).
+  std::pair<std::vector<float>, std::vector<float>> conv_bn(const std::string& name, int cout, int cin_per_group,
+                                                            int k) const {
+    auto w = get(name + ".c.weight", {cout, cin_per_group, k, k});
+    auto g = get(name + ".bn.weight", {cout}), beta = get(name + ".bn.bias", {cout});
+    auto mean = get(name + ".bn.running_mean", {cout}), var = get(name + ".bn.running_var", {cout});
+    std::vector<float> b(cout);
+    const size_t per_out = w.size() / cout;
+    for (int o = 0; o < cout; ++o) {
+      const double s = g[o] / std::sqrt(static_cast<double>(var[o]) + kBatchNormEps);
+      for (size_t i = 0; i < per_out; ++i) w[o * per_out + i] = static_cast<float>(w[o * per_out + i] * s);
+      b[o] = static_cast<float>(beta[o] - mean[o] * s);
+    }
+    return {std::move(w), std::move(b)};
+  }
+
+  Conv conv_bn(const std::string& name, const ConvSpec& spec) const {
+    auto [w, b] = conv_bn(name, spec.cout, spec.cin / spec.groups, spec.kernel);
+    return Conv(spec, w.data(), b.data());
+  }
+
+ private:
+  const Checkpoint& c_;
+  std::string prefix_;
+};
+
+void need(BufSizes& sizes, Buf b, int64_t n) { sizes[b] = std::max(sizes[b], n); }
+
+// TinyViT's learned attention bias, expanded to [heads, n, n] for a window of n = window^2 tokens. The table
+// holds one bias per distinct (|dy|, |dx|) offset, numbered in order of first appearance while walking all
+// token pairs row-major; that numbering is recomputed here because the checkpoint does not store it.
+std::vector<float> expand_attention_bias(const std::vector<float>& table, int heads, int window) {
+  const int n = window * window;
+  std::map<std::pair<int, int>, int> ids;
+  std::vector<int> idx(static_cast<size_t>(n) * n);
+  for (int a = 0; a < n; ++a)
+    for (int b = 0; b < n; ++b) {
+      auto off = std::make_pair(std::abs(a / window - b / window), std::abs(a % window - b % window));
+      auto it = ids.emplace(off, static_cast<int>(ids.size())).first;
+      idx[static_cast<size_t>(a) * n + b] = it->second;
+    }
+  const size_t offsets = ids.size();
+  if (table.size() != offsets * heads) throw std::logic_error("TinyViT: attention bias table size mismatch");
+  std::vector<float> out(static_cast<size_t>(heads) * n * n);
+  for (int h = 0; h < heads; ++h)
+    for (size_t i = 0; i < idx.size(); ++i) out[h * idx.size() + i] = table[h * offsets + idx[i]];
+  return out;
+}
+
+struct MBConv {
+  Conv expand, depthwise, project;  // project adds the shortcut and applies the final GELU in place
+};
+
+struct PatchMerging {
+  Conv expand, depthwise, project;
+};
+
+struct ViTBlock {
+  int64_t height, width, channels, heads, window, windows, tokens;
+  std::vector<float> attn_gamma, attn_beta, attn_bias, mlp_gamma, mlp_beta;
+  Linear qkv, proj, fc1, fc2;
+  WindowAttentionMatmuls attn;
+  Conv local;
+
+  // x: [height * width, channels] in, y: same shape out (x is clobbered).
+  void run(float* x, float* y, float* const* buf) const {
+    window_partition_norm(x, buf[kWin], height, width, channels, static_cast<int>(window), attn_gamma.data(),
+                          attn_beta.data(), kLayerNormEps);
+    qkv(buf[kWin], buf[kQkv]);
+    attn.scores(buf[kQkv], buf[kScores]);
+    softmax_with_bias(buf[kScores], attn_bias.data(), windows, heads, tokens);
+    attn.context(buf[kScores], buf[kQkv], buf[kCtx]);
+    proj(buf[kCtx], buf[kWin]);
+    window_reverse_add(buf[kWin], x, height, width, channels, static_cast<int>(window));
+    local(x, y);
+    layer_norm(y, buf[kWin], height * width, channels, mlp_gamma.data(), mlp_beta.data(), kLayerNormEps);
+    fc1(buf[kWin], buf[kBig0]);
+    fc2(buf[kBig0], y);  // y += mlp(y)
+  }
+};
+
+PatchMerging make_patch_merging(const Reader& r, const std::string& name, int64_t h, int64_t w, int cin, int cout,
+                                BufSizes& sizes) {
+  // MobileSAM keeps 64x64 for the last stage: its PatchMerging uses stride 1 for these output widths.
+  const int stride = (cout == 320 || cout == 448 || cout == 576) ? 1 : 2;
+  PatchMerging m;
+  m.expand = r.conv_bn(name + ".conv1", {cin, cout, 1, 1, 1, h, w, kLayout, kLayout, Post::gelu});
+  m.depthwise = r.conv_bn(name + ".conv2", {cout, cout, 3, stride, cout, h, w, kLayout, kLayout, Post::gelu});
+  const int64_t oh = m.depthwise.out_height(), ow = m.depthwise.out_width();
+  m.project = r.conv_bn(name + ".conv3", {cout, cout, 1, 1, 1, oh, ow, kLayout, kLayout, Post::none});
+  need(sizes, kBig0, h * w * cout);
+  need(sizes, kBig1, oh * ow * cout);
+  need(sizes, kX0, oh * ow * cout);
+  need(sizes, kX1, oh * ow * cout);
+  return m;
+}
+
+ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int64_t w, int c, int heads, int window,
+                        BufSizes& sizes) {
+  ViTBlock b;
+  b.height = h, b.width = w, b.channels = c, b.heads = heads, b.window = window;
+  b.windows = ((h + window - 1) / window) * ((w + window - 1) / window);
+  b.tokens = int64_t{window} * window;
+  const int64_t rows = b.windows * b.tokens, head_dim = c / heads, hidden = int64_t{c} * kMlpRatio;
+  b.attn_gamma = r.get(name + ".attn.norm.weight", {c});
+  b.attn_beta = r.get(name + ".attn.norm.bias", {c});
+  b.attn_bias = expand_attention_bias(r.get(name + ".attn.attention_biases", {heads, b.tokens}), heads, window);
+  auto qkv_w = r.get(name + ".attn.qkv.weight", {3 * c, c}), qkv_b = r.get(name + ".attn.qkv.bias", {3 * c});
+  b.qkv = Linear(rows, 3 * c, c, qkv_w.data(), qkv_b.data(), Post::none);
+  b.attn = WindowAttentionMatmuls(b.windows, b.tokens, heads, head_dim,
+                                  static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim))));
+  auto proj_w = r.get(name + ".attn.proj.weight", {c, c}), proj_b = r.get(name + ".attn.proj.bias", {c});
+  b.proj = Linear(rows, c, c, proj_w.data(), proj_b.data(), Post::none);
+  b.local = r.conv_bn(name + ".local_conv", {c, c, 3, 1, c, h, w, kLayout, kLayout, Post::none});
+  b.mlp_gamma = r.get(name + ".mlp.norm.weight", {c});
+  b.mlp_beta = r.get(name + ".mlp.norm.bias", {c});
+  auto fc1_w = r.get(name + ".mlp.fc1.weight", {hidden, c}), fc1_b = r.get(name + ".mlp.fc1.bias", {hidden});
+  b.fc1 = Linear(h * w, hidden, c, fc1_w.data(), fc1_b.data(), Post::gelu);
+  auto fc2_w = r.get(name + ".mlp.fc2.weight", {c, hidden}), fc2_b = r.get(name + ".mlp.fc2.bias", {c});
+  b.fc2 = Linear(h * w, c, hidden, fc2_w.data(), fc2_b.data(), Post::accumulate);
+  need(sizes, kWin, rows * c);
+  need(sizes, kQkv, rows * 3 * c);
+  need(sizes, kScores, b.windows * heads * b.tokens * b.tokens);
+  need(sizes, kCtx, rows * c);
+  need(sizes, kBig0, h * w * hidden);
+  return b;
+}
+
+}  // namespace
+
+struct ImageEncoderTinyViT::Impl {
+  Conv stem0, stem1;
+  std::vector<MBConv> mbconvs;
+  std::array<PatchMerging, 3> merges;
+  std::array<std::vector<ViTBlock>, 4> blocks;  // blocks[1..3]
+  Conv neck_reduce, neck_mix;
+  std::vector<float> neck_gamma1, neck_beta1, neck_gamma2, neck_beta2;
+
+  BufSizes sizes{};
+  mutable std::mutex mutex;
+  mutable std::array<Tensor, kBufCount> buffers;
+};
+
+ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, const std::string& prefix) {
+  Reader r(checkpoint, prefix);
+  auto m = std::make_shared<Impl>();
+  BufSizes& sizes = m->sizes;
+
+  // Stem: 1024 -> 512 (GELU) -> 256.
+  const int half = kDims[0] / 2;
+  m->stem0 = r.conv_bn("patch_embed.seq.0", {3, half, 3, 2, 1, kImageSize, kImageSize, Tag::nchw, kLayout, Post::gelu});
+  const int64_t h1 = m->stem0.out_height();
+  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, kDims[0], 3, 2, 1, h1, h1, kLayout, kLayout, Post::none});
+  int64_t h = m->stem1.out_height();
+  need(sizes, kBig0, h1 * h1 * half);
+  need(sizes, kX0, h * h * kDims[0]);
+  need(sizes, kX1, h * h * kDims[0]);
+
+  // Stage 0: MBConv blocks at 256x256.
+  const int c0 = kDims[0], hidden0 = c0 * kMbconvExpand;
+  for (int i = 0; i < kDepths[0]; ++i) {
+    const std::string name = "layers.0.blocks." + std::to_string(i);
+    MBConv b;
+    b.expand = r.conv_bn(name + ".conv1", {c0, hidden0, 1, 1, 1, h, h, kLayout, kLayout, Post::gelu});
+    b.depthwise = r.conv_bn(name + ".conv2", {hidden0, hidden0, 3, 1, hidden0, h, h, kLayout, kLayout, Post::gelu});
+    b.project = r.conv_bn(name + ".conv3", {hidden0, c0, 1, 1, 1, h, h, kLayout, kLayout, Post::accumulate_gelu});
+    m->mbconvs.push_back(std::move(b));
+  }
+  need(sizes, kBig0, h * h * hidden0);
+  need(sizes, kBig1, h * h * hidden0);
+
+  // Stages 1-3: PatchMerging from the previous stage, then TinyViT blocks.
+  for (int s = 1; s < 4; ++s) {
+    const std::string merge = "layers." + std::to_string(s - 1) + ".downsample";
+    m->merges[s - 1] = make_patch_merging(r, merge, h, h, kDims[s - 1], kDims[s], sizes);
+    h = m->merges[s - 1].project.out_height();
+    for (int i = 0; i < kDepths[s]; ++i)
+      m->blocks[s].push_back(make_vit_block(r, "layers." + std::to_string(s) + ".blocks." + std::to_string(i), h, h,
+                                            kDims[s], kHeads[s], kWindows[s], sizes));
+  }
+  if (h != kEmbedSize) throw std::logic_error("TinyViT: unexpected final resolution");
+
+  // Neck: 1x1 conv, LayerNorm2d, 3x3 conv, LayerNorm2d (convs without bias).
+  auto w_reduce = r.get("neck.0.weight", {kEmbedDim, kDims[3], 1, 1});
+  m->neck_reduce = Conv({kDims[3], kEmbedDim, 1, 1, 1, h, h, kLayout, kLayout, Post::none}, w_reduce.data(), nullptr);
+  auto w_mix = r.get("neck.2.weight", {kEmbedDim, kEmbedDim, 3, 3});
+  m->neck_mix = Conv({kEmbedDim, kEmbedDim, 3, 1, 1, h, h, kLayout, kLayout, Post::none}, w_mix.data(), nullptr);
+  m->neck_gamma1 = r.get("neck.1.weight", {kEmbedDim});
+  m->neck_beta1 = r.get("neck.1.bias", {kEmbedDim});
+  m->neck_gamma2 = r.get("neck.3.weight", {kEmbedDim});
+  m->neck_beta2 = r.get("neck.3.bias", {kEmbedDim});
+  need(sizes, kBig0, h * h * kEmbedDim);
+  need(sizes, kBig1, h * h * kEmbedDim);
+
+  ImageEncoderTinyViT enc;
+  enc.impl_ = std::move(m);
+  return enc;
+}
+
+Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
+  if (image.shape() != Shape{1, 3, kImageSize, kImageSize})
+    throw std::invalid_argument("ImageEncoderTinyViT: expected an image of shape [1, 3, 1024, 1024], got " +
+                                image.shape_str());
+  const Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  std::array<float*, kBufCount> buf{};
+  for (int i = 0; i < kBufCount; ++i) {
+    if (m.buffers[i].empty()) m.buffers[i] = Tensor({m.sizes[i]});
+    buf[i] = m.buffers[i].data();
+  }
+  float* x = buf[kX0];
+  float* y = buf[kX1];
+
+  m.stem0(image.data(), buf[kBig0]);
+  m.stem1(buf[kBig0], x);
+  for (const MBConv& b : m.mbconvs) {
+    b.expand(x, buf[kBig0]);
+    b.depthwise(buf[kBig0], buf[kBig1]);
+    b.project(buf[kBig1], x);  // x = gelu(x + project(...))
+  }
+  for (int s = 1; s < 4; ++s) {
+    const PatchMerging& pm = m.merges[s - 1];
+    pm.expand(x, buf[kBig0]);
+    pm.depthwise(buf[kBig0], buf[kBig1]);
+    pm.project(buf[kBig1], x);
+    for (const ViTBlock& b : m.blocks[s]) {
+      b.run(x, y, buf.data());
+      std::swap(x, y);
+    }
+  }
+
+  const int64_t hw = int64_t{kEmbedSize} * kEmbedSize;
+  m.neck_reduce(x, buf[kBig0]);
+  layer_norm(buf[kBig0], buf[kBig1], hw, kEmbedDim, m.neck_gamma1.data(), m.neck_beta1.data(), kNeckNormEps);
+  m.neck_mix(buf[kBig1], buf[kBig0]);
+  Tensor out({1, kEmbedDim, kEmbedSize, kEmbedSize});
+  layer_norm_to_planar(buf[kBig0], out.data(), hw, kEmbedDim, m.neck_gamma2.data(), m.neck_beta2.data(),
+                       kNeckNormEps);
+  return out;
+}
+
+}  // namespace sammpa::sam

@@ -1,0 +1,37 @@
+#pragma once
+// MobileSAM's image encoder ("vit_t"): TinyViT-5M adapted to 1024x1024 inputs, with SAM's neck. Computes what
+// mobile_sam.modeling.TinyViT computes in eval mode, from the official checkpoint's weights:
+//   conv stem (two 3x3 stride-2 conv + BatchNorm, GELU between)            -> 256x256x64
+//   2 MBConv blocks, PatchMerging                                          -> 128x128x128
+//   2 TinyViT blocks (7x7 windows), PatchMerging                           -> 64x64x160
+//   6 TinyViT blocks (14x14 windows), PatchMerging with stride 1           -> 64x64x320
+//   2 TinyViT blocks (7x7 windows), neck (1x1 conv, LayerNorm2d, 3x3 conv, LayerNorm2d) -> [1, 256, 64, 64]
+// BatchNorms are folded into their convolutions at load time; everything runs on oneDNN plus a few fused
+// kernels, with primitives built once at load time and activation buffers reused across calls.
+#include <memory>
+#include <string>
+
+#include "sam/checkpoint.h"
+#include "sam/nn/tensor.h"
+
+namespace sammpa::sam {
+
+class ImageEncoderTinyViT {
+ public:
+  static constexpr int kImageSize = 1024;
+  static constexpr int kEmbedDim = 256;
+  static constexpr int kEmbedSize = 64;
+
+  // Reads the encoder's weights under `prefix` (throws CheckpointError naming a missing or misshapen key).
+  static ImageEncoderTinyViT load(const Checkpoint& checkpoint, const std::string& prefix = "image_encoder.");
+
+  // image: [1, 3, 1024, 1024], normalised and padded as SAM's preprocess does -> embedding [1, 256, 64, 64].
+  // Safe to call from several threads (calls on one encoder run one at a time: they share its buffers).
+  Tensor forward(const Tensor& image) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace sammpa::sam

@@ -1,0 +1,139 @@
+#include "sam/tinyvit_dnnl.h"
+
+#include <stdexcept>
+
+namespace sammpa::sam::tinyvit {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using dt = memory::data_type;
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::stream& stream() {
+  thread_local dnnl::stream s(engine());
+  return s;
+}
+
+namespace {
+
+dnnl::primitive_attr attr_for(Post post) {
+  dnnl::post_ops ops;
+  if (post == Post::accumulate || post == Post::accumulate_gelu) ops.append_sum(1.f);
+  if (post == Post::gelu || post == Post::accumulate_gelu) ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  return attr;
+}
+
+memory wrap(const memory::desc& md, const float* p) { return memory(md, engine(), const_cast<float*>(p)); }
+
+// Copies weights given in layout `user` into a new buffer in layout `wanted`.
+memory reorder_weights(const memory::desc& user, const float* data, const memory::desc& wanted) {
+  memory src = wrap(user, data), dst(wanted, engine());
+  dnnl::reorder(src, dst).execute(stream(), src, dst);
+  stream().wait();
+  return dst;
+}
+
+memory copy_bias(const float* bias, int64_t n) {
+  memory::desc md({n}, dt::f32, Tag::a);
+  memory m(md, engine());
+  auto* p = static_cast<float*>(m.get_data_handle());
+  for (int64_t i = 0; i < n; ++i) p[i] = bias[i];
+  return m;
+}
+
+}  // namespace
+
+Conv::Conv(const ConvSpec& s, const float* weight, const float* bias) {
+  const int pad = s.kernel / 2;
+  out_h_ = (s.height + 2 * pad - s.kernel) / s.stride + 1;
+  out_w_ = (s.width + 2 * pad - s.kernel) / s.stride + 1;
+  src_md_ = memory::desc({1, s.cin, s.height, s.width}, dt::f32, s.src_tag);
+  dst_md_ = memory::desc({1, s.cout, out_h_, out_w_}, dt::f32, s.dst_tag);
+  memory::desc user_w, any_w;
+  if (s.groups == 1) {
+    user_w = memory::desc({s.cout, s.cin, s.kernel, s.kernel}, dt::f32, Tag::oihw);
+    any_w = memory::desc({s.cout, s.cin, s.kernel, s.kernel}, dt::f32, Tag::any);
+  } else {
+    memory::dims d{s.groups, s.cout / s.groups, s.cin / s.groups, s.kernel, s.kernel};
+    user_w = memory::desc(d, dt::f32, Tag::goihw);
+    any_w = memory::desc(d, dt::f32, Tag::any);
+  }
+  memory::desc bias_md = bias ? memory::desc({s.cout}, dt::f32, Tag::a) : memory::desc();
+  dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_md_, any_w,
+                                    bias_md, dst_md_, {s.stride, s.stride}, {pad, pad}, {pad, pad});
+  dnnl::convolution_forward::primitive_desc pd(d, attr_for(s.post), engine());
+  prim_ = dnnl::convolution_forward(pd);
+  weights_ = reorder_weights(user_w, weight, pd.weights_desc());
+  if (bias) bias_ = copy_bias(bias, s.cout);
+}
+
+void Conv::operator()(const float* src, float* dst) const {
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(src_md_, src)},
+                                       {DNNL_ARG_WEIGHTS, weights_},
+                                       {DNNL_ARG_DST, wrap(dst_md_, dst)}};
+  if (bias_) args.emplace(DNNL_ARG_BIAS, bias_);
+  prim_.execute(stream(), args);
+  stream().wait();
+}
+
+Linear::Linear(int64_t rows, int64_t n, int64_t k, const float* weight, const float* bias, Post post) {
+  src_md_ = memory::desc({rows, k}, dt::f32, Tag::ab);
+  dst_md_ = memory::desc({rows, n}, dt::f32, Tag::ab);
+  memory::desc user_w({k, n}, dt::f32, Tag::ba);  // W^T of a row-major [n, k] matrix
+  memory::desc any_w({k, n}, dt::f32, Tag::any);
+  memory::desc bias_md = bias ? memory::desc({1, n}, dt::f32, Tag::ab) : memory::desc();
+  dnnl::matmul::desc d(src_md_, any_w, bias_md, dst_md_);
+  dnnl::matmul::primitive_desc pd(d, attr_for(post), engine());
+  prim_ = dnnl::matmul(pd);
+  weights_ = reorder_weights(user_w, weight, pd.weights_desc());
+  if (bias) bias_ = copy_bias(bias, n);
+}
+
+void Linear::operator()(const float* x, float* y) const {
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, wrap(src_md_, x)}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, wrap(dst_md_, y)}};
+  if (bias_) args.emplace(DNNL_ARG_BIAS, bias_);
+  prim_.execute(stream(), args);
+  stream().wait();
+}
+
+WindowAttentionMatmuls::WindowAttentionMatmuls(int64_t windows, int64_t tokens, int64_t heads, int64_t head_dim,
+                                               float scale)
+    : head_dim_(head_dim) {
+  const int64_t row = heads * 3 * head_dim;  // one token's qkv
+  const int64_t win = tokens * row;          // one window's qkv
+  const int64_t d = head_dim;
+  q_md_ = memory::desc({windows, heads, tokens, d}, dt::f32, {win, 3 * d, row, 1});
+  kt_md_ = memory::desc({windows, heads, d, tokens}, dt::f32, {win, 3 * d, 1, row});
+  v_md_ = memory::desc({windows, heads, tokens, d}, dt::f32, {win, 3 * d, row, 1});
+  s_md_ = memory::desc({windows, heads, tokens, tokens}, dt::f32, Tag::abcd);
+  o_md_ = memory::desc({windows, heads, tokens, d}, dt::f32, {tokens * heads * d, d, heads * d, 1});
+
+  dnnl::primitive_attr qk_attr;
+  qk_attr.set_output_scales(0, {scale});
+  qk_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(q_md_, kt_md_, s_md_), qk_attr, engine()));
+  pv_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(s_md_, v_md_, o_md_), engine()));
+}
+
+void WindowAttentionMatmuls::scores(const float* qkv, float* scores) const {
+  qk_.execute(stream(), {{DNNL_ARG_SRC, wrap(q_md_, qkv)},
+                         {DNNL_ARG_WEIGHTS, wrap(kt_md_, qkv + head_dim_)},
+                         {DNNL_ARG_DST, wrap(s_md_, scores)}});
+  stream().wait();
+}
+
+void WindowAttentionMatmuls::context(const float* probs, const float* qkv, float* out) const {
+  pv_.execute(stream(), {{DNNL_ARG_SRC, wrap(s_md_, probs)},
+                         {DNNL_ARG_WEIGHTS, wrap(v_md_, qkv + 2 * head_dim_)},
+                         {DNNL_ARG_DST, wrap(o_md_, out)}});
+  stream().wait();
+}
+
+}  // namespace sammpa::sam::tinyvit

@@ -1,0 +1,74 @@
+#pragma once
+// oneDNN building blocks for the TinyViT image encoder. Every shape is known when the model is loaded (the
+// encoder takes only 1024x1024 inputs), so each layer builds its primitive once, with its weights already
+// reordered into the layout the primitive prefers; running a layer only wraps the caller's buffers.
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace sammpa::sam::tinyvit {
+
+using Tag = dnnl::memory::format_tag;
+
+dnnl::engine& engine();
+dnnl::stream& stream();  // one per calling thread
+
+// What happens after the bias add. The *_accumulate forms add the result onto what dst holds already
+// (residual connections computed in place).
+enum class Post { none, gelu, accumulate, accumulate_gelu };
+
+struct ConvSpec {
+  int cin = 0, cout = 0, kernel = 1, stride = 1, groups = 1;
+  int64_t height = 0, width = 0;  // input size; padding is kernel / 2 on every side
+  Tag src_tag = Tag::nhwc, dst_tag = Tag::nhwc;
+  Post post = Post::none;
+};
+
+// Convolution on one image; weights in PyTorch's [cout, cin / groups, k, k] layout, bias may be null.
+class Conv {
+ public:
+  Conv() = default;
+  Conv(const ConvSpec& spec, const float* weight, const float* bias);
+  void operator()(const float* src, float* dst) const;
+  int64_t out_height() const { return out_h_; }
+  int64_t out_width() const { return out_w_; }
+
+ private:
+  dnnl::primitive prim_;
+  dnnl::memory::desc src_md_, dst_md_;
+  dnnl::memory weights_, bias_;
+  int64_t out_h_ = 0, out_w_ = 0;
+};
+
+// y[rows, n] = post(x[rows, k] W^T + b): torch.nn.Linear on row-major activations; W is [n, k].
+class Linear {
+ public:
+  Linear() = default;
+  Linear(int64_t rows, int64_t n, int64_t k, const float* weight, const float* bias, Post post);
+  void operator()(const float* x, float* y) const;
+
+ private:
+  dnnl::primitive prim_;
+  dnnl::memory::desc src_md_, dst_md_;
+  dnnl::memory weights_, bias_;
+};
+
+// The two batched products of windowed attention, reading q, k and v straight out of the qkv projection
+// ([windows * tokens, heads * 3 * head_dim], each head's q, k, v side by side as TinyViT splits them):
+//   scores[w, h] = scale * q[w, h] k[w, h]^T              -> [windows, heads, tokens, tokens]
+//   out[w, :, h * head_dim...] = probs[w, h] v[w, h]      -> [windows * tokens, heads * head_dim]
+class WindowAttentionMatmuls {
+ public:
+  WindowAttentionMatmuls() = default;
+  WindowAttentionMatmuls(int64_t windows, int64_t tokens, int64_t heads, int64_t head_dim, float scale);
+  void scores(const float* qkv, float* scores) const;
+  void context(const float* probs, const float* qkv, float* out) const;
+
+ private:
+  dnnl::primitive qk_, pv_;
+  dnnl::memory::desc q_md_, kt_md_, s_md_, v_md_, o_md_;
+  int64_t head_dim_ = 0;
+};
+
+}  // namespace sammpa::sam::tinyvit

@@ -1,0 +1,77 @@
+// The TinyViT encoder against the official MobileSAM encoder (fixtures made by make_tinyvit_fixtures.py from
+// real breast-ultrasound and chest X-ray images and the real mobile_sam.pt).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "npy.h"
+#include "sam/checkpoint.h"
+#include "sam/image_encoder_tinyvit.h"
+
+namespace fs = std::filesystem;
+using sammpa::sam::Checkpoint;
+using sammpa::sam::ImageEncoderTinyViT;
+using sammpa::sam::Tensor;
+
+namespace {
+
+fs::path checkpoint_path() {
+  const char* e = std::getenv("SAMMPA_MOBILE_SAM");
+  return e && *e ? fs::path(e) : fs::path(std::getenv("HOME")) / ".cache/sammpa/mobile_sam.pt";
+}
+
+const ImageEncoderTinyViT& encoder() {
+  static const ImageEncoderTinyViT enc = ImageEncoderTinyViT::load(Checkpoint::open(checkpoint_path()));
+  return enc;
+}
+
+Tensor to_tensor(const sammpa::test::Npy& npy) {
+  Tensor t(npy.shape);
+  std::copy(npy.data.begin(), npy.data.end(), t.data());
+  return t;
+}
+
+void expect_matches_reference(const std::string& name) {
+  const fs::path dir = TINYVIT_FIXTURES;
+  const auto input = sammpa::test::read_npy(dir / (name + "_input.npy"));
+  const auto expected = sammpa::test::read_npy(dir / (name + "_embedding.npy"));
+  const Tensor out = encoder().forward(to_tensor(input));
+  ASSERT_EQ(out.shape(), expected.shape);
+  double max_err = 0, max_ref = 0;
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    max_err = std::max(max_err, static_cast<double>(std::fabs(out.data()[i] - expected.data[i])));
+    max_ref = std::max(max_ref, static_cast<double>(std::fabs(expected.data[i])));
+  }
+  std::printf("%s: max abs error %.3g (max |reference| %.3g)\n", name.c_str(), max_err, max_ref);
+  EXPECT_LE(max_err, 1e-3);
+  EXPECT_GT(max_ref, 0.1);  // a real embedding, not a degenerate fixture
+}
+
+}  // namespace
+
+TEST(ImageEncoderTinyViT, MatchesOfficialOnBreastUltrasound) { expect_matches_reference("busi"); }
+
+TEST(ImageEncoderTinyViT, MatchesOfficialOnChestXray) { expect_matches_reference("cxr"); }
+
+TEST(ImageEncoderTinyViT, RepeatedCallsGiveIdenticalResults) {
+  const auto input = sammpa::test::read_npy(fs::path(TINYVIT_FIXTURES) / "busi_input.npy");
+  const Tensor x = to_tensor(input);
+  const Tensor a = encoder().forward(x), b = encoder().forward(x);
+  for (int64_t i = 0; i < a.numel(); ++i) ASSERT_EQ(a.data()[i], b.data()[i]) << "at " << i;
+}
+
+TEST(ImageEncoderTinyViT, RejectsWrongInputShape) {
+  EXPECT_THROW(encoder().forward(Tensor::zeros({1, 3, 512, 512})), std::invalid_argument);
+}
+
+TEST(ImageEncoderTinyViT, MissingWeightsNameTheKey) {
+  try {
+    ImageEncoderTinyViT::load(Checkpoint::open(checkpoint_path()), "no_such_module.");
+    FAIL() << "expected CheckpointError";
+  } catch (const sammpa::sam::CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("no_such_module.patch_embed.seq.0.c.weight"), std::string::npos) << e.what();
+  }
+}
