@@ -24,7 +24,7 @@ const fs::path kExpected = fs::path(SAMMPA_CKPT_FIXTURES) / "mobile_sam";
 
 }  // namespace
 
-TEST(MobileSam, KeysShapesAndValuesMatchTorchLoad) {
+TEST(CheckpointMobileSam, KeysShapesAndValuesMatchTorchLoad) {
   const fs::path file = mobile_sam_file();
   if (file.empty() || !fs::exists(file)) GTEST_SKIP() << "SAMMPA_MOBILE_SAM not set or missing";
   if (!fs::exists(kExpected / "summary.json")) GTEST_SKIP() << "fixture script found no MobileSAM checkpoint";

@@ -1,0 +1,177 @@
+#include "sam/model_config.h"
+
+#include <cmath>
+
+namespace sammpa::sam {
+
+namespace {
+
+// Key and shape queries with errors that say which key the SAM layout needs.
+class Layout {
+ public:
+  explicit Layout(const Checkpoint& c) : c_(c) {}
+
+  bool has(const std::string& key) const { return c_.has(key); }
+  Shape need(const std::string& key, size_t rank) const {
+    if (!c_.has(key)) fail("expected key '" + key + "' is missing");
+    Shape s = c_.shape(key);
+    if (s.size() != rank)
+      fail("'" + key + "' has shape " + Tensor::view(nullptr, s).shape_str() + ", expected rank " +
+           std::to_string(rank));
+    return s;
+  }
+  int dim(const std::string& key, size_t rank, size_t i) const { return static_cast<int>(need(key, rank)[i]); }
+  // How many of prefix0.suffix, prefix1.suffix, ... exist.
+  int count(const std::string& prefix, const std::string& suffix) const {
+    int n = 0;
+    while (c_.has(prefix + std::to_string(n) + suffix)) ++n;
+    return n;
+  }
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw CheckpointError(c_.file().string() + ": not a SAM checkpoint layout: " + problem);
+  }
+
+ private:
+  const Checkpoint& c_;
+};
+
+const std::string kEnc = "image_encoder.";
+
+VitConfig read_vit(const Layout& l, int& embedding_size) {
+  VitConfig v;
+  const Shape proj = l.need(kEnc + "patch_embed.proj.weight", 4);
+  v.embed_dim = static_cast<int>(proj[0]);
+  v.patch_size = static_cast<int>(proj[2]);
+  const Shape pos = l.need(kEnc + "pos_embed", 4);  // [1, H, W, embed]
+  if (pos[1] != pos[2]) l.fail("image_encoder.pos_embed is not square");
+  embedding_size = static_cast<int>(pos[1]);
+  v.depth = l.count(kEnc + "blocks.", ".attn.qkv.weight");
+  if (v.depth == 0) l.fail("expected keys image_encoder.blocks.N.attn.qkv.weight");
+  for (int i = 0; i < v.depth; ++i) {
+    const std::string b = kEnc + "blocks." + std::to_string(i) + ".attn.";
+    const Shape rel = l.need(b + "rel_pos_h", 2);  // [2 * attended side - 1, head dim]
+    const int heads = v.embed_dim / static_cast<int>(rel[1]);
+    if (i == 0) v.num_heads = heads;
+    if (heads != v.num_heads || v.num_heads * rel[1] != v.embed_dim) l.fail(b + "rel_pos_h: inconsistent head dim");
+    const int side = static_cast<int>(rel[0] + 1) / 2;
+    if (side == embedding_size) {
+      v.global_attn_indexes.push_back(i);
+    } else if (v.window_size == 0 || v.window_size == side) {
+      v.window_size = side;
+    } else {
+      l.fail(b + "rel_pos_h: window blocks disagree on the window size");
+    }
+  }
+  v.mlp_dim = l.dim(kEnc + "blocks.0.mlp.lin1.weight", 2, 0);
+  v.qkv_bias = l.has(kEnc + "blocks.0.attn.qkv.bias");
+  v.out_chans = l.dim(kEnc + "neck.0.weight", 4, 0);
+  return v;
+}
+
+TinyVitConfig read_tiny_vit(const Layout& l, int& embedding_size) {
+  TinyVitConfig t;
+  if (l.has(kEnc + "layers.4.blocks.0.attn.qkv.weight")) l.fail("TinyViT with more than 4 stages");
+  const std::string s0 = kEnc + "layers.0.blocks.";
+  const Shape conv1 = l.need(s0 + "0.conv1.c.weight", 4);  // [dim * expand, dim, 1, 1]
+  t.embed_dims[0] = static_cast<int>(conv1[1]);
+  t.mbconv_expand_ratio = static_cast<int>(conv1[0] / conv1[1]);
+  t.depths[0] = l.count(s0, ".conv1.c.weight");
+  for (int i = 1; i < 4; ++i) {
+    const std::string s = kEnc + "layers." + std::to_string(i) + ".blocks.";
+    t.embed_dims[i] = l.dim(s + "0.attn.norm.weight", 1, 0);
+    t.depths[i] = l.count(s, ".attn.qkv.weight");
+    const Shape bias = l.need(s + "0.attn.attention_biases", 2);  // [heads, window * window offsets]
+    t.num_heads[i] = static_cast<int>(bias[0]);
+    t.window_sizes[i] = static_cast<int>(std::lround(std::sqrt(static_cast<double>(bias[1]))));
+    if (t.window_sizes[i] * t.window_sizes[i] != bias[1]) l.fail(s + "0.attn.attention_biases is not square");
+  }
+  t.mlp_ratio = l.dim(kEnc + "layers.1.blocks.0.mlp.fc1.weight", 2, 0) / t.embed_dims[1];
+  int side = 1024 / 4;  // the patch embedding halves the input twice
+  for (int i = 0; i < 3; ++i) {
+    l.need(kEnc + "layers." + std::to_string(i) + ".downsample.conv2.c.weight", 4);
+    const int out = t.embed_dims[i + 1];
+    t.merge_strides[i] = (out == 320 || out == 448 || out == 576) ? 1 : 2;
+    side /= t.merge_strides[i];
+  }
+  embedding_size = side;
+  t.out_chans = l.dim(kEnc + "neck.0.weight", 4, 0);
+  return t;
+}
+
+PromptEncoderConfig read_prompt(const Layout& l) {
+  const std::string p = "prompt_encoder.";
+  PromptEncoderConfig c;
+  c.embed_dim = l.dim(p + "no_mask_embed.weight", 2, 1);
+  c.mask_in_chans = l.dim(p + "mask_downscaling.3.weight", 4, 0);
+  c.num_point_embeddings = l.count(p + "point_embeddings.", ".weight");
+  if (l.dim(p + "pe_layer.positional_encoding_gaussian_matrix", 2, 1) * 2 != c.embed_dim)
+    l.fail("prompt_encoder.pe_layer.positional_encoding_gaussian_matrix does not match the embed dim");
+  return c;
+}
+
+MaskDecoderConfig read_decoder(const Layout& l) {
+  const std::string d = "mask_decoder.", t = d + "transformer.layers.";
+  MaskDecoderConfig c;
+  c.transformer_dim = l.dim(d + "iou_token.weight", 2, 1);
+  c.depth = l.count(t, ".self_attn.q_proj.weight");
+  if (c.depth == 0) l.fail("expected keys " + t + "N.self_attn.q_proj.weight");
+  c.mlp_dim = l.dim(t + "0.mlp.lin1.weight", 2, 0);
+  c.attention_downsample_rate = c.transformer_dim / l.dim(t + "0.cross_attn_token_to_image.q_proj.weight", 2, 0);
+  c.num_multimask_outputs = l.dim(d + "mask_tokens.weight", 2, 0) - 1;
+  c.iou_head_depth = l.count(d + "iou_prediction_head.layers.", ".weight");
+  c.iou_head_hidden_dim = l.dim(d + "iou_prediction_head.layers.0.weight", 2, 0);
+  return c;
+}
+
+std::string official_vit_name(const VitConfig& v, int embedding_size) {
+  if (v.patch_size != 16 || embedding_size != 64 || v.window_size != 14 || v.mlp_dim != 4 * v.embed_dim)
+    return "vit";
+  struct Known {
+    const char* name;
+    int embed, depth, heads;
+    std::vector<int> global;
+  };
+  static const Known known[] = {{"vit_b", 768, 12, 12, {2, 5, 8, 11}},
+                                {"vit_l", 1024, 24, 16, {5, 11, 17, 23}},
+                                {"vit_h", 1280, 32, 16, {7, 15, 23, 31}}};
+  for (const auto& k : known)
+    if (v.embed_dim == k.embed && v.depth == k.depth && v.num_heads == k.heads && v.global_attn_indexes == k.global)
+      return k.name;
+  return "vit";
+}
+
+bool is_official_tiny_vit(const TinyVitConfig& t) {
+  return t.embed_dims == std::array<int, 4>{64, 128, 160, 320} && t.depths == std::array<int, 4>{2, 2, 6, 2} &&
+         t.num_heads == std::array<int, 4>{0, 4, 5, 10} && t.window_sizes == std::array<int, 4>{0, 7, 14, 7};
+}
+
+}  // namespace
+
+SamConfig detect_sam_config(const Checkpoint& ckpt) {
+  const Layout l(ckpt);
+  SamConfig c;
+  if (l.has(kEnc + "patch_embed.proj.weight")) {
+    c.encoder = EncoderKind::ViT;
+    c.vit = read_vit(l, c.image_embedding_size);
+    c.image_size = c.image_embedding_size * c.vit.patch_size;
+    c.model_type = official_vit_name(c.vit, c.image_embedding_size);
+  } else if (l.has(kEnc + "patch_embed.seq.0.c.weight")) {
+    c.encoder = EncoderKind::TinyViT;
+    c.tiny = read_tiny_vit(l, c.image_embedding_size);
+    c.image_size = 1024;  // not stored; MobileSAM's input size
+    c.model_type = is_official_tiny_vit(c.tiny) ? "vit_t" : "tiny_vit";
+  } else {
+    l.fail("expected image_encoder.patch_embed.proj.weight (SAM ViT) or image_encoder.patch_embed.seq.0.c.weight "
+           "(MobileSAM TinyViT), plus prompt_encoder.* and mask_decoder.* keys");
+  }
+  c.prompt = read_prompt(l);
+  c.decoder = read_decoder(l);
+  const int enc_out = c.encoder == EncoderKind::ViT ? c.vit.out_chans : c.tiny.out_chans;
+  if (enc_out != c.prompt.embed_dim || c.prompt.embed_dim != c.decoder.transformer_dim)
+    l.fail("image encoder output (" + std::to_string(enc_out) + "), prompt encoder (" +
+           std::to_string(c.prompt.embed_dim) + ") and mask decoder (" + std::to_string(c.decoder.transformer_dim) +
+           ") dims differ");
+  return c;
+}
+
+}  // namespace sammpa::sam

@@ -1,0 +1,76 @@
+#pragma once
+// Which SAM variant a checkpoint holds, and its hyper-parameters, read from the state_dict's keys and shapes
+// (so reduced test models are recognised as well as the official ones). Official layouts:
+//   vit_b: ViT embed 768, depth 12, 12 heads, global attention in blocks 2,5,8,11 (also MedSAM)
+//   vit_l: 1024, 24, 16 heads, 5,11,17,23        vit_h: 1280, 32, 16 heads, 7,15,23,31
+//   vit_t: MobileSAM TinyViT, embed dims 64,128,160,320, depths 2,2,6,2, heads -,4,5,10, windows -,7,14,7
+#include <array>
+#include <string>
+#include <vector>
+
+#include "sam/checkpoint.h"
+
+namespace sammpa::sam {
+
+enum class EncoderKind { ViT, TinyViT };
+
+// segment_anything ImageEncoderViT (image_encoder.patch_embed / pos_embed / blocks.N / neck).
+struct VitConfig {
+  int embed_dim = 0;    // patch_embed.proj.weight rows
+  int depth = 0;        // number of blocks
+  int num_heads = 0;    // embed_dim / head dim (head dim = rel_pos_h columns)
+  int patch_size = 0;   // patch_embed.proj kernel
+  int mlp_dim = 0;      // blocks.0.mlp.lin1 rows
+  int window_size = 0;  // windowed blocks: rel_pos_h has 2*window-1 rows
+  std::vector<int> global_attn_indexes;  // blocks whose rel_pos_h has 2*(image_size/patch)-1 rows
+  bool qkv_bias = true;
+  int out_chans = 0;    // neck.0.weight rows
+};
+
+// MobileSAM TinyViT (image_encoder.patch_embed.seq / layers.N / neck). Stage 0 is convolutional (MBConv):
+// it has no attention, so its num_heads and window_size are 0.
+struct TinyVitConfig {
+  std::array<int, 4> embed_dims{}, depths{}, num_heads{}, window_sizes{};
+  int mlp_ratio = 0;             // fc1 rows / dim
+  int mbconv_expand_ratio = 0;   // conv1 rows / dim in stage 0
+  // Stride of each stage's PatchMerging (stages 0-2). Not stored in the weights: MobileSAM's code uses 1 when
+  // the output dim is 320, 448 or 576 and 2 otherwise, which keeps a 64x64 output for a 1024 input.
+  std::array<int, 3> merge_strides{};
+  int out_chans = 0;             // neck.0.weight rows
+};
+
+struct PromptEncoderConfig {
+  int embed_dim = 0;       // no_mask_embed.weight columns
+  int mask_in_chans = 0;   // mask_downscaling.3.weight rows
+  int num_point_embeddings = 0;
+};
+
+struct MaskDecoderConfig {
+  int transformer_dim = 0;
+  int depth = 0;                      // transformer.layers.N
+  int num_heads = 8;                  // not stored in the weights; every official model uses 8
+  int mlp_dim = 0;                    // transformer.layers.0.mlp.lin1 rows
+  int attention_downsample_rate = 0;  // transformer_dim / cross-attention internal dim
+  int num_multimask_outputs = 0;      // mask_tokens rows - 1
+  int iou_head_depth = 0;             // iou_prediction_head.layers.N
+  int iou_head_hidden_dim = 0;
+};
+
+struct SamConfig {
+  std::string model_type;  // "vit_b", "vit_l", "vit_h", "vit_t", or "vit" / "tiny_vit" for other sizes
+  EncoderKind encoder = EncoderKind::ViT;
+  VitConfig vit;           // when encoder == ViT
+  TinyVitConfig tiny;      // when encoder == TinyViT
+  PromptEncoderConfig prompt;
+  MaskDecoderConfig decoder;
+  int image_size = 0;             // input side (1024 for official models)
+  int image_embedding_size = 0;   // encoder output side (64)
+  // Not stored in the weights (non-persistent buffers); the official values.
+  std::array<float, 3> pixel_mean{123.675f, 116.28f, 103.53f};
+  std::array<float, 3> pixel_std{58.395f, 57.12f, 57.375f};
+};
+
+// Throws CheckpointError naming the expected keys when the layout is not SAM's.
+SamConfig detect_sam_config(const Checkpoint& ckpt);
+
+}  // namespace sammpa::sam
