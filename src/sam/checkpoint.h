@@ -8,15 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "sam/nn/tensor.h"
 
 namespace sammpa::sam {
 
 // A checkpoint that cannot be used; the message names the file and the problem (missing key, wrong shape,
 // truncated archive, unsupported pickle opcode or global, legacy non-zip format, ...).
-class CheckpointError : public std::runtime_error {
+// A user error like any bad input file (the CLI prints it and exits 2).
+class CheckpointError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 class Checkpoint {
