@@ -1,6 +1,5 @@
 // conv2d and conv_transpose2d on oneDNN's convolution / deconvolution primitives. Activations stay plain NCHW;
 // weights are reordered once into the blocked layout the primitive prefers and cached (see reordered_weights).
-#include <cstdlib>
 #include <stdexcept>
 
 #include "sam/nn/dnnl_context.h"
@@ -47,10 +46,6 @@ void run(const CachedPrimitive& p, const Tensor& x, const Tensor& w, const Tenso
   if (p.dst != y_plain) execute(dnnl::reorder(out, dst), {{DNNL_ARG_FROM, out}, {DNNL_ARG_TO, dst}});
 }
 
-bool blocked_activations() {
-  static const bool on = std::getenv("SAMMPA_CONV_BLOCKED") != nullptr;
-  return on;
-}
 
 }  // namespace
 
@@ -69,8 +64,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int
                           std::to_string(static_cast<int>(act));
   const auto& p = cached(key, [&] {
     CachedPrimitive c;
-    c.src = blocked_activations() ? any_desc(memory::dims(x.shape().begin(), x.shape().end())) : plain_desc(x.shape());
-    c.dst = blocked_activations() ? any_desc(memory::dims(y.shape().begin(), y.shape().end())) : plain_desc(y.shape());
+    c.src = plain_desc(x.shape());
+    c.dst = plain_desc(y.shape());
     memory::dims wdims = groups == 1 ? memory::dims{cout, cin, kh, kw}
                                      : memory::dims{groups, cout / groups, cin / groups, kh, kw};
     Shape wshape(wdims.begin(), wdims.end());
@@ -94,10 +89,55 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int
   return y;
 }
 
+namespace {
+
+// A transposed convolution whose kernel equals its stride (SAM's 2x2 / stride-2 upscaling) writes every output
+// pixel from exactly one input pixel: one matmul [Cout*kh*kw, Cin] x [Cin, H*W] (PyTorch's weight layout read
+// transposed), then a scatter into the output grid with the bias. oneDNN's deconvolution kernels are several
+// times slower on these shapes.
+Tensor conv_transpose_no_overlap(const Tensor& x, const Tensor& w, const Tensor& b, Act act) {
+  const int64_t n = x.dim(0), cin = x.dim(1), h = x.dim(2), wd = x.dim(3);
+  const int64_t cout = w.dim(1), kh = w.dim(2), kw = w.dim(3), rows = cout * kh * kw, hw = h * wd;
+  Tensor y({n, cout, h * kh, wd * kw});
+  Tensor tmp({rows, hw});
+  const auto& p = cached("deconv_gemm/" + dims_key(x.shape()) + "/" + dims_key(w.shape()), [&] {
+    CachedPrimitive c;
+    c.src = strided_desc({rows, cin}, {1, rows});
+    c.weights = plain_desc({cin, hw});
+    c.dst = plain_desc({rows, hw});
+    c.prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(c.src, c.weights, c.dst), engine()));
+    return c;
+  });
+  for (int64_t img = 0; img < n; ++img) {
+    execute(p.prim, {{DNNL_ARG_SRC, wrap(p.src, w.data())},
+                     {DNNL_ARG_WEIGHTS, wrap(p.weights, x.data() + img * cin * hw)},
+                     {DNNL_ARG_DST, wrap(p.dst, tmp.data())}});
+    float* out = y.data() + img * cout * hw * kh * kw;
+    const int64_t out_w = wd * kw;
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < cout * h * kh; ++r) {  // output row r of channel co: input row i, kernel row a
+      const int64_t co = r / (h * kh), i = (r % (h * kh)) / kh, a = r % kh;
+      const float bias = b.empty() ? 0.f : b.data()[co];
+      float* dst = out + r * out_w;
+      for (int64_t bk = 0; bk < kw; ++bk) {
+        const float* src = tmp.data() + ((co * kh + a) * kw + bk) * hw + i * wd;
+        for (int64_t j = 0; j < wd; ++j) dst[j * kw + bk] = src[j] + bias;
+      }
+    }
+  }
+  if (act == Act::gelu) gelu_(y);
+  if (act == Act::relu) relu_(y);
+  return y;
+}
+
+}  // namespace
+
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, Act act) {
   if (x.rank() != 4 || w.rank() != 4 || x.dim(1) != w.dim(0))
     throw std::invalid_argument("conv_transpose2d: input " + x.shape_str() + " does not match weight " +
                                 w.shape_str());
+  if (!b.empty() && b.numel() != w.dim(1)) throw std::invalid_argument("conv_transpose2d: bias " + b.shape_str());
+  if (w.dim(2) == stride && w.dim(3) == stride) return conv_transpose_no_overlap(x, w, b, act);
   const int64_t n = x.dim(0), cin = x.dim(1), h = x.dim(2), wd = x.dim(3);
   const int64_t cout = w.dim(1), kh = w.dim(2), kw = w.dim(3);
   if (!b.empty() && b.numel() != cout) throw std::invalid_argument("conv_transpose2d: bias " + b.shape_str());
@@ -106,8 +146,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int s
                           std::to_string(stride) + (b.empty() ? "/nb/" : "/b/") + std::to_string(static_cast<int>(act));
   const auto& p = cached(key, [&] {
     CachedPrimitive c;
-    c.src = blocked_activations() ? any_desc(memory::dims(x.shape().begin(), x.shape().end())) : plain_desc(x.shape());
-    c.dst = blocked_activations() ? any_desc(memory::dims(y.shape().begin(), y.shape().end())) : plain_desc(y.shape());
+    c.src = plain_desc(x.shape());
+    c.dst = plain_desc(y.shape());
     const memory::dims wdims{cout, cin, kh, kw};
     // oneDNN indexes deconvolution weights [O, I, kh, kw]; PyTorch stores them [I, O, kh, kw].
     c.user_weights = memory::desc(wdims, memory::data_type::f32, memory::format_tag::iohw);

@@ -1,0 +1,110 @@
+#include "sam/mask_decoder.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "sam/nn/ops.h"
+
+namespace sammpa::sam {
+
+MaskDecoder::Mlp MaskDecoder::load_mlp(const Checkpoint& ckpt, const std::string& prefix) {
+  Mlp m;
+  for (int i = 0; ckpt.has(prefix + "layers." + std::to_string(i) + ".weight"); ++i) {
+    const std::string p = prefix + "layers." + std::to_string(i) + ".";
+    m.w.push_back(ckpt.get(p + "weight"));
+    m.b.push_back(ckpt.get(p + "bias", {m.w.back().dim(0)}));
+    if (i > 0 && m.w[i].dim(1) != m.w[i - 1].dim(0))
+      throw CheckpointError(ckpt.file().string() + ": '" + p + "weight' has shape " + m.w[i].shape_str() +
+                            " after a layer of " + std::to_string(m.w[i - 1].dim(0)) + " outputs");
+  }
+  if (m.w.empty()) throw CheckpointError(ckpt.file().string() + ": no '" + prefix + "layers.0.weight'");
+  return m;
+}
+
+Tensor MaskDecoder::Mlp::forward(const Tensor& x) const {
+  Tensor y = x;
+  for (size_t i = 0; i < w.size(); ++i)
+    y = nn::linear(y, w[i], b[i], i + 1 < w.size() ? nn::Act::relu : nn::Act::none);
+  return y;
+}
+
+MaskDecoder::MaskDecoder(const Checkpoint& ckpt, const std::string& prefix, int num_heads)
+    : ckpt_(ckpt), transformer_(ckpt, prefix + "transformer.", num_heads) {
+  const int64_t c = transformer_.embedding_dim();
+  iou_token_ = ckpt.get(prefix + "iou_token.weight", {1, c});
+  mask_tokens_ = ckpt.get(prefix + "mask_tokens.weight");
+  if (mask_tokens_.rank() != 2 || mask_tokens_.dim(1) != c || mask_tokens_.dim(0) < 1)
+    throw CheckpointError(ckpt.file().string() + ": '" + prefix + "mask_tokens.weight' has shape " +
+                          mask_tokens_.shape_str());
+  const std::string u = prefix + "output_upscaling.";
+  up1_w_ = ckpt.get(u + "0.weight", {c, c / 4, 2, 2});
+  up1_b_ = ckpt.get(u + "0.bias", {c / 4});
+  up_norm_w_ = ckpt.get(u + "1.weight", {c / 4});
+  up_norm_b_ = ckpt.get(u + "1.bias", {c / 4});
+  up2_w_ = ckpt.get(u + "3.weight", {c / 4, c / 8, 2, 2});
+  up2_b_ = ckpt.get(u + "3.bias", {c / 8});
+  for (int i = 0; i < num_mask_tokens(); ++i)
+    hypernetworks_.push_back(load_mlp(ckpt, prefix + "output_hypernetworks_mlps." + std::to_string(i) + "."));
+  iou_head_ = load_mlp(ckpt, prefix + "iou_prediction_head.");
+}
+
+DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& image_pe, const Tensor& sparse,
+                               const Tensor& dense, bool multimask) const {
+  const int64_t c = transformer_dim();
+  if (image_embeddings.rank() != 4 || image_embeddings.dim(0) != 1 || image_embeddings.dim(1) != c ||
+      image_pe.shape() != image_embeddings.shape() || dense.shape() != image_embeddings.shape())
+    throw std::invalid_argument("MaskDecoder: image embeddings " + image_embeddings.shape_str() + ", pe " +
+                                image_pe.shape_str() + ", dense " + dense.shape_str() + " for width " +
+                                std::to_string(c));
+  const int64_t n_prompt = sparse.empty() ? 0 : sparse.numel() / c;
+  if (!sparse.empty() && (sparse.dim(-1) != c || (sparse.rank() == 3 && sparse.dim(0) != 1)))
+    throw std::invalid_argument("MaskDecoder: sparse embeddings " + sparse.shape_str());
+  const int64_t h = image_embeddings.dim(2), w = image_embeddings.dim(3), hw = h * w;
+  const int n_out = 1 + num_mask_tokens();
+
+  // Tokens: IoU token, mask tokens, prompt tokens.
+  Tensor tokens({n_out + n_prompt, c});
+  std::memcpy(tokens.data(), iou_token_.data(), c * sizeof(float));
+  std::memcpy(tokens.data() + c, mask_tokens_.data(), (n_out - 1) * c * sizeof(float));
+  if (n_prompt) std::memcpy(tokens.data() + n_out * c, sparse.data(), n_prompt * c * sizeof(float));
+
+  // The image (plus the dense prompt) and its positional encoding as [HW, C] token rows.
+  const Tensor src = nn::permute(nn::add(image_embeddings, dense).reshaped({c, hw}), {1, 0});
+  const Tensor pos = nn::permute(image_pe.reshaped({c, hw}), {1, 0});
+  const TwoWayTransformer::Output t = transformer_.forward(src, pos, tokens);
+
+  // Upscale the image tokens 4x: [1, C/8, 4h, 4w].
+  Tensor up = nn::permute(t.image, {1, 0}).reshaped({1, c, h, w});
+  up = nn::conv_transpose2d(up, up1_w_, up1_b_, 2);
+  up = nn::layer_norm_2d(up, up_norm_w_, up_norm_b_);
+  nn::gelu_(up);
+  up = nn::conv_transpose2d(up, up2_w_, up2_b_, 2, nn::Act::gelu);
+
+  // Only the requested masks are computed: token 0 for a single mask, tokens 1.. for multimask output.
+  const int first = multimask ? 1 : 0, count = multimask ? num_mask_tokens() - 1 : 1;
+  if (count < 1) throw std::invalid_argument("MaskDecoder: multimask output needs more than one mask token");
+  const int64_t c8 = up.dim(1), out_h = up.dim(2), out_w = up.dim(3);
+  Tensor hyper({count, c8});
+  for (int i = 0; i < count; ++i) {
+    const int token = first + i;
+    const Tensor row = hypernetworks_[token].forward(Tensor::view(t.tokens.data() + (1 + token) * c, {1, c}));
+    if (row.numel() != c8) throw std::invalid_argument("MaskDecoder: hypernetwork output does not match upscaling");
+    std::memcpy(hyper.data() + i * c8, row.data(), c8 * sizeof(float));
+  }
+  DecoderOutput out;
+  out.low_res_logits = nn::matmul(hyper, up.reshaped({c8, out_h * out_w})).reshaped({1, count, out_h, out_w});
+  const Tensor iou = iou_head_.forward(Tensor::view(t.tokens.data(), {1, c}));
+  out.iou.assign(iou.data() + first, iou.data() + first + count);
+  return out;
+}
+
+SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt) : prompt_encoder_(ckpt), mask_decoder_(ckpt) {}
+
+DecoderOutput SamPromptDecoder::predict(const Tensor& image_embeddings, const Prompts& prompts,
+                                        bool multimask) const {
+  const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts);
+  return mask_decoder_.run(image_embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, multimask);
+}
+
+}  // namespace sammpa::sam

@@ -1,0 +1,67 @@
+#pragma once
+// SAM's MaskDecoder (segment_anything/modeling/mask_decoder.py; MobileSAM uses the same): a TwoWayTransformer
+// over output + prompt tokens and the image embedding, transposed-convolution upscaling, hypernetwork MLPs that
+// turn each mask token into weights for the upscaled embedding, and an IoU prediction head. Plus
+// SamPromptDecoder, which wires the PromptEncoder to it.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sam/checkpoint.h"
+#include "sam/nn/tensor.h"
+#include "sam/prompt_encoder.h"
+#include "sam/two_way_transformer.h"
+
+namespace sammpa::sam {
+
+struct DecoderOutput {
+  Tensor low_res_logits;  // [1, M, 4h, 4w] (256 x 256 for SAM); M = 3 with multimask output, else 1
+  std::vector<float> iou;  // M predicted IoUs, in the order of the masks
+};
+
+class MaskDecoder {
+ public:
+  // Dims (transformer width and depth, number of mask tokens, MLP sizes) come from the weights' shapes; the head
+  // count is not stored in checkpoints (8 in every official model).
+  explicit MaskDecoder(const Checkpoint& ckpt, const std::string& prefix = "mask_decoder.", int num_heads = 8);
+
+  // image_embeddings, image_pe, dense: [1, C, h, w]; sparse: [1, N, C] (N may be 0). multimask: the masks of
+  // tokens 1..3 (the official forward's multimask_output=True), else the single-mask token 0.
+  DecoderOutput run(const Tensor& image_embeddings, const Tensor& image_pe, const Tensor& sparse,
+                    const Tensor& dense, bool multimask) const;
+
+  int64_t transformer_dim() const { return transformer_.embedding_dim(); }
+  int num_mask_tokens() const { return static_cast<int>(mask_tokens_.dim(0)); }
+
+ private:
+  struct Mlp {
+    std::vector<Tensor> w, b;  // ReLU after every layer but the last
+    Tensor forward(const Tensor& x) const;
+  };
+  static Mlp load_mlp(const Checkpoint& ckpt, const std::string& prefix);
+
+  Checkpoint ckpt_;  // keeps the weight views valid
+  TwoWayTransformer transformer_;
+  Tensor iou_token_, mask_tokens_;
+  Tensor up1_w_, up1_b_, up_norm_w_, up_norm_b_, up2_w_, up2_b_;
+  std::vector<Mlp> hypernetworks_;
+  Mlp iou_head_;
+};
+
+// Prompt encoder + mask decoder of one checkpoint: prompts and an image embedding in, low-res logits out.
+class SamPromptDecoder {
+ public:
+  explicit SamPromptDecoder(const Checkpoint& ckpt);
+
+  // image_embeddings [1, C, 64, 64] from the image encoder.
+  DecoderOutput predict(const Tensor& image_embeddings, const Prompts& prompts, bool multimask) const;
+
+  const PromptEncoder& prompt_encoder() const { return prompt_encoder_; }
+  const MaskDecoder& mask_decoder() const { return mask_decoder_; }
+
+ private:
+  PromptEncoder prompt_encoder_;
+  MaskDecoder mask_decoder_;
+};
+
+}  // namespace sammpa::sam

@@ -1,0 +1,106 @@
+#include "sam/two_way_transformer.h"
+
+#include <stdexcept>
+
+#include "sam/nn/ops.h"
+
+namespace sammpa::sam {
+
+using nn::add;
+using nn::layer_norm;
+using nn::linear;
+
+AttentionWeights AttentionWeights::load(const Checkpoint& ckpt, const std::string& prefix) {
+  AttentionWeights a;
+  a.q_w = ckpt.get(prefix + "q_proj.weight");
+  const int64_t internal = a.q_w.dim(0), dim = a.q_w.dim(1);
+  a.q_b = ckpt.get(prefix + "q_proj.bias", {internal});
+  a.k_w = ckpt.get(prefix + "k_proj.weight", {internal, dim});
+  a.k_b = ckpt.get(prefix + "k_proj.bias", {internal});
+  a.v_w = ckpt.get(prefix + "v_proj.weight", {internal, dim});
+  a.v_b = ckpt.get(prefix + "v_proj.bias", {internal});
+  a.out_w = ckpt.get(prefix + "out_proj.weight", {dim, internal});
+  a.out_b = ckpt.get(prefix + "out_proj.bias", {dim});
+  return a;
+}
+
+Tensor AttentionWeights::forward(const Tensor& q, const Tensor& k, const Tensor& v, int heads) const {
+  const Tensor qp = linear(q, q_w, q_b), kp = linear(k, k_w, k_b), vp = linear(v, v_w, v_b);
+  return linear(nn::attention(qp, kp, vp, heads), out_w, out_b);
+}
+
+LayerNormWeights LayerNormWeights::load(const Checkpoint& ckpt, const std::string& prefix) {
+  LayerNormWeights n;
+  n.gamma = ckpt.get(prefix + "weight");
+  n.beta = ckpt.get(prefix + "bias", n.gamma.shape());
+  return n;
+}
+
+TwoWayTransformer::TwoWayTransformer(const Checkpoint& ckpt, const std::string& prefix, int num_heads)
+    : num_heads_(num_heads) {
+  for (int i = 0; ckpt.has(prefix + "layers." + std::to_string(i) + ".norm1.weight"); ++i) {
+    const std::string p = prefix + "layers." + std::to_string(i) + ".";
+    Block b;
+    b.self_attn = AttentionWeights::load(ckpt, p + "self_attn.");
+    b.token_to_image = AttentionWeights::load(ckpt, p + "cross_attn_token_to_image.");
+    b.image_to_token = AttentionWeights::load(ckpt, p + "cross_attn_image_to_token.");
+    b.norm1 = LayerNormWeights::load(ckpt, p + "norm1.");
+    b.norm2 = LayerNormWeights::load(ckpt, p + "norm2.");
+    b.norm3 = LayerNormWeights::load(ckpt, p + "norm3.");
+    b.norm4 = LayerNormWeights::load(ckpt, p + "norm4.");
+    b.lin1_w = ckpt.get(p + "mlp.lin1.weight");
+    b.lin1_b = ckpt.get(p + "mlp.lin1.bias", {b.lin1_w.dim(0)});
+    b.lin2_w = ckpt.get(p + "mlp.lin2.weight", {b.lin1_w.dim(1), b.lin1_w.dim(0)});
+    b.lin2_b = ckpt.get(p + "mlp.lin2.bias", {b.lin1_w.dim(1)});
+    b.skip_first_layer_pe = i == 0;
+    blocks_.push_back(std::move(b));
+  }
+  if (blocks_.empty())
+    throw CheckpointError(ckpt.file().string() + ": no '" + prefix + "layers.0.*' weights (not a SAM mask decoder)");
+  final_token_to_image_ = AttentionWeights::load(ckpt, prefix + "final_attn_token_to_image.");
+  norm_final_ = LayerNormWeights::load(ckpt, prefix + "norm_final_attn.");
+  embedding_dim_ = blocks_[0].norm1.gamma.numel();
+  for (const AttentionWeights* a : {&blocks_[0].self_attn, &blocks_[0].token_to_image})
+    if (a->q_w.dim(0) % num_heads_ != 0)
+      throw CheckpointError(ckpt.file().string() + ": attention width " + std::to_string(a->q_w.dim(0)) +
+                            " is not divisible by " + std::to_string(num_heads_) + " heads");
+}
+
+TwoWayTransformer::Output TwoWayTransformer::forward(const Tensor& image, const Tensor& image_pe,
+                                                     const Tensor& tokens) const {
+  if (image.rank() != 2 || image.shape() != image_pe.shape() || tokens.rank() != 2 ||
+      image.dim(1) != embedding_dim_ || tokens.dim(1) != embedding_dim_)
+    throw std::invalid_argument("TwoWayTransformer: image " + image.shape_str() + ", pe " + image_pe.shape_str() +
+                                ", tokens " + tokens.shape_str() + " for width " + std::to_string(embedding_dim_));
+  // The original tokens serve as the queries' positional encoding. Tensor copies share memory, so the residual
+  // additions make new tensors (add, not add_) and the caller's inputs stay untouched.
+  const Tensor& query_pe = tokens;
+  Tensor queries = tokens, keys = image;
+  for (const Block& b : blocks_) {
+    if (b.skip_first_layer_pe) {
+      queries = b.self_attn.forward(queries, queries, queries, num_heads_);
+    } else {
+      const Tensor q = add(queries, query_pe);
+      queries = add(queries, b.self_attn.forward(q, q, queries, num_heads_));
+    }
+    queries = layer_norm(queries, b.norm1.gamma, b.norm1.beta);
+
+    Tensor q = add(queries, query_pe);
+    const Tensor k = add(keys, image_pe);
+    queries = add(queries, b.token_to_image.forward(q, k, keys, num_heads_));
+    queries = layer_norm(queries, b.norm2.gamma, b.norm2.beta);
+
+    queries = add(queries, linear(linear(queries, b.lin1_w, b.lin1_b, nn::Act::relu), b.lin2_w, b.lin2_b));
+    queries = layer_norm(queries, b.norm3.gamma, b.norm3.beta);
+
+    q = add(queries, query_pe);  // keys (and so k) are unchanged since the token-to-image attention
+    keys = add(keys, b.image_to_token.forward(k, q, queries, num_heads_));
+    keys = layer_norm(keys, b.norm4.gamma, b.norm4.beta);
+  }
+  const Tensor q = add(queries, query_pe), k = add(keys, image_pe);
+  queries = add(queries, final_token_to_image_.forward(q, k, keys, num_heads_));
+  queries = layer_norm(queries, norm_final_.gamma, norm_final_.beta);
+  return {queries, keys};
+}
+
+}  // namespace sammpa::sam

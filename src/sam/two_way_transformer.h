@@ -1,0 +1,54 @@
+#pragma once
+// SAM's TwoWayTransformer (segment_anything/modeling/transformer.py): prompt tokens and image tokens attend to
+// each other in `depth` blocks, then a final token-to-image attention. Weights are views into a Checkpoint.
+#include <string>
+#include <vector>
+
+#include "sam/checkpoint.h"
+#include "sam/nn/tensor.h"
+
+namespace sammpa::sam {
+
+// Attention with q/k/v projections to an internal width (embedding / downsample rate) and an output projection.
+struct AttentionWeights {
+  Tensor q_w, q_b, k_w, k_b, v_w, v_b, out_w, out_b;
+  static AttentionWeights load(const Checkpoint& ckpt, const std::string& prefix);
+  // out_proj(attention(q_proj(q), k_proj(k), v_proj(v))) over `heads` heads; inputs [N, C].
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, int heads) const;
+};
+
+struct LayerNormWeights {
+  Tensor gamma, beta;
+  static LayerNormWeights load(const Checkpoint& ckpt, const std::string& prefix);
+};
+
+class TwoWayTransformer {
+ public:
+  // prefix is e.g. "mask_decoder.transformer."; the depth, widths and MLP size come from the weights' shapes.
+  TwoWayTransformer(const Checkpoint& ckpt, const std::string& prefix, int num_heads = 8);
+
+  // image [HW, C] (image embedding as tokens), image_pe [HW, C], tokens [T, C] (output + prompt tokens).
+  // Returns the processed tokens [T, C] and image tokens [HW, C].
+  struct Output {
+    Tensor tokens, image;
+  };
+  Output forward(const Tensor& image, const Tensor& image_pe, const Tensor& tokens) const;
+
+  int depth() const { return static_cast<int>(blocks_.size()); }
+  int64_t embedding_dim() const { return embedding_dim_; }
+
+ private:
+  struct Block {
+    AttentionWeights self_attn, token_to_image, image_to_token;
+    LayerNormWeights norm1, norm2, norm3, norm4;
+    Tensor lin1_w, lin1_b, lin2_w, lin2_b;  // MLP with ReLU
+    bool skip_first_layer_pe = false;
+  };
+  std::vector<Block> blocks_;
+  AttentionWeights final_token_to_image_;
+  LayerNormWeights norm_final_;
+  int num_heads_;
+  int64_t embedding_dim_ = 0;
+};
+
+}  // namespace sammpa::sam

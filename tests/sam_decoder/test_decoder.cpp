@@ -1,0 +1,123 @@
+// SAM's prompt encoder and mask decoder against the official PyTorch modules (make_fixtures.py): random weights
+// and the real MobileSAM weights, points / box / both / mask input, single and multimask output.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "../sam_nn/nn_fixture.h"
+#include "sam/checkpoint.h"
+#include "sam/mask_decoder.h"
+
+namespace sammpa::sam {
+namespace {
+
+namespace fs = std::filesystem;
+using test::close_to;
+using test::load_tensor;
+
+// Tolerances (absolute): float32 reimplementation of float32 PyTorch; the logits pass through ~20 matmuls.
+constexpr float kEmbeddingTol = 1e-4f;   // sparse/dense prompt embeddings, dense positional encoding
+constexpr float kLogitTol = 2e-3f;       // low-res mask logits (magnitudes up to ~30)
+constexpr float kIouTol = 1e-4f;         // predicted IoU
+constexpr double kMinMaskIou = 0.99;     // logits > 0 vs the reference's
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  double m = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a.data()[i]) - b.data()[i]));
+  return m;
+}
+
+double binary_iou(const Tensor& a, const Tensor& b) {
+  int64_t inter = 0, uni = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    const bool x = a.data()[i] > 0, y = b.data()[i] > 0;
+    inter += x && y;
+    uni += x || y;
+  }
+  return uni ? double(inter) / double(uni) : 1.0;
+}
+
+fs::path fixtures(const std::string& set) { return fs::path(SAMMPA_DECODER_FIXTURES) / set; }
+
+Prompts load_prompts(const fs::path& dir) {
+  Prompts p;
+  if (fs::exists(dir / "points.npy")) {
+    const Tensor pts = load_tensor(dir / "points.npy"), labels = load_tensor(dir / "labels.npy");
+    for (int64_t i = 0; i < pts.dim(0); ++i) {
+      p.points.push_back({pts.data()[2 * i], pts.data()[2 * i + 1]});
+      p.labels.push_back(static_cast<int>(labels.data()[i]));
+    }
+  }
+  if (fs::exists(dir / "box.npy")) {
+    const Tensor b = load_tensor(dir / "box.npy");
+    p.box = std::array<float, 4>{b.data()[0], b.data()[1], b.data()[2], b.data()[3]};
+  }
+  if (fs::exists(dir / "mask_input.npy")) p.mask_input = load_tensor(dir / "mask_input.npy");
+  return p;
+}
+
+class DecoderVsOfficial : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DecoderVsOfficial, EveryPromptCaseMatches) {
+  const std::string set = GetParam();
+  fs::path ckpt_file = fixtures(set) / "checkpoint.pt";
+  if (set == "mobile") {
+    const char* env = std::getenv("SAMMPA_MOBILE_SAM");
+    if (!env || !fs::exists(env) || !fs::exists(fixtures(set)))
+      GTEST_SKIP() << "SAMMPA_MOBILE_SAM (the real MobileSAM checkpoint) is not available";
+    ckpt_file = env;
+  }
+  const SamPromptDecoder model(Checkpoint::open(ckpt_file));
+  const Tensor embeddings = load_tensor(fixtures(set) / "image_embeddings.npy");
+  EXPECT_TRUE(close_to(model.prompt_encoder().dense_pe(), load_tensor(fixtures(set) / "dense_pe.npy"), 0,
+                       kEmbeddingTol));
+
+  std::ifstream list(fixtures(set) / "cases.txt");
+  std::string name;
+  int cases = 0;
+  while (std::getline(list, name)) {
+    if (name.empty()) continue;
+    ++cases;
+    SCOPED_TRACE(set + "/" + name);
+    const fs::path dir = fixtures(set) / name;
+    const Prompts prompts = load_prompts(dir);
+    const bool multimask = load_tensor(dir / "multimask.npy").data()[0] != 0;
+
+    const PromptEncoder::Embeddings e = model.prompt_encoder().encode(prompts);
+    const Tensor want_sparse = load_tensor(dir / "sparse.npy");
+    if (want_sparse.numel() == 0)
+      EXPECT_EQ(e.sparse.numel(), 0);
+    else
+      EXPECT_TRUE(close_to(e.sparse, want_sparse, 0, kEmbeddingTol));
+    EXPECT_TRUE(close_to(e.dense, load_tensor(dir / "dense.npy"), 0, kEmbeddingTol));
+
+    const DecoderOutput out = model.predict(embeddings, prompts, multimask);
+    const Tensor want_logits = load_tensor(dir / "low_res_logits.npy"), want_iou = load_tensor(dir / "iou.npy");
+    ASSERT_EQ(out.low_res_logits.shape(), want_logits.shape());
+    ASSERT_EQ(static_cast<int64_t>(out.iou.size()), want_iou.numel());
+    double iou_err = 0;
+    for (size_t i = 0; i < out.iou.size(); ++i) iou_err = std::max(iou_err, double(std::abs(out.iou[i] - want_iou.data()[i])));
+    const double logit_err = max_abs_diff(out.low_res_logits, want_logits);
+    double worst_mask_iou = 1;
+    const int64_t plane = want_logits.dim(2) * want_logits.dim(3);
+    for (int64_t m = 0; m < want_logits.dim(1); ++m)
+      worst_mask_iou = std::min(worst_mask_iou, binary_iou(Tensor::view(out.low_res_logits.data() + m * plane, {plane}),
+                                                           Tensor::view(want_logits.data() + m * plane, {plane})));
+    std::printf("%s/%s: max |logit err| %.3g, max |iou err| %.3g, min mask IoU %.5f\n", set.c_str(), name.c_str(),
+                logit_err, iou_err, worst_mask_iou);
+    EXPECT_LE(logit_err, kLogitTol);
+    EXPECT_LE(iou_err, kIouTol);
+    EXPECT_GE(worst_mask_iou, kMinMaskIou);
+  }
+  EXPECT_EQ(cases, 7);
+}
+
+INSTANTIATE_TEST_SUITE_P(Weights, DecoderVsOfficial, ::testing::Values("random", "mobile"));
+
+}  // namespace
+}  // namespace sammpa::sam
