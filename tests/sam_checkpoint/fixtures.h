@@ -32,9 +32,10 @@ inline ::testing::AssertionResult same_bits(const sam::Tensor& t, const Npy& exp
   return ::testing::AssertionSuccess();
 }
 
-// Opens NAME.pt and checks every tensor against NAME.expected/KEY.npy and the key list in keys.json.
-inline void expect_matches_torch(const std::string& name) {
-  const auto ckpt = sam::Checkpoint::open(fixture(name + ".pt"));
+// Opens FILE (default NAME.pt) and checks every tensor against NAME.expected/KEY.npy and the key list in
+// NAME.expected/keys.json.
+inline void expect_matches_torch(const std::string& name, const std::string& file = "") {
+  const auto ckpt = sam::Checkpoint::open(fixture(file.empty() ? name + ".pt" : file));
   const auto keys = read_json(fixture(name + ".expected/keys.json"));
   ASSERT_EQ(ckpt.size(), keys.size());
   for (const auto& [key, shape] : keys.items()) {

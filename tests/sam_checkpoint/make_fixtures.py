@@ -142,6 +142,39 @@ def write_zip(path: Path, entries: dict, compression=zipfile.ZIP_STORED) -> None
             z.writestr(name, data)
 
 
+def write_zip64(path: Path, entries: dict) -> None:
+    """A stored zip in which every size and offset goes through the ZIP64 extensions (local and central extra
+    fields, ZIP64 end record and locator), as for checkpoints over 4 GiB; Python's zipfile only does this when
+    forced by size."""
+    import struct
+    import zlib
+    out, central = bytearray(), bytearray()
+    for name, data in entries.items():
+        n, crc, offset = name.encode(), zlib.crc32(data), len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(n), 20)
+        out += n + struct.pack("<HHQQ", 1, 16, len(data), len(data)) + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+                               len(n), 28, 0, 0, 0, 0, 0xFFFFFFFF)
+        central += n + struct.pack("<HHQQQ", 1, 24, len(data), len(data), offset)
+    cd_offset, count = len(out), len(entries)
+    out += central
+    eocd64 = len(out)
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, len(central), cd_offset)
+    out += struct.pack("<IIQI", 0x07064B50, 0, eocd64, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    path.write_bytes(bytes(out))
+
+
+def rezip(src: Path, dst: Path, zip64: bool) -> None:
+    """The same checkpoint entries in another container layout."""
+    with zipfile.ZipFile(src) as z:
+        entries = {name: z.read(name) for name in z.namelist()}
+    if zip64:
+        write_zip64(dst, entries)
+    else:  # Python's zipfile does not align entry data: float32 data may start at any byte
+        write_zip(dst, entries)
+
+
 class _Storage:
     """Stands for a torch storage in a hand-built pickle; pickled as a persistent id."""
     def __init__(self, key, numel):
@@ -247,6 +280,8 @@ def main() -> None:
     torch.manual_seed(0)
 
     save_expected(out, "tensors", tensors_dict())
+    rezip(out / "tensors.pt", out / "tensors_zip64.pt", zip64=True)
+    rezip(out / "tensors.pt", out / "tensors_unaligned.pt", zip64=False)
 
     # A training checkpoint wrapping the state_dict, with optimizer state of plain Python values.
     model = collections.OrderedDict(w=torch.randn(3, 4), b=torch.randn(3))

@@ -12,6 +12,12 @@ using sammpa::test::fixture;
 
 TEST(Checkpoint, DtypesLayoutsAndSharedStoragesMatchTorch) { sammpa::test::expect_matches_torch("tensors"); }
 
+TEST(Checkpoint, Zip64ContainerMatchesTorch) { sammpa::test::expect_matches_torch("tensors", "tensors_zip64.pt"); }
+
+TEST(Checkpoint, UnalignedEntriesAreCopiedCorrectly) {
+  sammpa::test::expect_matches_torch("tensors", "tensors_unaligned.pt");
+}
+
 TEST(Checkpoint, TinyOfficialSamModelMatchesTorch) { sammpa::test::expect_matches_torch("tiny_sam_vit"); }
 
 TEST(Checkpoint, HalfPrecisionModelIsConvertedExactly) { sammpa::test::expect_matches_torch("tiny_sam_vit_half"); }
