@@ -1,0 +1,55 @@
+// `sammpa eval`: score predicted masks against the ground truth (Dice, IoU, HD95), query images only.
+#include <cstdio>
+
+#include "commands.h"
+#include "common/error.h"
+#include "common/output_dir.h"
+#include "eval/evaluate.h"
+#include "io/dataset.h"
+#include "select/support_list.h"
+
+namespace {
+sammpa::cli::Command cmd(40, [](CLI::App& app) {
+  auto* sub = app.add_subcommand("eval", "Score predicted masks (PRED/NAME.png) against the dataset's masks");
+  static std::string data, out, support, group_by = "none";
+  static sammpa::EvalOptions opt;
+  static std::string pred;
+  sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
+  sub->add_option("-p,--pred", pred, "folder of predicted masks, PRED/NAME.png")->required();
+  sub->add_option("-s,--support", support, "support list (select's .json/.txt or a,b,c): never scored");
+  sub->add_option("-o,--out", out, "write OUT.json (per image and summaries) and OUT.csv (per image)")->required();
+  sub->add_option("--group-by", group_by, "none, or prefix: group by the name up to the first '_'")
+      ->check(CLI::IsMember({"none", "prefix"}))
+      ->capture_default_str();
+  sub->add_option("--exclude-groups", opt.exclude_groups,
+                  "groups left out of the overall summary, still reported alone (e.g. normal)")
+      ->delimiter(',');
+  sub->add_flag("--missing-as-empty", opt.missing_as_empty, "score a query without prediction as an empty mask");
+  sub->add_option("-t,--threads", opt.threads, "worker threads (0: all cores)")->capture_default_str();
+  sub->callback([] {
+    opt.pred_dir = pred;
+    opt.group_by_prefix = group_by == "prefix";
+    if (!opt.exclude_groups.empty() && !opt.group_by_prefix)
+      throw sammpa::InputError("--exclude-groups", "needs --group-by prefix");
+    if (!support.empty()) opt.support = sammpa::read_support_list(support);
+    auto dataset = sammpa::scan_dataset(data);
+    auto report = sammpa::evaluate(dataset, opt);
+    auto json = sammpa::report_json(report);
+    json["dataset"] = std::filesystem::absolute(data).lexically_normal().string();
+    json["pred"] = std::filesystem::absolute(pred).lexically_normal().string();
+    json["support"] = opt.support;
+    const std::string csv_file = out + ".csv", json_file = out + ".json";
+    sammpa::write_text_atomic(csv_file, sammpa::report_csv(report));
+    try {
+      sammpa::write_json_atomic(json_file, json);
+    } catch (...) {
+      std::error_code ec;
+      std::filesystem::remove(csv_file, ec);
+      throw;
+    }
+    std::printf("%s", sammpa::report_table(report).c_str());
+    if (report.support_skipped) std::printf("(%zu support images not scored)\n", report.support_skipped);
+    if (report.missing_predictions) std::printf("(%zu queries without prediction scored as empty)\n", report.missing_predictions);
+  });
+});
+}  // namespace
