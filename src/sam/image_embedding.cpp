@@ -1,0 +1,69 @@
+#include "sam/image_embedding.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace fs = std::filesystem;
+
+namespace sammpa::sam {
+
+static constexpr char kMagic[8] = {'S', 'A', 'M', 'M', 'P', 'A', 'E', '1'};
+
+void ImageEmbedding::save(const fs::path& file) const {
+  nlohmann::json h = {{"model_type", model_type},
+                      {"orig_h", frame.orig_h}, {"orig_w", frame.orig_w},
+                      {"input_h", frame.input_h}, {"input_w", frame.input_w},
+                      {"target", frame.target}, {"shape", features.shape()}};
+  std::string header = h.dump();
+  if (file.has_parent_path()) fs::create_directories(file.parent_path());
+  fs::path tmp = file;
+  tmp += ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw InputError(file, "cannot open for writing");
+    out.write(kMagic, 8);
+    uint32_t n = static_cast<uint32_t>(header.size());
+    out.write(reinterpret_cast<const char*>(&n), 4);
+    out << header;
+    out.write(reinterpret_cast<const char*>(features.data()),
+              static_cast<std::streamsize>(features.numel() * sizeof(float)));
+    if (!out) throw InputError(file, "write failed");
+  }
+  fs::rename(tmp, file);
+}
+
+ImageEmbedding ImageEmbedding::load(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file, "cannot open embedding file");
+  char magic[8];
+  uint32_t n = 0;
+  in.read(magic, 8);
+  in.read(reinterpret_cast<char*>(&n), 4);
+  if (!in || std::memcmp(magic, kMagic, 8) != 0) throw InputError(file, "not a sammpa embedding file");
+  if (n > (1u << 20)) throw InputError(file, "corrupt embedding header");
+  std::string header(n, '\0');
+  in.read(header.data(), n);
+  ImageEmbedding e;
+  try {
+    auto h = nlohmann::json::parse(header);
+    e.model_type = h.at("model_type").get<std::string>();
+    e.frame.orig_h = h.at("orig_h");
+    e.frame.orig_w = h.at("orig_w");
+    e.frame.input_h = h.at("input_h");
+    e.frame.input_w = h.at("input_w");
+    e.frame.target = h.at("target");
+    e.features = Tensor(h.at("shape").get<Shape>());
+  } catch (const std::exception& ex) {
+    throw InputError(file, std::string("corrupt embedding header: ") + ex.what());
+  }
+  in.read(reinterpret_cast<char*>(e.features.data()), static_cast<std::streamsize>(e.features.numel() * sizeof(float)));
+  if (!in) throw InputError(file, "truncated embedding file");
+  return e;
+}
+
+}  // namespace sammpa::sam

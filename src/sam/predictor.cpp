@@ -1,0 +1,87 @@
+#include "sam/predictor.h"
+
+#include <algorithm>
+#include <cstring>
+#include <opencv2/imgproc.hpp>
+
+#include "common/error.h"
+
+namespace sammpa::sam {
+
+int Prediction::best() const {
+  return static_cast<int>(std::max_element(iou.begin(), iou.end()) - iou.begin());
+}
+
+SamPredictor::SamPredictor(std::shared_ptr<const SamModel> model) : model_(std::move(model)) {}
+
+void SamPredictor::set_image(const cv::Mat& image) {
+  if (image.empty() || image.depth() != CV_8U || (image.channels() != 1 && image.channels() != 3))
+    throw std::invalid_argument("SamPredictor::set_image: expected an 8-bit grey or RGB image");
+  ImageFrame frame = make_frame(image.rows, image.cols, model_->config().image_size);
+  embedding_.model_type = model_->config().model_type;
+  embedding_.frame = frame;
+  embedding_.features = model_->encode(preprocess_image(image, frame));
+}
+
+void SamPredictor::set_embedding(ImageEmbedding embedding) {
+  if (embedding.model_type != model_->config().model_type)
+    throw InputError("embedding was computed with model '" + embedding.model_type + "' but the checkpoint is '" +
+                     model_->config().model_type + "'");
+  embedding_ = std::move(embedding);
+}
+
+Prediction SamPredictor::predict(const PromptSet& p, bool multimask) const {
+  if (!has_image()) throw std::logic_error("SamPredictor::predict before set_image");
+  if (p.points.size() != p.labels.size()) throw InputError("prompt: each point needs one label");
+  const ImageFrame& f = embedding_.frame;
+  Prompts q;
+  for (const auto& pt : p.points) q.points.push_back(to_input_coords(pt[0], pt[1], f));
+  q.labels = p.labels;
+  if (p.box) {
+    auto a = to_input_coords((*p.box)[0], (*p.box)[1], f), b = to_input_coords((*p.box)[2], (*p.box)[3], f);
+    q.box = std::array<float, 4>{a[0], a[1], b[0], b[1]};
+  }
+  q.mask_input = p.mask_input;
+  DecoderOutput out = model_->decode(embedding_.features, q, multimask);
+
+  Prediction r;
+  r.iou = out.iou;
+  r.low_res_logits = out.low_res_logits;
+  Tensor up = upscale_mask_logits(out.low_res_logits, f);
+  const int64_t m = up.dim(1);
+  r.logits = up.reshaped({m, f.orig_h, f.orig_w});
+  for (int64_t i = 0; i < m; ++i) {
+    cv::Mat plane(f.orig_h, f.orig_w, CV_32FC1, r.logits.data() + i * f.orig_h * f.orig_w);
+    cv::Mat bin;
+    cv::compare(plane, 0.f, bin, cv::CMP_GT);
+    r.masks.push_back(bin);
+  }
+  return r;
+}
+
+Tensor select_low_res(const Tensor& low_res, int m) {
+  const int64_t h = low_res.dim(-2), w = low_res.dim(-1);
+  Tensor t({1, 1, h, w});
+  std::memcpy(t.data(), low_res.data() + m * h * w, static_cast<size_t>(h * w) * sizeof(float));
+  return t;
+}
+
+Tensor mask_to_prompt_logits(const cv::Mat& mask, const ImageFrame& f, float scale) {
+  if (mask.rows != f.orig_h || mask.cols != f.orig_w)
+    throw InputError("mask prompt is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) +
+                     " but the image is " + std::to_string(f.orig_w) + "x" + std::to_string(f.orig_h));
+  const int side = f.target / 4;  // the decoder's low-resolution frame (256 for 1024 inputs)
+  const int h = std::max(1, static_cast<int>(f.input_h / 4.0 + 0.5)), w = std::max(1, static_cast<int>(f.input_w / 4.0 + 0.5));
+  cv::Mat m8 = mask.channels() == 1 ? mask : cv::Mat();
+  if (m8.empty()) cv::cvtColor(mask, m8, cv::COLOR_RGB2GRAY);
+  cv::Mat small;
+  m8.convertTo(small, CV_32FC1, 1.0 / 255.0);
+  cv::resize(small, small, {w, h}, 0, 0, cv::INTER_AREA);
+  Tensor t({1, 1, side, side});
+  std::fill(t.data(), t.data() + side * side, -scale);
+  for (int y = 0; y < std::min(h, side); ++y)
+    for (int x = 0; x < std::min(w, side); ++x) t.data()[y * side + x] = scale * (2.f * small.at<float>(y, x) - 1.f);
+  return t;
+}
+
+}  // namespace sammpa::sam

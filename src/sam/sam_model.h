@@ -1,0 +1,37 @@
+#pragma once
+// A whole Segment Anything Model loaded from an official checkpoint (SAM ViT-B/L/H, MedSAM, MobileSAM): the
+// variant is detected from the weights, the image encoder (ViT or TinyViT) and the prompt encoder + mask decoder
+// are built on the memory-mapped weights. Like the official Sam module; SamPredictor adds pre/post-processing.
+#include <filesystem>
+#include <memory>
+
+#include "sam/mask_decoder.h"
+#include "sam/model_config.h"
+#include "sam/nn/tensor.h"
+#include "sam/prompt_encoder.h"
+
+namespace sammpa::sam {
+
+class SamModel {
+ public:
+  // Throws CheckpointError (an InputError) naming the file and the problem.
+  static std::shared_ptr<const SamModel> load(const std::filesystem::path& checkpoint);
+
+  const SamConfig& config() const { return config_; }
+  const std::filesystem::path& checkpoint_path() const { return path_; }
+
+  // [1, 3, S, S] normalised and padded image -> [1, C, 64, 64] image embedding.
+  Tensor encode(const Tensor& input) const;
+  // Prompts in the input frame; low-res logits [1, M, 256, 256] and M predicted IoUs.
+  DecoderOutput decode(const Tensor& image_embedding, const Prompts& prompts, bool multimask) const;
+
+ private:
+  SamModel() = default;
+  struct Encoder;
+  SamConfig config_;
+  std::filesystem::path path_;
+  std::shared_ptr<const Encoder> encoder_;
+  std::shared_ptr<const SamPromptDecoder> decoder_;
+};
+
+}  // namespace sammpa::sam

@@ -1,0 +1,119 @@
+// The whole SAM predictor (preprocessing, TinyViT encoder, prompt encoder, mask decoder, postprocessing) with
+// the real MobileSAM checkpoint on real images, against the official MobileSAM SamPredictor.
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "io/image_io.h"
+#include "npy.h"
+#include "sam/predictor.h"
+#include "test_support.h"
+
+using namespace sammpa;
+using namespace sammpa::sam;
+
+namespace {
+
+std::string fx(const std::string& name) { return std::string(FIXTURES_DIR) + "/" + name + ".npy"; }
+
+std::shared_ptr<const SamModel> mobile_sam() {
+  static std::shared_ptr<const SamModel> model = [] {
+    const char* p = std::getenv("SAMMPA_MOBILE_SAM");
+    if (!p) throw std::runtime_error("SAMMPA_MOBILE_SAM is not set (scripts/test.sh sets it)");
+    return SamModel::load(p);
+  }();
+  return model;
+}
+
+float max_abs_diff(const float* a, const std::vector<float>& b) {
+  float m = 0;
+  for (size_t i = 0; i < b.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+}  // namespace
+
+TEST(SamPredictor, MatchesOfficialMobileSamOnRealImages) {
+  std::ifstream in(std::string(FIXTURES_DIR) + "/cases.json");
+  auto manifest = nlohmann::json::parse(in);
+  SamPredictor predictor(mobile_sam());
+  EXPECT_EQ(predictor.model().config().model_type, "vit_t");
+  for (auto& [name, entry] : manifest.items()) {
+    predictor.set_image(to_rgb(read_image(entry["image"].get<std::string>())));
+    test::Npy emb = test::read_npy(fx(name + "_embedding"));
+    ASSERT_EQ(predictor.embedding().features.numel(), emb.numel());
+    float emb_err = max_abs_diff(predictor.embedding().features.data(), emb.data);
+    EXPECT_LE(emb_err, 1e-3) << name;
+    std::printf("[ %s ] embedding max abs error %.2e\n", name.c_str(), emb_err);
+
+    for (auto& [case_name, c] : entry["cases"].items()) {
+      PromptSet p;
+      if (c.contains("points"))
+        for (auto& pt : c["points"]) p.points.push_back({pt[0].get<float>(), pt[1].get<float>()});
+      if (c.contains("labels")) p.labels = c["labels"].get<std::vector<int>>();
+      if (c.contains("box")) {
+        auto b = c["box"].get<std::vector<float>>();
+        p.box = std::array<float, 4>{b[0], b[1], b[2], b[3]};
+      }
+      test::Npy mask_in;
+      if (c.contains("mask_input")) {
+        mask_in = test::read_npy(fx(name + "_mask_input"));
+        p.mask_input = Tensor::view(mask_in.data.data(), {1, 1, 256, 256});
+      }
+      Prediction r = predictor.predict(p, c["multimask"].get<bool>());
+      std::string tag = name + "/" + case_name;
+      test::Npy iou = test::read_npy(fx(name + "_" + case_name + "_iou"));
+      test::Npy low = test::read_npy(fx(name + "_" + case_name + "_lowres"));
+      test::Npy masks = test::read_npy(fx(name + "_" + case_name + "_masks"));
+      ASSERT_EQ(r.iou.size(), iou.data.size()) << tag;
+      for (size_t i = 0; i < iou.data.size(); ++i) EXPECT_NEAR(r.iou[i], iou.data[i], 1e-3) << tag;
+      float low_err = max_abs_diff(r.low_res_logits.data(), low.data);
+      EXPECT_LE(low_err, 1e-3) << tag;
+      // Binary masks at the original size: IoU with the reference's.
+      const int64_t plane = masks.numel() / static_cast<int64_t>(iou.data.size());
+      double min_iou = 1.0;
+      for (size_t m = 0; m < iou.data.size(); ++m) {
+        int64_t inter = 0, uni = 0;
+        for (int64_t i = 0; i < plane; ++i) {
+          bool a = r.masks[m].data[i] != 0, b = masks.data[m * plane + i] != 0;
+          inter += a && b;
+          uni += a || b;
+        }
+        min_iou = std::min(min_iou, uni ? double(inter) / uni : 1.0);
+      }
+      EXPECT_GE(min_iou, 0.99) << tag;
+      std::printf("[ %s ] low-res logits max abs error %.2e, mask IoU >= %.5f\n", tag.c_str(), low_err, min_iou);
+    }
+  }
+}
+
+TEST(SamPredictor, EmbeddingFileRoundTripGivesSameMasks) {
+  test::TempDir dir;
+  SamPredictor a(mobile_sam());
+  a.set_image(read_image(test::data_root() / "cxr/images/CHNCXR_0001_0.png"));  // grey: fed as 3 channels
+  a.embedding().save(dir / "e.samemb");
+  SamPredictor b(mobile_sam());
+  b.set_embedding(ImageEmbedding::load(dir / "e.samemb"));
+  PromptSet p;
+  p.box = std::array<float, 4>{60, 60, 250, 450};
+  auto ra = a.predict(p, false), rb = b.predict(p, false);
+  EXPECT_EQ(ra.iou, rb.iou);
+  EXPECT_EQ(cv::norm(ra.masks[0], rb.masks[0], cv::NORM_INF), 0);
+  // A lung-sized box on a chest X-ray gives a non-trivial mask.
+  double frac = cv::countNonZero(ra.masks[0]) / double(ra.masks[0].total());
+  EXPECT_GT(frac, 0.05);
+  EXPECT_LT(frac, 0.4);
+}
+
+TEST(SamPredictor, MaskPromptFromBinaryMaskHasImageFrame) {
+  ImageFrame f = make_frame(471, 562);
+  cv::Mat m(471, 562, CV_8UC1, cv::Scalar(0));
+  m(cv::Rect(100, 100, 200, 150)).setTo(255);
+  Tensor t = mask_to_prompt_logits(m, f);
+  ASSERT_EQ(t.shape(), (Shape{1, 1, 256, 256}));
+  // Inside the rectangle (scaled by 256/562): positive; outside and in the padding: negative.
+  EXPECT_GT(t.data()[int(175 * 256 / 562.0) * 256 + int(200 * 256 / 562.0)], 0);
+  EXPECT_LT(t.data()[10 * 256 + 10], 0);
+  EXPECT_LT(t.data()[250 * 256 + 10], 0);  // below the image (padding)
+}
