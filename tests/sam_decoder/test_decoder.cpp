@@ -119,5 +119,44 @@ TEST_P(DecoderVsOfficial, EveryPromptCaseMatches) {
 
 INSTANTIATE_TEST_SUITE_P(Weights, DecoderVsOfficial, ::testing::Values("random", "mobile"));
 
+TEST(PromptEncoderLabels, CornerLabelsInPointsEqualABox) {
+  const PromptEncoder pe(Checkpoint::open(fixtures("random") / "checkpoint.pt"));
+  Prompts as_box;
+  as_box.box = std::array<float, 4>{100.f, 200.f, 400.f, 500.f};
+  as_box.points = {{300.f, 300.f}};
+  as_box.labels = {1};
+  Prompts as_points;
+  as_points.points = {{300.f, 300.f}, {100.f, 200.f}, {400.f, 500.f}};
+  as_points.labels = {1, 2, 3};
+  const Tensor a = pe.encode(as_box).sparse;  // point, then the two box corners
+  const Tensor b = pe.encode(as_points).sparse;  // no box given: a padding point follows the points
+  ASSERT_EQ(a.shape(), (Shape{1, 3, pe.embed_dim()}));
+  ASSERT_EQ(b.shape(), (Shape{1, 4, pe.embed_dim()}));
+  for (int64_t i = 0; i < a.numel(); ++i) ASSERT_EQ(a.data()[i], b.data()[i]) << i;
+}
+
+TEST(PromptEncoderLabels, RejectsBadPrompts) {
+  const PromptEncoder pe(Checkpoint::open(fixtures("random") / "checkpoint.pt"));
+  Prompts p;
+  p.points = {{1.f, 2.f}};
+  p.labels = {4};
+  EXPECT_THROW(pe.encode(p), std::invalid_argument);
+  p.labels = {1, 0};
+  EXPECT_THROW(pe.encode(p), std::invalid_argument);
+  p.labels = {1};
+  p.mask_input = Tensor::zeros({1, 1, 64, 64});
+  EXPECT_THROW(pe.encode(p), std::invalid_argument);
+}
+
+TEST(PromptEncoderLabels, NoPromptGivesNoTokensAndTheNoMaskEmbedding) {
+  const PromptEncoder pe(Checkpoint::open(fixtures("random") / "checkpoint.pt"));
+  const PromptEncoder::Embeddings e = pe.encode(Prompts{});
+  EXPECT_EQ(e.sparse.numel(), 0);
+  EXPECT_EQ(e.dense.shape(), (Shape{1, pe.embed_dim(), 64, 64}));
+  // Every pixel holds the same vector; it differs between channels.
+  EXPECT_EQ(e.dense.data()[0], e.dense.data()[4095]);
+  EXPECT_NE(e.dense.data()[0], e.dense.data()[4096]);
+}
+
 }  // namespace
 }  // namespace sammpa::sam

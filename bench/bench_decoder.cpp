@@ -1,0 +1,113 @@
+// Times sammpa's SAM prompt encoder + mask decoder (SamPromptDecoder::predict on a real checkpoint, noise image
+// embedding) and, in the same run, the official PyTorch modules on the same prompt cases and thread count;
+// prints medians (wall and, for sammpa, process CPU time, which is steadier on a busy machine) and the ratio.
+//   bench_decoder [--checkpoint FILE (default $SAMMPA_MOBILE_SAM)] [--reps N] [--threads N] [--no-torch]
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sam/checkpoint.h"
+#include "sam/mask_decoder.h"
+
+using namespace sammpa::sam;
+
+namespace {
+
+Tensor noise(Shape shape, float a, uint64_t seed) {
+  Tensor t(std::move(shape));
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    t.data()[i] = a * (static_cast<float>(s >> 40) / 8388608.f - 1.f);
+  }
+  return t;
+}
+
+double median_ms(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : 1e3 * (v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
+}
+
+double cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("SAM prompt encoder + mask decoder: sammpa vs PyTorch");
+  const char* env = std::getenv("SAMMPA_MOBILE_SAM");
+  std::string checkpoint = env ? env : "";
+  int reps = 20, threads = 2;
+  bool no_torch = false;
+  app.add_option("--checkpoint", checkpoint, "SAM checkpoint (default $SAMMPA_MOBILE_SAM)");
+  app.add_option("--reps", reps, "timed runs per case");
+  app.add_option("--threads", threads, "threads for both implementations");
+  app.add_flag("--no-torch", no_torch, "skip the PyTorch reference");
+  CLI11_PARSE(app, argc, argv);
+  if (checkpoint.empty()) {
+    std::fprintf(stderr, "bench_decoder: no checkpoint (--checkpoint or SAMMPA_MOBILE_SAM)\n");
+    return 2;
+  }
+  omp_set_num_threads(threads);
+  const SamPromptDecoder model(Checkpoint::open(checkpoint));
+  const Tensor embeddings = noise({1, 256, 64, 64}, 0.5f, 1);
+  Prompts points;
+  points.points = {{500.f, 400.f}, {520.f, 380.f}};
+  points.labels = {1, 0};
+  Prompts box;
+  box.box = std::array<float, 4>{300.f, 280.f, 700.f, 650.f};
+  Prompts box_points = points;
+  box_points.box = box.box;
+  Prompts mask_points = points;
+  mask_points.mask_input = noise({1, 1, 256, 256}, 2.f, 2);
+  const std::vector<std::tuple<std::string, Prompts, bool>> cases = {{"points, multimask", points, true},
+                                                                     {"box, single mask", box, false},
+                                                                     {"box + points, single", box_points, false},
+                                                                     {"mask + points, single", mask_points, false}};
+  nlohmann::json torch_times;
+  if (!no_torch) {
+    const std::string cmd = "/usr/bin/python3 " SAMMPA_SOURCE_DIR "/bench/bench_decoder_torch.py '" + checkpoint +
+                            "' " + std::to_string(threads) + " " + std::to_string(reps);
+    if (FILE* p = popen(cmd.c_str(), "r")) {
+      std::string text;
+      char buf[4096];
+      while (size_t n = fread(buf, 1, sizeof buf, p)) text.append(buf, n);
+      if (pclose(p) == 0 && !text.empty()) torch_times = nlohmann::json::parse(text.substr(text.rfind('{')));
+      else std::fprintf(stderr, "bench_decoder: the PyTorch reference failed (PYTHONPATH with segment_anything?)\n");
+    }
+  }
+  std::printf("%d threads, %d runs per case, medians\n", threads, reps);
+  std::printf("%-24s %12s %12s %12s %8s\n", "case", "sammpa wall", "sammpa cpu", "torch wall", "ratio");
+  for (const auto& [name, prompts, multimask] : cases) {
+    model.predict(embeddings, prompts, multimask);  // warm-up: primitives are created on the first call
+    std::vector<double> wall, cpu;
+    for (int r = 0; r < reps; ++r) {
+      const double c0 = cpu_seconds();
+      const auto t0 = std::chrono::steady_clock::now();
+      model.predict(embeddings, prompts, multimask);
+      wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      cpu.push_back(cpu_seconds() - c0);
+    }
+    const double ours = median_ms(wall);
+    if (torch_times.contains(name)) {
+      const double theirs = median_ms(torch_times[name].get<std::vector<double>>());
+      std::printf("%-24s %9.2f ms %9.2f ms %9.2f ms %7.1fx\n", name.c_str(), ours, median_ms(cpu), theirs,
+                  theirs / ours);
+    } else {
+      std::printf("%-24s %9.2f ms %9.2f ms %12s %8s\n", name.c_str(), ours, median_ms(cpu), "-", "-");
+    }
+  }
+  return 0;
+}
