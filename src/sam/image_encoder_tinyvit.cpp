@@ -26,9 +26,11 @@ constexpr std::array<int, 4> kWindows{7, 7, 14, 7};
 constexpr int kMbconvExpand = 4, kMlpRatio = 4;
 constexpr float kBatchNormEps = 1e-5f, kLayerNormEps = 1e-5f, kNeckNormEps = 1e-6f;
 
-// The activations keep one layout through the whole network: NHWC, which for the transformer stages is
-// simply the [tokens, channels] matrix their linear layers multiply.
+// The transformer stages work on NHWC, which is simply the [tokens, channels] matrix their linear layers
+// multiply. The convolutional stem and stage 0 run in oneDNN's blocked layout (16 channels innermost), for
+// which oneDNN has direct kernels taking the planar input image; the first PatchMerging converts.
 constexpr Tag kLayout = Tag::nhwc;
+constexpr Tag kStemLayout = Tag::nChw16c;
 
 // Reusable activation buffers; each stage says how large it needs each one, the maximum is allocated.
 enum Buf { kBig0, kBig1, kX0, kX1, kWin, kQkv, kScores, kCtx, kBufCount };
@@ -99,6 +101,8 @@ struct MBConv {
 
 struct PatchMerging {
   Conv expand, depthwise, project;
+  bool convert = false;  // input in kStemLayout: reorder to NHWC before the projection
+  Reorder to_tokens;
 };
 
 struct ViTBlock {
@@ -126,13 +130,17 @@ struct ViTBlock {
 };
 
 PatchMerging make_patch_merging(const Reader& r, const std::string& name, int64_t h, int64_t w, int cin, int cout,
-                                BufSizes& sizes) {
+                                Tag layout, BufSizes& sizes) {
   // MobileSAM keeps 64x64 for the last stage: its PatchMerging uses stride 1 for these output widths.
   const int stride = (cout == 320 || cout == 448 || cout == 576) ? 1 : 2;
   PatchMerging m;
-  m.expand = r.conv_bn(name + ".conv1", {cin, cout, 1, 1, 1, h, w, kLayout, kLayout, Post::gelu});
-  m.depthwise = r.conv_bn(name + ".conv2", {cout, cout, 3, stride, cout, h, w, kLayout, kLayout, Post::gelu});
+  m.expand = r.conv_bn(name + ".conv1", {cin, cout, 1, 1, 1, h, w, layout, layout, Post::gelu});
+  m.depthwise = r.conv_bn(name + ".conv2", {cout, cout, 3, stride, cout, h, w, layout, layout, Post::gelu});
   const int64_t oh = m.depthwise.out_height(), ow = m.depthwise.out_width();
+  if (layout != kLayout) {
+    m.convert = true;
+    m.to_tokens = Reorder(cout, oh, ow, layout, kLayout);
+  }
   m.project = r.conv_bn(name + ".conv3", {cout, cout, 1, 1, 1, oh, ow, kLayout, kLayout, Post::none});
   need(sizes, kBig0, h * w * cout);
   need(sizes, kBig1, oh * ow * cout);
@@ -175,6 +183,8 @@ ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int
 }  // namespace
 
 struct ImageEncoderTinyViT::Impl {
+  bool convert_input = false;  // stem layout other than blocked: reorder the planar image first
+  Reorder input_to_stem;
   Conv stem0, stem1;
   std::vector<MBConv> mbconvs;
   std::array<PatchMerging, 3> merges;
@@ -194,9 +204,17 @@ ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, cons
 
   // Stem: 1024 -> 512 (GELU) -> 256.
   const int half = kDims[0] / 2;
-  m->stem0 = r.conv_bn("patch_embed.seq.0", {3, half, 3, 2, 1, kImageSize, kImageSize, Tag::nchw, kLayout, Post::gelu});
+  Tag input_layout = Tag::nchw;
+  if (kStemLayout != Tag::nChw16c) {
+    m->convert_input = true;
+    m->input_to_stem = Reorder(3, kImageSize, kImageSize, Tag::nchw, kStemLayout);
+    input_layout = kStemLayout;
+    need(sizes, kBig1, 3 * kImageSize * kImageSize);
+  }
+  m->stem0 = r.conv_bn("patch_embed.seq.0",
+                       {3, half, 3, 2, 1, kImageSize, kImageSize, input_layout, kStemLayout, Post::gelu});
   const int64_t h1 = m->stem0.out_height();
-  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, kDims[0], 3, 2, 1, h1, h1, kLayout, kLayout, Post::none});
+  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, kDims[0], 3, 2, 1, h1, h1, kStemLayout, kStemLayout, Post::none});
   int64_t h = m->stem1.out_height();
   need(sizes, kBig0, h1 * h1 * half);
   need(sizes, kX0, h * h * kDims[0]);
@@ -207,9 +225,10 @@ ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, cons
   for (int i = 0; i < kDepths[0]; ++i) {
     const std::string name = "layers.0.blocks." + std::to_string(i);
     MBConv b;
-    b.expand = r.conv_bn(name + ".conv1", {c0, hidden0, 1, 1, 1, h, h, kLayout, kLayout, Post::gelu});
-    b.depthwise = r.conv_bn(name + ".conv2", {hidden0, hidden0, 3, 1, hidden0, h, h, kLayout, kLayout, Post::gelu});
-    b.project = r.conv_bn(name + ".conv3", {hidden0, c0, 1, 1, 1, h, h, kLayout, kLayout, Post::accumulate_gelu});
+    const Tag t = kStemLayout;
+    b.expand = r.conv_bn(name + ".conv1", {c0, hidden0, 1, 1, 1, h, h, t, t, Post::gelu});
+    b.depthwise = r.conv_bn(name + ".conv2", {hidden0, hidden0, 3, 1, hidden0, h, h, t, t, Post::gelu});
+    b.project = r.conv_bn(name + ".conv3", {hidden0, c0, 1, 1, 1, h, h, t, t, Post::accumulate_gelu});
     m->mbconvs.push_back(std::move(b));
   }
   need(sizes, kBig0, h * h * hidden0);
@@ -218,7 +237,8 @@ ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, cons
   // Stages 1-3: PatchMerging from the previous stage, then TinyViT blocks.
   for (int s = 1; s < 4; ++s) {
     const std::string merge = "layers." + std::to_string(s - 1) + ".downsample";
-    m->merges[s - 1] = make_patch_merging(r, merge, h, h, kDims[s - 1], kDims[s], sizes);
+    m->merges[s - 1] =
+        make_patch_merging(r, merge, h, h, kDims[s - 1], kDims[s], s == 1 ? kStemLayout : kLayout, sizes);
     h = m->merges[s - 1].project.out_height();
     for (int i = 0; i < kDepths[s]; ++i)
       m->blocks[s].push_back(make_vit_block(r, "layers." + std::to_string(s) + ".blocks." + std::to_string(i), h, h,
@@ -257,7 +277,12 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
   float* x = buf[kX0];
   float* y = buf[kX1];
 
-  m.stem0(image.data(), buf[kBig0]);
+  if (m.convert_input) {
+    m.input_to_stem(image.data(), buf[kBig1]);
+    m.stem0(buf[kBig1], buf[kBig0]);
+  } else {
+    m.stem0(image.data(), buf[kBig0]);
+  }
   m.stem1(buf[kBig0], x);
   for (const MBConv& b : m.mbconvs) {
     b.expand(x, buf[kBig0]);
@@ -268,7 +293,12 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
     const PatchMerging& pm = m.merges[s - 1];
     pm.expand(x, buf[kBig0]);
     pm.depthwise(buf[kBig0], buf[kBig1]);
-    pm.project(buf[kBig1], x);
+    if (pm.convert) {
+      pm.to_tokens(buf[kBig1], buf[kBig0]);
+      pm.project(buf[kBig0], x);
+    } else {
+      pm.project(buf[kBig1], x);
+    }
     for (const ViTBlock& b : m.blocks[s]) {
       b.run(x, y, buf.data());
       std::swap(x, y);

@@ -83,6 +83,16 @@ void Conv::operator()(const float* src, float* dst) const {
   stream().wait();
 }
 
+Reorder::Reorder(int64_t channels, int64_t height, int64_t width, Tag from, Tag to)
+    : src_md_({1, channels, height, width}, dt::f32, from), dst_md_({1, channels, height, width}, dt::f32, to) {
+  prim_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), src_md_, engine(), dst_md_));
+}
+
+void Reorder::operator()(const float* src, float* dst) const {
+  prim_.execute(stream(), {{DNNL_ARG_FROM, wrap(src_md_, src)}, {DNNL_ARG_TO, wrap(dst_md_, dst)}});
+  stream().wait();
+}
+
 Linear::Linear(int64_t rows, int64_t n, int64_t k, const float* weight, const float* bias, Post post) {
   src_md_ = memory::desc({rows, k}, dt::f32, Tag::ab);
   dst_md_ = memory::desc({rows, n}, dt::f32, Tag::ab);

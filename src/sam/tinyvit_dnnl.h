@@ -41,6 +41,18 @@ class Conv {
   int64_t out_h_ = 0, out_w_ = 0;
 };
 
+// Copies one image [1, channels, height, width] from one memory layout to another.
+class Reorder {
+ public:
+  Reorder() = default;
+  Reorder(int64_t channels, int64_t height, int64_t width, Tag from, Tag to);
+  void operator()(const float* src, float* dst) const;
+
+ private:
+  dnnl::primitive prim_;
+  dnnl::memory::desc src_md_, dst_md_;
+};
+
 // y[rows, n] = post(x[rows, k] W^T + b): torch.nn.Linear on row-major activations; W is [n, k].
 class Linear {
  public:
