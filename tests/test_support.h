@@ -2,9 +2,14 @@
 // Shared helpers for tests: where the real data is, temporary folders.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
 namespace sammpa::test {
@@ -35,5 +40,39 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs the sammpa program (quiet) with `args` (a shell-quoted string); returns its exit status and output.
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+inline CliRun run_sammpa(const std::string& args) {
+  TempDir tmp;
+  const auto err = tmp / "stderr.txt";
+  const std::string cmd = std::string(SAMMPA_BINARY_DIR "/bin/sammpa -q ") + args + " 2>" + err.string();
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.err = read_text(err);
+  return r;
+}
+
+// Number of regular files under `dir` (0 if it does not exist): checks that failures leave nothing behind.
+inline size_t count_files(const std::filesystem::path& dir) {
+  if (!std::filesystem::exists(dir)) return 0;
+  size_t n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
 
 }  // namespace sammpa::test

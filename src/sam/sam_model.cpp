@@ -1,12 +1,26 @@
 #include "sam/sam_model.h"
 
+#include <cstdlib>
 #include <variant>
+
+#include "common/error.h"
 
 #include "sam/checkpoint.h"
 #include "sam/image_encoder_tinyvit.h"
 #include "sam/image_encoder_vit.h"
 
 namespace sammpa::sam {
+
+std::filesystem::path default_checkpoint() {
+  if (const char* e = std::getenv("SAMMPA_CHECKPOINT"); e && *e) return e;
+  std::filesystem::path cache;
+  if (const char* c = std::getenv("SAMMPA_CACHE"); c && *c) cache = c;
+  else if (const char* h = std::getenv("HOME"); h && *h) cache = std::filesystem::path(h) / ".cache" / "sammpa";
+  std::filesystem::path p = cache / "mobile_sam.pt";
+  if (!cache.empty() && std::filesystem::exists(p)) return p;
+  throw InputError("no SAM checkpoint: pass --checkpoint FILE, set SAMMPA_CHECKPOINT, or run "
+                   "scripts/fetch_mobile_sam.sh to download the MobileSAM checkpoint");
+}
 
 struct SamModel::Encoder {
   std::variant<ImageEncoderViT, ImageEncoderTinyViT> impl;

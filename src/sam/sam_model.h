@@ -12,6 +12,11 @@
 
 namespace sammpa::sam {
 
+// The checkpoint to use when none is given: $SAMMPA_CHECKPOINT, else the MobileSAM checkpoint cached by
+// scripts/fetch_mobile_sam.sh (~/.cache/sammpa/mobile_sam.pt, or $SAMMPA_CACHE/mobile_sam.pt). InputError
+// saying how to get one when neither exists.
+std::filesystem::path default_checkpoint();
+
 class SamModel {
  public:
   // Throws CheckpointError (an InputError) naming the file and the problem.
