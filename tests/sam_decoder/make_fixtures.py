@@ -85,6 +85,8 @@ def random_set():
             if "norm" in name or "mask_downscaling.1" in name or "mask_downscaling.4" in name or \
                     "output_upscaling.1" in name:
                 p.copy_((1.0 if name.endswith("weight") else 0.0) + 0.2 * torch.randn_like(p))
+        for mlp in md.output_hypernetworks_mlps:  # logits of a realistic size (tens), not tenths
+            mlp.layers[-1].weight.mul_(40.0)
     folder = os.path.join(out_root, "random")
     os.makedirs(folder, exist_ok=True)
     state = collections.OrderedDict()
