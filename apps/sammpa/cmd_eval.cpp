@@ -17,7 +17,7 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
   sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
   sub->add_option("-p,--pred", pred, "folder of predicted masks, PRED/NAME.png")->required();
   sub->add_option("-s,--support", support, "support list (select's .json/.txt or a,b,c): never scored");
-  sub->add_option("-o,--out", out, "write OUT.json (per image and summaries) and OUT.csv (per image)")->required();
+  sub->add_option("-o,--out", out, "write OUT.json (per image and summaries) and OUT.csv (per image); OUT is a prefix")->required();
   sub->add_option("--group-by", group_by, "none, or prefix: group by the name up to the first '_'")
       ->check(CLI::IsMember({"none", "prefix"}))
       ->capture_default_str();
@@ -38,7 +38,9 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
     json["dataset"] = std::filesystem::absolute(data).lexically_normal().string();
     json["pred"] = std::filesystem::absolute(pred).lexically_normal().string();
     json["support"] = opt.support;
-    const std::string csv_file = out + ".csv", json_file = out + ".json";
+    std::filesystem::path prefix = out;  // "scores", "scores.json" and "scores.csv" all mean the same
+    if (prefix.extension() == ".json" || prefix.extension() == ".csv") prefix.replace_extension();
+    const std::string csv_file = prefix.string() + ".csv", json_file = prefix.string() + ".json";
     sammpa::write_text_atomic(csv_file, sammpa::report_csv(report));
     try {
       sammpa::write_json_atomic(json_file, json);

@@ -40,7 +40,7 @@ nlohmann::json scores_json(const ScoreSummary& s) {
   return {{"dice", summary_json(s.dice, false)}, {"iou", summary_json(s.iou, false)}, {"hd95", summary_json(s.hd95, true)}};
 }
 
-std::string table_row(const std::string& label, const ScoreSummary& s) {
+std::string table_row(const std::string& label, int width, const ScoreSummary& s) {
   auto cell = [](const Summary& m) {
     char buf[64];
     if (m.n == 0) return std::string("-");
@@ -48,7 +48,7 @@ std::string table_row(const std::string& label, const ScoreSummary& s) {
     return std::string(buf);
   };
   char line[256];
-  std::snprintf(line, sizeof line, "%-14s %5zu  %-18s %-18s %-18s %zu\n", label.c_str(), s.dice.n, cell(s.dice).c_str(),
+  std::snprintf(line, sizeof line, "%-*s %5zu  %-18s %-18s %-18s %zu\n", width, label.c_str(), s.dice.n, cell(s.dice).c_str(),
                 cell(s.iou).c_str(), cell(s.hd95).c_str(), s.hd95.undefined);
   return line;
 }
@@ -121,6 +121,12 @@ EvalReport evaluate(const Dataset& ds, const EvalOptions& opt) {
     if (std::find(opt.exclude_groups.begin(), opt.exclude_groups.end(), row.group) == opt.exclude_groups.end())
       overall.push_back(&row);
   }
+  for (const auto& g : opt.exclude_groups)
+    if (!by_group.count(g)) {
+      std::string known;
+      for (const auto& [name, rows] : by_group) known += (known.empty() ? "" : ", ") + name;
+      throw InputError("--exclude-groups", "no query image is in group '" + g + "' (groups: " + known + ")");
+    }
   report.overall = summarize_scores(overall);
   if (opt.group_by_prefix)
     for (const auto& [group, rows] : by_group) report.groups.emplace_back(group, summarize_scores(rows));
@@ -158,18 +164,21 @@ std::string report_csv(const EvalReport& r) {
 }
 
 std::string report_table(const EvalReport& r) {
-  char header[256];
-  std::snprintf(header, sizeof header, "%-14s %5s  %-18s %-18s %-18s %s\n", "group", "n", "Dice mean +- std",
-                "IoU mean +- std", "HD95 mean +- std", "HD95 undefined");
-  std::string out = header;
-  for (const auto& [name, s] : r.groups) out += table_row(name, s);
   std::string overall = "overall";
   if (!r.excluded_groups.empty()) {
     overall += " (without";
     for (const auto& g : r.excluded_groups) overall += " " + g;
     overall += ")";
   }
-  out += table_row(overall, r.overall);
+  size_t width = overall.size();
+  for (const auto& g : r.groups) width = std::max(width, g.first.size());
+  const int w = static_cast<int>(std::min<size_t>(width, 60));
+  char header[256];
+  std::snprintf(header, sizeof header, "%-*s %5s  %-18s %-18s %-18s %s\n", w, "group", "n", "Dice mean +- std",
+                "IoU mean +- std", "HD95 mean +- std", "HD95 undefined");
+  std::string out = header;
+  for (const auto& [name, s] : r.groups) out += table_row(name, w, s);
+  out += table_row(overall, w, r.overall);
   return out;
 }
 

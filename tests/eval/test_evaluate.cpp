@@ -149,4 +149,8 @@ TEST(Evaluate, GroupsByPrefixOnRealBusiAndExcludesNormalFromOverall) {
   EXPECT_TRUE(j["groups"]["malignant"]["hd95"]["mean"].is_null());
   std::string table = report_table(r);
   EXPECT_NE(table.find("overall (without normal)"), std::string::npos) << table;
+
+  opt.exclude_groups = {"normals"};  // a typo must not silently include the normal images
+  EXPECT_NE(error_of([&] { evaluate(ds, opt); }).find("group 'normals' (groups: benign, malignant, normal)"),
+            std::string::npos);
 }
