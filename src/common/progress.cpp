@@ -56,7 +56,7 @@ void Progress::draw(size_t done, bool final_line) {
   double rate = elapsed > 0 ? done / elapsed : 0;
   if (!tty_) {  // logs: one line per tenth, plus the final one
     int decile = static_cast<int>(frac * 10);
-    if (!final_line && decile == last_decile_) return;
+    if (decile == last_decile_) return;  // this tenth (or the final state) was already printed
     last_decile_ = decile;
     std::fprintf(stderr, "%s: %zu/%zu (%.0f%%) elapsed %s eta %s\n", label_.c_str(), done, total_, frac * 100,
                  format_seconds(elapsed).c_str(), format_seconds(eta).c_str());

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job: installs everything (idempotent), builds, then runs the pipeline.
+#   bash scripts/run.sh                 # on a synthetic phantom set (no data needed)
+#   bash scripts/run.sh DATA [OPTIONS]  # on DATA/images + DATA/masks; OPTIONS go to `sammpa run` (e.g. -k 10)
+# Results go to ${OUT:-out/run}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+OUT="${OUT:-out/run}"
+if [ $# -ge 1 ] && [ "${1#-}" = "$1" ]; then
+  data="$1"; shift
+  exec build/bin/sammpa run --data "$data" --out "$OUT" "$@"
+fi
+exec build/bin/sammpa run --out "$OUT" "$@"
