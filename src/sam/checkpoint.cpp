@@ -1,5 +1,6 @@
 #include "sam/checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -140,11 +141,18 @@ void check_bounds(const std::string& key, const TensorRef& r, int64_t elem_bytes
     if (r.size[i] < 0 || r.size[i] > kLimit || r.stride[i] < 0 || r.stride[i] > kLimit)
       throw bad("invalid size or stride");
     if (__builtin_mul_overflow(numel, r.size[i], &numel) || numel > kLimit) throw bad("too many elements");
-    if (r.size[i] > 0) last += (r.size[i] - 1) * r.stride[i];
+    int64_t span = 0;
+    if (r.size[i] > 0 &&
+        (__builtin_mul_overflow(r.size[i] - 1, r.stride[i], &span) || __builtin_add_overflow(last, span, &last)))
+      throw bad("size and stride overflow");
   }
   if (numel > 0 && last >= r.storage.numel)
     throw bad("elements up to " + std::to_string(last) + " lie outside its storage of " +
               std::to_string(r.storage.numel) + " (corrupt file)");
+  // Stride-0 (expanded) tensors are copied on get(): refuse ones that would blow up far beyond their storage.
+  constexpr int64_t kMaxExpandedElements = int64_t{1} << 28;
+  if (numel > r.storage.numel && numel > kMaxExpandedElements)
+    throw bad("expands " + std::to_string(r.storage.numel) + " stored elements to " + std::to_string(numel));
 }
 
 }  // namespace
@@ -229,6 +237,7 @@ Tensor Checkpoint::get(const std::string& key) const {
     if (r.size[i] != 1 && r.stride[i] != expect) contiguous = false;
     expect *= r.size[i];
   }
+  if (std::find(r.size.begin(), r.size.end(), 0) != r.size.end()) return Tensor(r.size);  // no elements
   const uint8_t* base = s.storage + r.offset * s.type.bytes;
   if (s.type.dtype == DType::F32 && contiguous && reinterpret_cast<uintptr_t>(base) % alignof(float) == 0)
     return Tensor::view(reinterpret_cast<const float*>(base), r.size);

@@ -227,6 +227,10 @@ def write_bad_files(out: Path) -> None:
     write_zip(bad / "storage_too_small.pt",
               {"archive/data.pkl": hand_built({"w": _Tensor(_Storage("0", 64), 0, [64], [1])}),
                "archive/data/0": floats, "archive/version": b"3\n"})
+    # Stride 0 over 16 stored floats, claiming 2^30 elements (4 GiB once copied).
+    write_zip(bad / "expanded_too_far.pt",
+              {"archive/data.pkl": hand_built({"w": _Tensor(_Storage("0", 16), 0, [1 << 20, 1 << 10], [0, 0])}),
+               "archive/data/0": floats, "archive/version": b"3\n"})
     write_zip(bad / "missing_storage.pt",
               {"archive/data.pkl": hand_built({"w": _Tensor(_Storage("7", 16), 0, [16], [1])}),
                "archive/version": b"3\n"})

@@ -76,6 +76,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"compressed.pt", "is compressed (method 8)"},
         BadFile{"tensor_out_of_storage.pt", "tensor 'w': elements up to 17 lie outside its storage of 16"},
         BadFile{"storage_too_small.pt", "tensor 'w': storage of 64 elements needs 256 bytes but its zip entry has 64"},
+        BadFile{"expanded_too_far.pt", "tensor 'w': expands 16 stored elements to 1073741824"},
         BadFile{"missing_storage.pt", "tensor 'w': storage entry archive/data/7 missing"},
         BadFile{"list_top.pt", "data.pkl holds a list, not a state_dict"}),
     [](const auto& info) {
