@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -33,7 +37,7 @@ constexpr Tag kLayout = Tag::nhwc;
 constexpr Tag kStemLayout = Tag::nChw16c;
 
 // Reusable activation buffers; each stage says how large it needs each one, the maximum is allocated.
-enum Buf { kBig0, kBig1, kX0, kX1, kWin, kQkv, kScores, kCtx, kBufCount };
+enum Buf { kBig0, kBig1, kX0, kX1, kWin, kQkv, kCtx, kBufCount };
 using BufSizes = std::array<int64_t, kBufCount>;
 
 class Reader {
@@ -70,6 +74,40 @@ class Reader {
  private:
   const Checkpoint& c_;
   std::string prefix_;
+};
+
+// With TINYVIT_PROFILE=1 in the environment, each forward prints the wall and CPU time of each kind of step
+// (CPU time, summed over threads, is the steadier figure on a busy machine).
+class StepTimer {
+ public:
+  StepTimer() : on_(std::getenv("TINYVIT_PROFILE") != nullptr), wall_(wall_now()), cpu_(cpu_now()) {}
+  void operator()(const char* step) {
+    if (!on_) return;
+    const double w = wall_now(), c = cpu_now();
+    totals_[step].first += w - wall_;
+    totals_[step].second += c - cpu_;
+    wall_ = w, cpu_ = c;
+  }
+  ~StepTimer() {
+    if (!on_) return;
+    double wall = 0, cpu = 0;
+    for (const auto& [step, t] : totals_) {
+      std::fprintf(stderr, "tinyvit %-16s wall %8.2f ms  cpu %8.2f ms\n", step.c_str(), t.first * 1e3, t.second * 1e3);
+      wall += t.first, cpu += t.second;
+    }
+    std::fprintf(stderr, "tinyvit %-16s wall %8.2f ms  cpu %8.2f ms\n", "total", wall * 1e3, cpu * 1e3);
+  }
+
+ private:
+  static double wall_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+  static double cpu_now() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  }
+  bool on_;
+  double wall_, cpu_;
+  std::map<std::string, std::pair<double, double>> totals_;
 };
 
 void need(BufSizes& sizes, Buf b, int64_t n) { sizes[b] = std::max(sizes[b], n); }
@@ -109,23 +147,30 @@ struct ViTBlock {
   int64_t height, width, channels, heads, window, windows, tokens;
   std::vector<float> attn_gamma, attn_beta, attn_bias, mlp_gamma, mlp_beta;
   Linear qkv, proj, fc1, fc2;
-  WindowAttentionMatmuls attn;
+  float scale;  // key_dim^-0.5
   Conv local;
 
   // x: [height * width, channels] in, y: same shape out (x is clobbered).
-  void run(float* x, float* y, float* const* buf) const {
+  void run(float* x, float* y, float* const* buf, StepTimer& timer) const {
     window_partition_norm(x, buf[kWin], height, width, channels, static_cast<int>(window), attn_gamma.data(),
                           attn_beta.data(), kLayerNormEps);
+    timer("window+norm");
     qkv(buf[kWin], buf[kQkv]);
-    attn.scores(buf[kQkv], buf[kScores]);
-    softmax_with_bias(buf[kScores], attn_bias.data(), windows, heads, tokens);
-    attn.context(buf[kScores], buf[kQkv], buf[kCtx]);
+    timer("qkv");
+    window_attention(buf[kQkv], attn_bias.data(), buf[kCtx], windows, tokens, heads, channels / heads, scale);
+    timer("attention");
     proj(buf[kCtx], buf[kWin]);
+    timer("proj");
     window_reverse_add(buf[kWin], x, height, width, channels, static_cast<int>(window));
+    timer("unwindow+add");
     local(x, y);
+    timer("local conv");
     layer_norm(y, buf[kWin], height * width, channels, mlp_gamma.data(), mlp_beta.data(), kLayerNormEps);
+    timer("mlp norm");
     fc1(buf[kWin], buf[kBig0]);
+    timer("mlp fc1");
     fc2(buf[kBig0], y);  // y += mlp(y)
+    timer("mlp fc2");
   }
 };
 
@@ -161,8 +206,7 @@ ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int
   b.attn_bias = expand_attention_bias(r.get(name + ".attn.attention_biases", {heads, b.tokens}), heads, window);
   auto qkv_w = r.get(name + ".attn.qkv.weight", {3 * c, c}), qkv_b = r.get(name + ".attn.qkv.bias", {3 * c});
   b.qkv = Linear(rows, 3 * c, c, qkv_w.data(), qkv_b.data(), Post::none);
-  b.attn = WindowAttentionMatmuls(b.windows, b.tokens, heads, head_dim,
-                                  static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim))));
+  b.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
   auto proj_w = r.get(name + ".attn.proj.weight", {c, c}), proj_b = r.get(name + ".attn.proj.bias", {c});
   b.proj = Linear(rows, c, c, proj_w.data(), proj_b.data(), Post::none);
   b.local = r.conv_bn(name + ".local_conv", {c, c, 3, 1, c, h, w, kLayout, kLayout, Post::none});
@@ -174,7 +218,6 @@ ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int
   b.fc2 = Linear(h * w, c, hidden, fc2_w.data(), fc2_b.data(), Post::accumulate);
   need(sizes, kWin, rows * c);
   need(sizes, kQkv, rows * 3 * c);
-  need(sizes, kScores, b.windows * heads * b.tokens * b.tokens);
   need(sizes, kCtx, rows * c);
   need(sizes, kBig0, h * w * hidden);
   return b;
@@ -274,6 +317,8 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
     if (m.buffers[i].empty()) m.buffers[i] = Tensor({m.sizes[i]});
     buf[i] = m.buffers[i].data();
   }
+  StepTimer timer;
+  timer("buffers");
   float* x = buf[kX0];
   float* y = buf[kX1];
 
@@ -284,11 +329,13 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
     m.stem0(image.data(), buf[kBig0]);
   }
   m.stem1(buf[kBig0], x);
+  timer("stem");
   for (const MBConv& b : m.mbconvs) {
     b.expand(x, buf[kBig0]);
     b.depthwise(buf[kBig0], buf[kBig1]);
     b.project(buf[kBig1], x);  // x = gelu(x + project(...))
   }
+  timer("mbconv");
   for (int s = 1; s < 4; ++s) {
     const PatchMerging& pm = m.merges[s - 1];
     pm.expand(x, buf[kBig0]);
@@ -299,8 +346,9 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
     } else {
       pm.project(buf[kBig1], x);
     }
+    timer("patch merging");
     for (const ViTBlock& b : m.blocks[s]) {
-      b.run(x, y, buf.data());
+      b.run(x, y, buf.data(), timer);
       std::swap(x, y);
     }
   }
@@ -312,6 +360,7 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
   Tensor out({1, kEmbedDim, kEmbedSize, kEmbedSize});
   layer_norm_to_planar(buf[kBig0], out.data(), hw, kEmbedDim, m.neck_gamma2.data(), m.neck_beta2.data(),
                        kNeckNormEps);
+  timer("neck");
   return out;
 }
 

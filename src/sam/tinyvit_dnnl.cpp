@@ -114,36 +114,4 @@ void Linear::operator()(const float* x, float* y) const {
   stream().wait();
 }
 
-WindowAttentionMatmuls::WindowAttentionMatmuls(int64_t windows, int64_t tokens, int64_t heads, int64_t head_dim,
-                                               float scale)
-    : head_dim_(head_dim) {
-  const int64_t row = heads * 3 * head_dim;  // one token's qkv
-  const int64_t win = tokens * row;          // one window's qkv
-  const int64_t d = head_dim;
-  q_md_ = memory::desc({windows, heads, tokens, d}, dt::f32, {win, 3 * d, row, 1});
-  kt_md_ = memory::desc({windows, heads, d, tokens}, dt::f32, {win, 3 * d, 1, row});
-  v_md_ = memory::desc({windows, heads, tokens, d}, dt::f32, {win, 3 * d, row, 1});
-  s_md_ = memory::desc({windows, heads, tokens, tokens}, dt::f32, Tag::abcd);
-  o_md_ = memory::desc({windows, heads, tokens, d}, dt::f32, {tokens * heads * d, d, heads * d, 1});
-
-  dnnl::primitive_attr qk_attr;
-  qk_attr.set_output_scales(0, {scale});
-  qk_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(q_md_, kt_md_, s_md_), qk_attr, engine()));
-  pv_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(s_md_, v_md_, o_md_), engine()));
-}
-
-void WindowAttentionMatmuls::scores(const float* qkv, float* scores) const {
-  qk_.execute(stream(), {{DNNL_ARG_SRC, wrap(q_md_, qkv)},
-                         {DNNL_ARG_WEIGHTS, wrap(kt_md_, qkv + head_dim_)},
-                         {DNNL_ARG_DST, wrap(s_md_, scores)}});
-  stream().wait();
-}
-
-void WindowAttentionMatmuls::context(const float* probs, const float* qkv, float* out) const {
-  pv_.execute(stream(), {{DNNL_ARG_SRC, wrap(s_md_, probs)},
-                         {DNNL_ARG_WEIGHTS, wrap(v_md_, qkv + 2 * head_dim_)},
-                         {DNNL_ARG_DST, wrap(o_md_, out)}});
-  stream().wait();
-}
-
 }  // namespace sammpa::sam::tinyvit

@@ -66,21 +66,4 @@ class Linear {
   dnnl::memory weights_, bias_;
 };
 
-// The two batched products of windowed attention, reading q, k and v straight out of the qkv projection
-// ([windows * tokens, heads * 3 * head_dim], each head's q, k, v side by side as TinyViT splits them):
-//   scores[w, h] = scale * q[w, h] k[w, h]^T              -> [windows, heads, tokens, tokens]
-//   out[w, :, h * head_dim...] = probs[w, h] v[w, h]      -> [windows * tokens, heads * head_dim]
-class WindowAttentionMatmuls {
- public:
-  WindowAttentionMatmuls() = default;
-  WindowAttentionMatmuls(int64_t windows, int64_t tokens, int64_t heads, int64_t head_dim, float scale);
-  void scores(const float* qkv, float* scores) const;
-  void context(const float* probs, const float* qkv, float* out) const;
-
- private:
-  dnnl::primitive qk_, pv_;
-  dnnl::memory::desc q_md_, kt_md_, s_md_, v_md_, o_md_;
-  int64_t head_dim_ = 0;
-};
-
 }  // namespace sammpa::sam::tinyvit

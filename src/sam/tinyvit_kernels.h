@@ -23,7 +23,11 @@ void window_partition_norm(const float* x, float* out, int64_t height, int64_t w
 void window_reverse_add(const float* windows, float* x, int64_t height, int64_t width, int64_t channels,
                         int window);
 
-// In place over scores [batch, heads, n, n]: scores[b, h] = softmax(scores[b, h] + bias[h]) along the last axis.
-void softmax_with_bias(float* scores, const float* bias, int64_t batch, int64_t heads, int64_t n);
+// TinyViT's windowed attention, fused so that each window's scores stay in the core's cache:
+//   out[w, i, h * head_dim ...] = softmax(scale * q[w, h, i] k[w, h]^T + bias[h, i]) v[w, h]
+// qkv: [windows * tokens, heads * 3 * head_dim], each head's q, k, v side by side (TinyViT's split);
+// bias: [heads, tokens, tokens]; out: [windows * tokens, heads * head_dim]. head_dim a multiple of 16, <= 64.
+void window_attention(const float* qkv, const float* bias, float* out, int64_t windows, int64_t tokens,
+                      int64_t heads, int64_t head_dim, float scale);
 
 }  // namespace sammpa::sam::tinyvit
