@@ -67,8 +67,9 @@ struct ImageEncoderViT::Impl {
   std::shared_ptr<const void> keep_alive;
   Tensor pos_embed, neck0_w, neck1_w, neck1_b, neck3_w, neck3_b;
   std::vector<Block> blocks;
-  vit::Conv2dPlan patch_embed, neck_conv;
-  vit::LinearPlan qkv, proj, lin1, lin2, neck0;
+  Tensor patch_w, patch_b;  // the patch conv as a linear layer over flattened patches
+  vit::Conv2dPlan neck_conv;
+  vit::LinearPlan patch_embed, qkv, proj, lin1, lin2, neck0;
 
   std::mutex workspace_mutex;
   std::unique_ptr<Workspace> cached_workspace;
@@ -87,7 +88,8 @@ std::unique_ptr<Workspace> ImageEncoderViT::Impl::take_workspace() {
   const int64_t n = tokens(), c = cfg.embed_dim;
   ws->x = Tensor({n, c});
   ws->t = Tensor({n, c});
-  ws->big = Tensor({n * std::max({3 * c, cfg.mlp_dim, 2 * cfg.out_chans})});
+  const int64_t patch_len = cfg.in_chans * cfg.patch_size * cfg.patch_size;
+  ws->big = Tensor({n * std::max({3 * c, cfg.mlp_dim, 2 * cfg.out_chans, patch_len})});
   return ws;
 }
 
@@ -102,14 +104,14 @@ ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::str
   impl->keep_alive = source.keep_alive;
   ImageEncoderViTConfig& cfg = impl->cfg;
 
-  const Tensor patch_w = w.get("patch_embed.proj.weight");
+  const Tensor patch_w = impl->patch_w = w.get("patch_embed.proj.weight");
   if (patch_w.rank() != 4 || patch_w.dim(2) != patch_w.dim(3))
     throw w.error("'patch_embed.proj.weight' " + patch_w.shape_str() + " is not a square conv kernel");
   cfg.embed_dim = patch_w.dim(0);
   cfg.in_chans = patch_w.dim(1);
   cfg.patch_size = patch_w.dim(2);
   const int64_t c = cfg.embed_dim;
-  const Tensor patch_b = w.get("patch_embed.proj.bias", {c});
+  impl->patch_b = w.get("patch_embed.proj.bias", {c});
   impl->pos_embed = w.get("pos_embed");
   if (impl->pos_embed.rank() != 4 || impl->pos_embed.dim(1) != impl->pos_embed.dim(2) ||
       impl->pos_embed.dim(3) != c)
@@ -164,9 +166,7 @@ ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::str
   impl->neck3_b = w.get("neck.3.bias", {oc});
   const Tensor neck2_w = w.get("neck.2.weight", {oc, oc, 3, 3});
 
-  impl->patch_embed = vit::Conv2dPlan({cfg.in_chans, cfg.img_size, cfg.img_size, c, cfg.patch_size,
-                                       cfg.patch_size, 0, false},
-                                      patch_w.data(), patch_b.data(), /*accumulate=*/true);
+  impl->patch_embed = vit::LinearPlan(n, cfg.in_chans * cfg.patch_size * cfg.patch_size, c, true, false, true);
   impl->neck_conv = vit::Conv2dPlan({oc, g, g, oc, 3, 1, 1, true}, neck2_w.data(), nullptr, false);
   impl->qkv = vit::LinearPlan(n, c, 3 * c, true, false, false);
   impl->proj = vit::LinearPlan(n, c, c, true, false, true);
@@ -195,9 +195,20 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
   float* t = ws->t.data();
   float* big = ws->big.data();
 
-  // Patch embedding; the convolution adds itself to the position embedding already in x.
+  // Patch embedding: the stride-p convolution is a linear layer over flattened p x p patches (ordered like the
+  // conv weights: channel, row, column); it adds itself to the position embedding already in x.
+  const int64_t p = cfg.patch_size, ci = cfg.in_chans, patch_len = ci * p * p, size = cfg.img_size;
+  const float* img = image.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t tok = 0; tok < n; ++tok) {
+    const int64_t py = tok / g, px = tok % g;
+    for (int64_t ch = 0; ch < ci; ++ch)
+      for (int64_t ky = 0; ky < p; ++ky)
+        std::memcpy(big + tok * patch_len + (ch * p + ky) * p, img + (ch * size + py * p + ky) * size + px * p,
+                    static_cast<size_t>(p) * sizeof(float));
+  }
   std::memcpy(x, impl_->pos_embed.data(), static_cast<size_t>(n * c) * sizeof(float));
-  impl_->patch_embed.run(s, image.data(), x);
+  impl_->patch_embed.run(s, big, impl_->patch_w.data(), impl_->patch_b.data(), x);
 
   for (const Block& b : impl_->blocks) {
     vit::layer_norm_rows(x, c, t, c, n, c, b.norm1_w.data(), b.norm1_b.data(), kLayerNormEps);
