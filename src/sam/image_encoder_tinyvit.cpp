@@ -37,7 +37,7 @@ constexpr Tag kLayout = Tag::nhwc;
 constexpr Tag kStemLayout = Tag::nChw16c;
 
 // Reusable activation buffers; each stage says how large it needs each one, the maximum is allocated.
-enum Buf { kBig0, kBig1, kX0, kX1, kWin, kQkv, kCtx, kBufCount };
+enum Buf { kBig0, kBig1, kX0, kX1, kBufCount };
 using BufSizes = std::array<int64_t, kBufCount>;
 
 class Reader {
@@ -143,34 +143,59 @@ struct PatchMerging {
   Reorder to_tokens;
 };
 
+// The calling thread's scratch for the tiles of a layer, kept between calls.
+float* thread_tiles(size_t floats) {
+  thread_local std::vector<float> v;
+  if (v.size() < floats) v.resize(floats);
+  return v.data();
+}
+
+// One TinyViT block: x + attention(x) over windows, local 3x3 depthwise conv, + MLP. Both branches run as
+// independent tiles in parallel (chunks of windows; chunks of rows for the MLP), each tile's intermediate
+// activations (qkv, scores, the 4x wider MLP hidden layer) staying in its core's cache.
 struct ViTBlock {
-  int64_t height, width, channels, heads, window, windows, tokens;
-  std::vector<float> attn_gamma, attn_beta, attn_bias, mlp_gamma, mlp_beta;
-  Linear qkv, proj, fc1, fc2;
+  WindowGrid grid;
+  int64_t heads, chunk_windows, mlp_tile, hidden;
   float scale;  // key_dim^-0.5
+  std::vector<float> attn_gamma, attn_beta, attn_bias, mlp_gamma, mlp_beta;
+  TiledLinear qkv, proj, fc1, fc2;
   Conv local;
 
   // x: [height * width, channels] in, y: same shape out (x is clobbered).
-  void run(float* x, float* y, float* const* buf, StepTimer& timer) const {
-    window_partition_norm(x, buf[kWin], height, width, channels, static_cast<int>(window), attn_gamma.data(),
-                          attn_beta.data(), kLayerNormEps);
-    timer("window+norm");
-    qkv(buf[kWin], buf[kQkv]);
-    timer("qkv");
-    window_attention(buf[kQkv], attn_bias.data(), buf[kCtx], windows, tokens, heads, channels / heads, scale);
+  void run(float* x, float* y, StepTimer& timer) const {
+    const int64_t c = grid.channels, tokens = grid.tokens(), windows = grid.count();
+    const int64_t chunks = (windows + chunk_windows - 1) / chunk_windows, chunk_rows = chunk_windows * tokens;
+#pragma omp parallel
+    {
+      float* win = thread_tiles(static_cast<size_t>(chunk_rows * c * 5));
+      float *qkv_out = win + chunk_rows * c, *ctx = qkv_out + chunk_rows * c * 3;
+#pragma omp for schedule(dynamic)
+      for (int64_t k = 0; k < chunks; ++k) {
+        const int64_t w0 = k * chunk_windows, nw = std::min(chunk_windows, windows - w0), rows = nw * tokens;
+        window_partition_norm(grid, x, w0, nw, win, attn_gamma.data(), attn_beta.data(), kLayerNormEps);
+        qkv(rows, win, qkv_out);
+        window_attention(qkv_out, attn_bias.data(), ctx, nw, tokens, heads, c / heads, scale);
+        proj(rows, ctx, win);
+        window_reverse_add(grid, win, w0, nw, x);  // windows of other chunks touch other pixels
+      }
+    }
     timer("attention");
-    proj(buf[kCtx], buf[kWin]);
-    timer("proj");
-    window_reverse_add(buf[kWin], x, height, width, channels, static_cast<int>(window));
-    timer("unwindow+add");
     local(x, y);
     timer("local conv");
-    layer_norm(y, buf[kWin], height * width, channels, mlp_gamma.data(), mlp_beta.data(), kLayerNormEps);
-    timer("mlp norm");
-    fc1(buf[kWin], buf[kBig0]);
-    timer("mlp fc1");
-    fc2(buf[kBig0], y);  // y += mlp(y)
-    timer("mlp fc2");
+    const int64_t hw = grid.height * grid.width, tiles = (hw + mlp_tile - 1) / mlp_tile;
+#pragma omp parallel
+    {
+      float* norm = thread_tiles(static_cast<size_t>(mlp_tile * (c + hidden)));
+      float* hid = norm + mlp_tile * c;
+#pragma omp for schedule(static)
+      for (int64_t k = 0; k < tiles; ++k) {
+        const int64_t r0 = k * mlp_tile, rows = std::min(mlp_tile, hw - r0);
+        layer_norm_rows(y + r0 * c, norm, rows, c, mlp_gamma.data(), mlp_beta.data(), kLayerNormEps);
+        fc1(rows, norm, hid);
+        fc2(rows, hid, y + r0 * c);  // y += mlp(y)
+      }
+    }
+    timer("mlp");
   }
 };
 
@@ -194,32 +219,32 @@ PatchMerging make_patch_merging(const Reader& r, const std::string& name, int64_
   return m;
 }
 
-ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int64_t w, int c, int heads, int window,
-                        BufSizes& sizes) {
+ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int64_t w, int c, int heads, int window) {
   ViTBlock b;
-  b.height = h, b.width = w, b.channels = c, b.heads = heads, b.window = window;
-  b.windows = ((h + window - 1) / window) * ((w + window - 1) / window);
-  b.tokens = int64_t{window} * window;
-  const int64_t rows = b.windows * b.tokens, head_dim = c / heads, hidden = int64_t{c} * kMlpRatio;
+  b.grid = WindowGrid{h, w, c, window};
+  b.heads = heads;
+  const int64_t tokens = b.grid.tokens(), windows = b.grid.count(), head_dim = c / heads;
+  b.hidden = int64_t{c} * kMlpRatio;
+  // Tiles of about 256 rows for attention and of about 512 KB of hidden activations for the MLP: small
+  // enough for a core's L2, large enough for efficient matrix products.
+  b.chunk_windows = std::max<int64_t>(1, 256 / tokens);
+  b.mlp_tile = std::clamp<int64_t>(131072 / b.hidden / 32 * 32, 32, 256);
   b.attn_gamma = r.get(name + ".attn.norm.weight", {c});
   b.attn_beta = r.get(name + ".attn.norm.bias", {c});
-  b.attn_bias = expand_attention_bias(r.get(name + ".attn.attention_biases", {heads, b.tokens}), heads, window);
-  auto qkv_w = r.get(name + ".attn.qkv.weight", {3 * c, c}), qkv_b = r.get(name + ".attn.qkv.bias", {3 * c});
-  b.qkv = Linear(rows, 3 * c, c, qkv_w.data(), qkv_b.data(), Post::none);
+  b.attn_bias = expand_attention_bias(r.get(name + ".attn.attention_biases", {heads, tokens}), heads, window);
   b.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  const int64_t rows = windows * tokens, chunk_rows = b.chunk_windows * tokens;
+  auto qkv_w = r.get(name + ".attn.qkv.weight", {3 * c, c}), qkv_b = r.get(name + ".attn.qkv.bias", {3 * c});
+  b.qkv = TiledLinear(rows, chunk_rows, 3 * c, c, qkv_w.data(), qkv_b.data(), Post::none);
   auto proj_w = r.get(name + ".attn.proj.weight", {c, c}), proj_b = r.get(name + ".attn.proj.bias", {c});
-  b.proj = Linear(rows, c, c, proj_w.data(), proj_b.data(), Post::none);
+  b.proj = TiledLinear(rows, chunk_rows, c, c, proj_w.data(), proj_b.data(), Post::none);
   b.local = r.conv_bn(name + ".local_conv", {c, c, 3, 1, c, h, w, kLayout, kLayout, Post::none});
   b.mlp_gamma = r.get(name + ".mlp.norm.weight", {c});
   b.mlp_beta = r.get(name + ".mlp.norm.bias", {c});
-  auto fc1_w = r.get(name + ".mlp.fc1.weight", {hidden, c}), fc1_b = r.get(name + ".mlp.fc1.bias", {hidden});
-  b.fc1 = Linear(h * w, hidden, c, fc1_w.data(), fc1_b.data(), Post::gelu);
-  auto fc2_w = r.get(name + ".mlp.fc2.weight", {c, hidden}), fc2_b = r.get(name + ".mlp.fc2.bias", {c});
-  b.fc2 = Linear(h * w, c, hidden, fc2_w.data(), fc2_b.data(), Post::accumulate);
-  need(sizes, kWin, rows * c);
-  need(sizes, kQkv, rows * 3 * c);
-  need(sizes, kCtx, rows * c);
-  need(sizes, kBig0, h * w * hidden);
+  auto fc1_w = r.get(name + ".mlp.fc1.weight", {b.hidden, c}), fc1_b = r.get(name + ".mlp.fc1.bias", {b.hidden});
+  b.fc1 = TiledLinear(h * w, b.mlp_tile, b.hidden, c, fc1_w.data(), fc1_b.data(), Post::gelu);
+  auto fc2_w = r.get(name + ".mlp.fc2.weight", {c, b.hidden}), fc2_b = r.get(name + ".mlp.fc2.bias", {c});
+  b.fc2 = TiledLinear(h * w, b.mlp_tile, c, b.hidden, fc2_w.data(), fc2_b.data(), Post::accumulate);
   return b;
 }
 
@@ -285,7 +310,7 @@ ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, cons
     h = m->merges[s - 1].project.out_height();
     for (int i = 0; i < kDepths[s]; ++i)
       m->blocks[s].push_back(make_vit_block(r, "layers." + std::to_string(s) + ".blocks." + std::to_string(i), h, h,
-                                            kDims[s], kHeads[s], kWindows[s], sizes));
+                                            kDims[s], kHeads[s], kWindows[s]));
   }
   if (h != kEmbedSize) throw std::logic_error("TinyViT: unexpected final resolution");
 
@@ -348,7 +373,7 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
     }
     timer("patch merging");
     for (const ViTBlock& b : m.blocks[s]) {
-      b.run(x, y, buf.data(), timer);
+      b.run(x, y, timer);
       std::swap(x, y);
     }
   }

@@ -1,5 +1,7 @@
 #include "sam/tinyvit_dnnl.h"
 
+#include <cstdlib>
+#include <memory>
 #include <stdexcept>
 
 namespace sammpa::sam::tinyvit {
@@ -27,7 +29,27 @@ dnnl::primitive_attr attr_for(Post post) {
   if (post == Post::gelu || post == Post::accumulate_gelu) ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
+  // Each calling thread passes its own scratchpad, so one primitive may run on several threads at once
+  // (row tiles of one layer processed in parallel).
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
+}
+
+// The calling thread's scratchpad, grown to `md`'s size when needed.
+memory scratchpad(const memory::desc& md) {
+  struct Buffer {
+    std::unique_ptr<char, decltype(&std::free)> data{nullptr, &std::free};
+    size_t size = 0;
+  };
+  thread_local Buffer buf;
+  const size_t need = md.get_size();
+  if (need > buf.size) {
+    const size_t bytes = (need + 4095) / 4096 * 4096;
+    buf.data.reset(static_cast<char*>(std::aligned_alloc(4096, bytes)));
+    if (!buf.data) throw std::bad_alloc();
+    buf.size = bytes;
+  }
+  return memory(md, engine(), buf.data.get());
 }
 
 memory wrap(const memory::desc& md, const float* p) { return memory(md, engine(), const_cast<float*>(p)); }
@@ -70,6 +92,7 @@ Conv::Conv(const ConvSpec& s, const float* weight, const float* bias) {
                                     bias_md, dst_md_, {s.stride, s.stride}, {pad, pad}, {pad, pad});
   dnnl::convolution_forward::primitive_desc pd(d, attr_for(s.post), engine());
   prim_ = dnnl::convolution_forward(pd);
+  scratch_md_ = pd.scratchpad_desc();
   weights_ = reorder_weights(user_w, weight, pd.weights_desc());
   if (bias) bias_ = copy_bias(bias, s.cout);
 }
@@ -77,7 +100,8 @@ Conv::Conv(const ConvSpec& s, const float* weight, const float* bias) {
 void Conv::operator()(const float* src, float* dst) const {
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(src_md_, src)},
                                        {DNNL_ARG_WEIGHTS, weights_},
-                                       {DNNL_ARG_DST, wrap(dst_md_, dst)}};
+                                       {DNNL_ARG_DST, wrap(dst_md_, dst)},
+                                       {DNNL_ARG_SCRATCHPAD, scratchpad(scratch_md_)}};
   if (bias_) args.emplace(DNNL_ARG_BIAS, bias_);
   prim_.execute(stream(), args);
   stream().wait();
@@ -102,16 +126,26 @@ Linear::Linear(int64_t rows, int64_t n, int64_t k, const float* weight, const fl
   dnnl::matmul::desc d(src_md_, any_w, bias_md, dst_md_);
   dnnl::matmul::primitive_desc pd(d, attr_for(post), engine());
   prim_ = dnnl::matmul(pd);
+  scratch_md_ = pd.scratchpad_desc();
   weights_ = reorder_weights(user_w, weight, pd.weights_desc());
   if (bias) bias_ = copy_bias(bias, n);
 }
 
 void Linear::operator()(const float* x, float* y) const {
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, wrap(src_md_, x)}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, wrap(dst_md_, y)}};
+      {DNNL_ARG_SRC, wrap(src_md_, x)},
+      {DNNL_ARG_WEIGHTS, weights_},
+      {DNNL_ARG_DST, wrap(dst_md_, y)},
+      {DNNL_ARG_SCRATCHPAD, scratchpad(scratch_md_)}};
   if (bias_) args.emplace(DNNL_ARG_BIAS, bias_);
   prim_.execute(stream(), args);
   stream().wait();
+}
+
+TiledLinear::TiledLinear(int64_t rows, int64_t tile, int64_t n, int64_t k, const float* weight, const float* bias,
+                         Post post)
+    : tile_(tile), full_(tile, n, k, weight, bias, post) {
+  if (rows % tile != 0) last_ = Linear(rows % tile, n, k, weight, bias, post);
 }
 
 }  // namespace sammpa::sam::tinyvit

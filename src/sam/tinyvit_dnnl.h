@@ -36,7 +36,7 @@ class Conv {
 
  private:
   dnnl::primitive prim_;
-  dnnl::memory::desc src_md_, dst_md_;
+  dnnl::memory::desc src_md_, dst_md_, scratch_md_;
   dnnl::memory weights_, bias_;
   int64_t out_h_ = 0, out_w_ = 0;
 };
@@ -53,7 +53,8 @@ class Reorder {
   dnnl::memory::desc src_md_, dst_md_;
 };
 
-// y[rows, n] = post(x[rows, k] W^T + b): torch.nn.Linear on row-major activations; W is [n, k].
+// y[rows, n] = post(x[rows, k] W^T + b): torch.nn.Linear on row-major activations; W is [n, k]. Safe to run
+// on several threads at once (e.g. on different row tiles).
 class Linear {
  public:
   Linear() = default;
@@ -62,8 +63,21 @@ class Linear {
 
  private:
   dnnl::primitive prim_;
-  dnnl::memory::desc src_md_, dst_md_;
+  dnnl::memory::desc src_md_, dst_md_, scratch_md_;
   dnnl::memory weights_, bias_;
+};
+
+// A Linear for row tiles of a fixed height, plus one for the shorter last tile of a `rows`-row matrix.
+class TiledLinear {
+ public:
+  TiledLinear() = default;
+  TiledLinear(int64_t rows, int64_t tile, int64_t n, int64_t k, const float* weight, const float* bias, Post post);
+  // One tile of `count` rows: count == tile, or the last tile's height.
+  void operator()(int64_t count, const float* x, float* y) const { (count == tile_ ? full_ : last_)(x, y); }
+
+ private:
+  int64_t tile_ = 0;
+  Linear full_, last_;
 };
 
 }  // namespace sammpa::sam::tinyvit

@@ -180,18 +180,19 @@ void window_attention(const float* qkv, const float* bias, float* out, int64_t w
   if (head_dim % 16 != 0 || head_dim > 64) throw std::invalid_argument("window_attention: unsupported head_dim");
   const int64_t row = heads * 3 * head_dim, out_row = heads * head_dim;
   const int64_t np = (tokens + 15) / 16 * 16;
-#pragma omp parallel
-  {
-    std::vector<float> scratch(static_cast<size_t>((head_dim + 2) * np));
-#pragma omp for schedule(static) collapse(2)
-    for (int64_t w = 0; w < windows; ++w)
-      for (int64_t h = 0; h < heads; ++h) {
-        const float* q = qkv + w * tokens * row + h * 3 * head_dim;
-        attend_window_head(q, q + head_dim, q + 2 * head_dim, row, bias + h * tokens * tokens,
-                           out + w * tokens * out_row + h * head_dim, out_row, tokens, head_dim, scale,
-                           scratch.data());
-      }
-  }
+  thread_local std::vector<float> scratch;
+  scratch.resize(static_cast<size_t>((head_dim + 2) * np));
+  for (int64_t w = 0; w < windows; ++w)
+    for (int64_t h = 0; h < heads; ++h) {
+      const float* q = qkv + w * tokens * row + h * 3 * head_dim;
+      attend_window_head(q, q + head_dim, q + 2 * head_dim, row, bias + h * tokens * tokens,
+                         out + w * tokens * out_row + h * head_dim, out_row, tokens, head_dim, scale, scratch.data());
+    }
+}
+
+void layer_norm_rows(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma,
+                     const float* beta, float eps) {
+  for (int64_t r = 0; r < rows; ++r) norm_row(x + r * channels, y + r * channels, channels, gamma, beta, eps);
 }
 
 void layer_norm(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta,
@@ -206,44 +207,42 @@ void layer_norm_to_planar(const float* x, float* y, int64_t hw, int64_t channels
   const int64_t blocks = (hw + block - 1) / block;
 #pragma omp parallel
   {
-    float* tmp = new float[block * channels];
+    std::vector<float> tmp(static_cast<size_t>(block * channels));
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t p0 = b * block, np = std::min(block, hw - p0);
-      for (int64_t p = 0; p < np; ++p) norm_row(x + (p0 + p) * channels, tmp + p * channels, channels, gamma, beta, eps);
+      layer_norm_rows(x + p0 * channels, tmp.data(), np, channels, gamma, beta, eps);
       for (int64_t c = 0; c < channels; ++c)
         for (int64_t p = 0; p < np; ++p) y[c * hw + p0 + p] = tmp[p * channels + c];
     }
-    delete[] tmp;
   }
 }
 
-void window_partition_norm(const float* x, float* out, int64_t height, int64_t width, int64_t channels, int window,
+void window_partition_norm(const WindowGrid& g, const float* x, int64_t first, int64_t count, float* out,
                            const float* gamma, const float* beta, float eps) {
-  const int64_t nh = (height + window - 1) / window, nw = (width + window - 1) / window;
-  const int64_t tokens = int64_t{window} * window;
-#pragma omp parallel for schedule(static)
-  for (int64_t t = 0; t < nh * nw * tokens; ++t) {
-    const int64_t w = t / tokens, i = (t % tokens) / window, j = t % window;
-    const int64_t yy = (w / nw) * window + i, xx = (w % nw) * window + j;
-    float* dst = out + t * channels;
-    if (yy < height && xx < width)
-      norm_row(x + (yy * width + xx) * channels, dst, channels, gamma, beta, eps);
-    else
-      std::memcpy(dst, beta, static_cast<size_t>(channels) * sizeof(float));
+  const int64_t c = g.channels, ws = g.window;
+  for (int64_t w = first; w < first + count; ++w) {
+    const int64_t y0 = (w / g.cols()) * ws, x0 = (w % g.cols()) * ws;
+    for (int64_t i = 0; i < ws; ++i)
+      for (int64_t j = 0; j < ws; ++j, out += c) {
+        const int64_t yy = y0 + i, xx = x0 + j;
+        if (yy < g.height && xx < g.width)
+          norm_row(x + (yy * g.width + xx) * c, out, c, gamma, beta, eps);
+        else
+          std::memcpy(out, beta, static_cast<size_t>(c) * sizeof(float));
+      }
   }
 }
 
-void window_reverse_add(const float* windows, float* x, int64_t height, int64_t width, int64_t channels,
-                        int window) {
-  const int64_t nw = (width + window - 1) / window;
-  const int64_t tokens = int64_t{window} * window;
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < height * width; ++p) {
-    const int64_t yy = p / width, xx = p % width;
-    const int64_t w = (yy / window) * nw + xx / window;
-    const int64_t t = w * tokens + (yy % window) * window + xx % window;
-    add_row(windows + t * channels, x + p * channels, channels);
+void window_reverse_add(const WindowGrid& g, const float* windows, int64_t first, int64_t count, float* x) {
+  const int64_t c = g.channels, ws = g.window;
+  for (int64_t w = first; w < first + count; ++w) {
+    const int64_t y0 = (w / g.cols()) * ws, x0 = (w % g.cols()) * ws;
+    for (int64_t i = 0; i < ws; ++i)
+      for (int64_t j = 0; j < ws; ++j, windows += c) {
+        const int64_t yy = y0 + i, xx = x0 + j;
+        if (yy < g.height && xx < g.width) add_row(windows, x + (yy * g.width + xx) * c, c);
+      }
   }
 }
 
