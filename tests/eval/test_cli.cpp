@@ -1,10 +1,5 @@
 // Runs the sammpa program (select, then eval) on a small phantom dataset, as a user would.
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "io/image_io.h"
 #include "io/phantom.h"
@@ -14,71 +9,39 @@
 namespace fs = std::filesystem;
 using namespace sammpa;
 
-namespace {
-
-struct CliRun {
-  int status;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-CliRun run_sammpa(const test::TempDir& dir, const std::string& args) {
-  const fs::path err = dir / "stderr.txt";
-  const std::string cmd = std::string(SAMMPA_BINARY_DIR "/bin/sammpa -q ") + args + " 2>" + err.string();
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.err = slurp(err);
-  fs::remove(err);
-  return r;
-}
-
-size_t count_files(const fs::path& dir) {
-  size_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
-  return n;
-}
-
-}  // namespace
+using test::count_files;
+using test::read_text;
+using test::run_sammpa;
 
 TEST(Cli, SelectThenEvalOnAPhantomDataset) {
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {12, 64, 5});
   const std::string data = (dir / "data").string();
 
-  CliRun sel = run_sammpa(dir, "select --data " + data + " -k 3 --seed 1 --out " + (dir / "out/sel.json").string());
+  test::CliRun sel = run_sammpa("select --data " + data + " -k 3 --seed 1 --out " + (dir / "out/sel.json").string());
   ASSERT_EQ(sel.status, 0) << sel.err;
   auto support = read_support_list((dir / "out/sel.json").string());
   ASSERT_EQ(support.size(), 3u);
   EXPECT_EQ(read_support_list((dir / "out/sel.txt").string()), support);
   EXPECT_EQ(sel.out, support[0] + "\n" + support[1] + "\n" + support[2] + "\n");
-  auto j = nlohmann::json::parse(slurp(dir / "out/sel.json"));
+  auto j = nlohmann::json::parse(read_text(dir / "out/sel.json"));
   EXPECT_EQ(j["strategy"], "kcentroid");
   EXPECT_EQ(j["seed"], 1);
   EXPECT_EQ(j["cluster_sizes"][0].get<int>() + j["cluster_sizes"][1].get<int>() + j["cluster_sizes"][2].get<int>(), 12);
   // Same command, same answer.
-  EXPECT_EQ(run_sammpa(dir, "select --data " + data + " -k 3 --seed 1").out, sel.out);
+  EXPECT_EQ(run_sammpa("select --data " + data + " -k 3 --seed 1").out, sel.out);
 
   // Predictions: the ground truth itself, so every query scores Dice 1; supports are not scored.
   for (const auto& e : fs::directory_iterator(dir / "data/masks"))
     write_png(dir / "pred" / e.path().filename(), read_mask(e.path()));
-  CliRun ev = run_sammpa(dir, "eval --data " + data + " --pred " + (dir / "pred").string() + " --support " +
+  test::CliRun ev = run_sammpa("eval --data " + data + " --pred " + (dir / "pred").string() + " --support " +
                                (dir / "out/sel.json").string() + " --out " + (dir / "out/scores").string());
   ASSERT_EQ(ev.status, 0) << ev.err;
   EXPECT_NE(ev.out.find("overall"), std::string::npos) << ev.out;
-  std::string csv = slurp(dir / "out/scores.csv");
+  std::string csv = read_text(dir / "out/scores.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 10);  // header + 9 queries
   for (const auto& s : support) EXPECT_EQ(csv.find(s + ","), std::string::npos) << s;
-  auto scores = nlohmann::json::parse(slurp(dir / "out/scores.json"));
+  auto scores = nlohmann::json::parse(read_text(dir / "out/scores.json"));
   EXPECT_EQ(scores["overall"]["dice"]["n"], 9);
   EXPECT_DOUBLE_EQ(scores["overall"]["dice"]["mean"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(scores["overall"]["hd95"]["mean"].get<double>(), 0.0);
@@ -91,18 +54,18 @@ TEST(Cli, BadInputExitsNonZeroWithAMessageAndWritesNothing) {
   write_phantom_dataset(dir / "data", {5, 48, 2});
   const std::string data = (dir / "data").string(), sel = (dir / "out/sel.json").string();
 
-  CliRun too_many = run_sammpa(dir, "select --data " + data + " -k 6 --out " + sel);
+  test::CliRun too_many = run_sammpa("select --data " + data + " -k 6 --out " + sel);
   EXPECT_EQ(too_many.status, 2);
   EXPECT_NE(too_many.err.find("sammpa: error: " + data + ": cannot select K=6 examples: the folder has only 5 images"),
             std::string::npos)
       << too_many.err;
   EXPECT_TRUE(too_many.out.empty());
 
-  CliRun missing = run_sammpa(dir, "select --data " + (dir / "nowhere").string() + " -k 2 --out " + sel);
+  test::CliRun missing = run_sammpa("select --data " + (dir / "nowhere").string() + " -k 2 --out " + sel);
   EXPECT_EQ(missing.status, 2);
   EXPECT_NE(missing.err.find((dir / "nowhere").string() + ": dataset folder not found"), std::string::npos) << missing.err;
 
-  CliRun zero = run_sammpa(dir, "select --data " + data + " -k 0 --out " + sel);
+  test::CliRun zero = run_sammpa("select --data " + data + " -k 0 --out " + sel);
   EXPECT_EQ(zero.status, 2);
   EXPECT_NE(zero.err.find("--k: must be at least 1"), std::string::npos) << zero.err;
   EXPECT_FALSE(fs::exists(dir / "out"));
@@ -111,7 +74,7 @@ TEST(Cli, BadInputExitsNonZeroWithAMessageAndWritesNothing) {
   for (const auto& e : fs::directory_iterator(dir / "data/masks"))
     write_png(dir / "pred" / e.path().filename(), read_mask(e.path()));
   write_png(dir / "pred/phantom_003.png", cv::Mat::zeros(20, 48, CV_8UC1));
-  CliRun ev = run_sammpa(dir, "eval --data " + data + " --pred " + (dir / "pred").string() + " --out " +
+  test::CliRun ev = run_sammpa("eval --data " + data + " --pred " + (dir / "pred").string() + " --out " +
                                (dir / "out/scores").string());
   EXPECT_EQ(ev.status, 2);
   EXPECT_NE(ev.err.find("phantom_003.png: prediction is 48x20 but the ground-truth mask is 48x48"), std::string::npos)
