@@ -6,12 +6,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
 #include <vector>
+
+#include <omp.h>
 
 #include "sam/tinyvit_dnnl.h"
 #include "sam/tinyvit_kernels.h"
@@ -30,11 +33,10 @@ constexpr std::array<int, 4> kWindows{7, 7, 14, 7};
 constexpr int kMbconvExpand = 4, kMlpRatio = 4;
 constexpr float kBatchNormEps = 1e-5f, kLayerNormEps = 1e-5f, kNeckNormEps = 1e-6f;
 
-// The transformer stages work on NHWC, which is simply the [tokens, channels] matrix their linear layers
-// multiply. The convolutional stem and stage 0 run in oneDNN's blocked layout (16 channels innermost), for
-// which oneDNN has direct kernels taking the planar input image; the first PatchMerging converts.
+// All activations are NHWC (the planar input image is converted first): for the transformer stages that is
+// simply the [tokens, channels] matrix their linear layers multiply, and it lets stage 0 work on bands of
+// image rows. (Note: oneDNN 2.6 has no fast kernel for a conv from planar NCHW to NHWC.)
 constexpr Tag kLayout = Tag::nhwc;
-constexpr Tag kStemLayout = Tag::nChw16c;
 
 // Reusable activation buffers; each stage says how large it needs each one, the maximum is allocated.
 enum Buf { kBig0, kBig1, kX0, kX1, kBufCount };
@@ -133,14 +135,9 @@ std::vector<float> expand_attention_bias(const std::vector<float>& table, int he
   return out;
 }
 
-struct MBConv {
-  Conv expand, depthwise, project;  // project adds the shortcut and applies the final GELU in place
-};
 
 struct PatchMerging {
   Conv expand, depthwise, project;
-  bool convert = false;  // input in kStemLayout: reorder to NHWC before the projection
-  Reorder to_tokens;
 };
 
 // The calling thread's scratch for the tiles of a layer, kept between calls.
@@ -148,6 +145,59 @@ float* thread_tiles(size_t floats) {
   thread_local std::vector<float> v;
   if (v.size() < floats) v.resize(floats);
   return v.data();
+}
+
+// Stage 0's MBConv: y = gelu(x + project(gelu(depthwise3x3(gelu(expand(x)))))), 1x1 convs with 4x expansion.
+// Each thread walks its own band of image rows `step` rows at a time, keeping the 4x wider activations of
+// only step + 2 rows (the depthwise conv's halo rows carried over from the previous step), so that they stay
+// in cache instead of going to memory and back twice.
+struct MBConv {
+  int64_t height, width, channels, hidden, step;
+  Linear expand_row;  // one image row of pixels: [width, channels] -> [width, hidden], GELU
+  Conv depthwise;     // step + 2 hidden rows -> step rows (no vertical padding), GELU
+  Linear project;     // [step * width, hidden] -> added onto y, then GELU
+
+  void run(const float* x, float* y) const {
+    const int64_t steps = height / step, hrow = width * hidden, xrow = width * channels;
+#pragma omp parallel
+    {
+      const int64_t nthr = omp_get_num_threads(), t = omp_get_thread_num();
+      float* buf = thread_tiles(static_cast<size_t>((2 * step + 2) * hrow));
+      float* dw = buf + (step + 2) * hrow;
+      const int64_t s0 = steps * t / nthr, s1 = steps * (t + 1) / nthr;
+      for (int64_t s = s0; s < s1; ++s) {
+        const int64_t r = s * step;  // first output row; buf row k holds image row r - 1 + k
+        int64_t k = 0;
+        if (s > s0) {  // the previous step's last two rows are this step's first two
+          std::memmove(buf, buf + step * hrow, static_cast<size_t>(2 * hrow) * sizeof(float));
+          k = 2;
+        }
+        for (; k < step + 2; ++k) {
+          const int64_t img = r - 1 + k;
+          if (img < 0 || img >= height)  // the depthwise conv's zero padding
+            std::memset(buf + k * hrow, 0, static_cast<size_t>(hrow) * sizeof(float));
+          else
+            expand_row(x + img * xrow, buf + k * hrow);
+        }
+        depthwise(buf, dw);
+        std::memcpy(y + r * xrow, x + r * xrow, static_cast<size_t>(step * xrow) * sizeof(float));
+        project(dw, y + r * xrow);  // y = gelu(x + project(...))
+      }
+    }
+  }
+};
+
+MBConv make_mbconv(const Reader& r, const std::string& name, int64_t h, int64_t w, int c, int hidden) {
+  MBConv b;
+  b.height = h, b.width = w, b.channels = c, b.hidden = hidden, b.step = 4;
+  if (h % b.step != 0) throw std::logic_error("TinyViT: stage 0 height must be a multiple of the band step");
+  auto [we, be] = r.conv_bn(name + ".conv1", hidden, c, 1);
+  b.expand_row = Linear(w, hidden, c, we.data(), be.data(), Post::gelu);
+  b.depthwise = r.conv_bn(name + ".conv2",
+                          {hidden, hidden, 3, 1, hidden, b.step + 2, w, kLayout, kLayout, Post::gelu, false});
+  auto [wp, bp] = r.conv_bn(name + ".conv3", c, hidden, 1);
+  b.project = Linear(b.step * w, c, hidden, wp.data(), bp.data(), Post::accumulate_gelu);
+  return b;
 }
 
 // One TinyViT block: x + attention(x) over windows, local 3x3 depthwise conv, + MLP. Both branches run as
@@ -200,17 +250,13 @@ struct ViTBlock {
 };
 
 PatchMerging make_patch_merging(const Reader& r, const std::string& name, int64_t h, int64_t w, int cin, int cout,
-                                Tag layout, BufSizes& sizes) {
+                                BufSizes& sizes) {
   // MobileSAM keeps 64x64 for the last stage: its PatchMerging uses stride 1 for these output widths.
   const int stride = (cout == 320 || cout == 448 || cout == 576) ? 1 : 2;
   PatchMerging m;
-  m.expand = r.conv_bn(name + ".conv1", {cin, cout, 1, 1, 1, h, w, layout, layout, Post::gelu});
-  m.depthwise = r.conv_bn(name + ".conv2", {cout, cout, 3, stride, cout, h, w, layout, layout, Post::gelu});
+  m.expand = r.conv_bn(name + ".conv1", {cin, cout, 1, 1, 1, h, w, kLayout, kLayout, Post::gelu});
+  m.depthwise = r.conv_bn(name + ".conv2", {cout, cout, 3, stride, cout, h, w, kLayout, kLayout, Post::gelu});
   const int64_t oh = m.depthwise.out_height(), ow = m.depthwise.out_width();
-  if (layout != kLayout) {
-    m.convert = true;
-    m.to_tokens = Reorder(cout, oh, ow, layout, kLayout);
-  }
   m.project = r.conv_bn(name + ".conv3", {cout, cout, 1, 1, 1, oh, ow, kLayout, kLayout, Post::none});
   need(sizes, kBig0, h * w * cout);
   need(sizes, kBig1, oh * ow * cout);
@@ -251,8 +297,7 @@ ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int
 }  // namespace
 
 struct ImageEncoderTinyViT::Impl {
-  bool convert_input = false;  // stem layout other than blocked: reorder the planar image first
-  Reorder input_to_stem;
+  Reorder input_to_nhwc;
   Conv stem0, stem1;
   std::vector<MBConv> mbconvs;
   std::array<PatchMerging, 3> merges;
@@ -272,17 +317,12 @@ ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, cons
 
   // Stem: 1024 -> 512 (GELU) -> 256.
   const int half = kDims[0] / 2;
-  Tag input_layout = Tag::nchw;
-  if (kStemLayout != Tag::nChw16c) {
-    m->convert_input = true;
-    m->input_to_stem = Reorder(3, kImageSize, kImageSize, Tag::nchw, kStemLayout);
-    input_layout = kStemLayout;
-    need(sizes, kBig1, 3 * kImageSize * kImageSize);
-  }
+  m->input_to_nhwc = Reorder(3, kImageSize, kImageSize, Tag::nchw, kLayout);
+  need(sizes, kBig1, 3 * kImageSize * kImageSize);
   m->stem0 = r.conv_bn("patch_embed.seq.0",
-                       {3, half, 3, 2, 1, kImageSize, kImageSize, input_layout, kStemLayout, Post::gelu});
+                       {3, half, 3, 2, 1, kImageSize, kImageSize, kLayout, kLayout, Post::gelu});
   const int64_t h1 = m->stem0.out_height();
-  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, kDims[0], 3, 2, 1, h1, h1, kStemLayout, kStemLayout, Post::none});
+  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, kDims[0], 3, 2, 1, h1, h1, kLayout, kLayout, Post::none});
   int64_t h = m->stem1.out_height();
   need(sizes, kBig0, h1 * h1 * half);
   need(sizes, kX0, h * h * kDims[0]);
@@ -290,23 +330,14 @@ ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, cons
 
   // Stage 0: MBConv blocks at 256x256.
   const int c0 = kDims[0], hidden0 = c0 * kMbconvExpand;
-  for (int i = 0; i < kDepths[0]; ++i) {
-    const std::string name = "layers.0.blocks." + std::to_string(i);
-    MBConv b;
-    const Tag t = kStemLayout;
-    b.expand = r.conv_bn(name + ".conv1", {c0, hidden0, 1, 1, 1, h, h, t, t, Post::gelu});
-    b.depthwise = r.conv_bn(name + ".conv2", {hidden0, hidden0, 3, 1, hidden0, h, h, t, t, Post::gelu});
-    b.project = r.conv_bn(name + ".conv3", {hidden0, c0, 1, 1, 1, h, h, t, t, Post::accumulate_gelu});
-    m->mbconvs.push_back(std::move(b));
-  }
-  need(sizes, kBig0, h * h * hidden0);
-  need(sizes, kBig1, h * h * hidden0);
+  for (int i = 0; i < kDepths[0]; ++i)
+    m->mbconvs.push_back(make_mbconv(r, "layers.0.blocks." + std::to_string(i), h, h, c0, hidden0));
 
   // Stages 1-3: PatchMerging from the previous stage, then TinyViT blocks.
   for (int s = 1; s < 4; ++s) {
     const std::string merge = "layers." + std::to_string(s - 1) + ".downsample";
     m->merges[s - 1] =
-        make_patch_merging(r, merge, h, h, kDims[s - 1], kDims[s], s == 1 ? kStemLayout : kLayout, sizes);
+        make_patch_merging(r, merge, h, h, kDims[s - 1], kDims[s], sizes);
     h = m->merges[s - 1].project.out_height();
     for (int i = 0; i < kDepths[s]; ++i)
       m->blocks[s].push_back(make_vit_block(r, "layers." + std::to_string(s) + ".blocks." + std::to_string(i), h, h,
@@ -347,30 +378,20 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
   float* x = buf[kX0];
   float* y = buf[kX1];
 
-  if (m.convert_input) {
-    m.input_to_stem(image.data(), buf[kBig1]);
-    m.stem0(buf[kBig1], buf[kBig0]);
-  } else {
-    m.stem0(image.data(), buf[kBig0]);
-  }
+  m.input_to_nhwc(image.data(), buf[kBig1]);
+  m.stem0(buf[kBig1], buf[kBig0]);
   m.stem1(buf[kBig0], x);
   timer("stem");
   for (const MBConv& b : m.mbconvs) {
-    b.expand(x, buf[kBig0]);
-    b.depthwise(buf[kBig0], buf[kBig1]);
-    b.project(buf[kBig1], x);  // x = gelu(x + project(...))
+    b.run(x, y);
+    std::swap(x, y);
   }
   timer("mbconv");
   for (int s = 1; s < 4; ++s) {
     const PatchMerging& pm = m.merges[s - 1];
     pm.expand(x, buf[kBig0]);
     pm.depthwise(buf[kBig0], buf[kBig1]);
-    if (pm.convert) {
-      pm.to_tokens(buf[kBig1], buf[kBig0]);
-      pm.project(buf[kBig0], x);
-    } else {
-      pm.project(buf[kBig1], x);
-    }
+    pm.project(buf[kBig1], x);
     timer("patch merging");
     for (const ViTBlock& b : m.blocks[s]) {
       b.run(x, y, timer);

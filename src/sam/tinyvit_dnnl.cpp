@@ -73,8 +73,8 @@ memory copy_bias(const float* bias, int64_t n) {
 }  // namespace
 
 Conv::Conv(const ConvSpec& s, const float* weight, const float* bias) {
-  const int pad = s.kernel / 2;
-  out_h_ = (s.height + 2 * pad - s.kernel) / s.stride + 1;
+  const int pad = s.kernel / 2, pad_h = s.pad_rows ? pad : 0;
+  out_h_ = (s.height + 2 * pad_h - s.kernel) / s.stride + 1;
   out_w_ = (s.width + 2 * pad - s.kernel) / s.stride + 1;
   src_md_ = memory::desc({1, s.cin, s.height, s.width}, dt::f32, s.src_tag);
   dst_md_ = memory::desc({1, s.cout, out_h_, out_w_}, dt::f32, s.dst_tag);
@@ -89,7 +89,7 @@ Conv::Conv(const ConvSpec& s, const float* weight, const float* bias) {
   }
   memory::desc bias_md = bias ? memory::desc({s.cout}, dt::f32, Tag::a) : memory::desc();
   dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_md_, any_w,
-                                    bias_md, dst_md_, {s.stride, s.stride}, {pad, pad}, {pad, pad});
+                                    bias_md, dst_md_, {s.stride, s.stride}, {pad_h, pad}, {pad_h, pad});
   dnnl::convolution_forward::primitive_desc pd(d, attr_for(s.post), engine());
   prim_ = dnnl::convolution_forward(pd);
   scratch_md_ = pd.scratchpad_desc();

@@ -20,9 +20,10 @@ enum class Post { none, gelu, accumulate, accumulate_gelu };
 
 struct ConvSpec {
   int cin = 0, cout = 0, kernel = 1, stride = 1, groups = 1;
-  int64_t height = 0, width = 0;  // input size; padding is kernel / 2 on every side
+  int64_t height = 0, width = 0;  // input size; zero padding is kernel / 2 on every side...
   Tag src_tag = Tag::nhwc, dst_tag = Tag::nhwc;
   Post post = Post::none;
+  bool pad_rows = true;  // ...except above and below when false (the input holds the halo rows itself)
 };
 
 // Convolution on one image; weights in PyTorch's [cout, cin / groups, k, k] layout, bias may be null.
