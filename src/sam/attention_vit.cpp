@@ -15,7 +15,7 @@ namespace sammpa::sam::vit {
 namespace {
 
 // Query rows per task in global attention: the block of scores (rows x tokens) stays within L2.
-constexpr int64_t kGlobalRows = 128;
+constexpr int64_t kGlobalRows = 256;
 
 void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {

@@ -16,8 +16,10 @@ namespace {
 
 constexpr float kLayerNormEps = 1e-6f;  // build_sam's LayerNorm and the neck's LayerNorm2d
 
+// One transformer block's parameters, owned (copied from the source; the big matrices packed for oneDNN).
 struct Block {
-  Tensor norm1_w, norm1_b, qkv_w, qkv_b, proj_w, proj_b, norm2_w, norm2_b, lin1_w, lin1_b, lin2_w, lin2_b;
+  Tensor norm1_w, norm1_b, qkv_b, proj_b, norm2_w, norm2_b, lin1_b, lin2_b;
+  dnnl::memory qkv_w, proj_w, lin1_w, lin2_w;
   std::vector<float> rel;  // rel_pos_h rows, then rel_pos_w rows
   vit::AttentionGeometry geometry;
 };
@@ -38,6 +40,8 @@ class Weights {
     if (!has(key)) throw CheckpointError(where() + "missing weight '" + prefix_ + key + "'");
     return src_.get(prefix_ + key);
   }
+  // An owned copy, so that the source can be released after loading.
+  Tensor copy(const std::string& key, const Shape& expected) const { return get(key, expected).clone(); }
   Tensor get(const std::string& key, const Shape& expected) const {
     Tensor t = get(key);
     if (t.shape() != expected)
@@ -64,10 +68,9 @@ std::vector<int> ImageEncoderViTConfig::global_attn_indexes() const {
 
 struct ImageEncoderViT::Impl {
   ImageEncoderViTConfig cfg;
-  std::shared_ptr<const void> keep_alive;
-  Tensor pos_embed, neck0_w, neck1_w, neck1_b, neck3_w, neck3_b;
+  Tensor pos_embed, patch_b, neck1_w, neck1_b, neck3_w, neck3_b;
+  dnnl::memory patch_w, neck0_w;  // the patch conv is a linear layer over flattened patches
   std::vector<Block> blocks;
-  Tensor patch_w, patch_b;  // the patch conv as a linear layer over flattened patches
   vit::Conv2dPlan neck_conv;
   vit::LinearPlan patch_embed, qkv, proj, lin1, lin2, neck0;
 
@@ -101,27 +104,42 @@ void ImageEncoderViT::Impl::give_back(std::unique_ptr<Workspace> ws) {
 ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::string& prefix) {
   const Weights w(source, prefix);
   auto impl = std::make_shared<Impl>();
-  impl->keep_alive = source.keep_alive;
   ImageEncoderViTConfig& cfg = impl->cfg;
 
-  const Tensor patch_w = impl->patch_w = w.get("patch_embed.proj.weight");
+  // Sizes, from the shapes of the weights.
+  const Tensor patch_w = w.get("patch_embed.proj.weight");
   if (patch_w.rank() != 4 || patch_w.dim(2) != patch_w.dim(3))
     throw w.error("'patch_embed.proj.weight' " + patch_w.shape_str() + " is not a square conv kernel");
   cfg.embed_dim = patch_w.dim(0);
   cfg.in_chans = patch_w.dim(1);
   cfg.patch_size = patch_w.dim(2);
   const int64_t c = cfg.embed_dim;
-  impl->patch_b = w.get("patch_embed.proj.bias", {c});
-  impl->pos_embed = w.get("pos_embed");
-  if (impl->pos_embed.rank() != 4 || impl->pos_embed.dim(1) != impl->pos_embed.dim(2) ||
-      impl->pos_embed.dim(3) != c)
-    throw w.error("'pos_embed' has shape " + impl->pos_embed.shape_str() + ", expected [1, g, g, " +
-                  std::to_string(c) + "]");
-  const int64_t g = impl->pos_embed.dim(1), n = g * g;
+  const Tensor pos = w.get("pos_embed");
+  if (pos.rank() != 4 || pos.dim(0) != 1 || pos.dim(1) != pos.dim(2) || pos.dim(3) != c)
+    throw w.error("'pos_embed' has shape " + pos.shape_str() + ", expected [1, g, g, " + std::to_string(c) + "]");
+  const int64_t g = pos.dim(1), n = g * g;
   cfg.img_size = g * cfg.patch_size;
-
   while (w.has("blocks." + std::to_string(cfg.depth) + ".norm1.weight")) ++cfg.depth;
   if (cfg.depth == 0) throw w.error("no transformer blocks ('blocks.0.norm1.weight' is missing)");
+  cfg.mlp_dim = w.get("blocks.0.mlp.lin1.weight").dim(0);
+  const Tensor neck0_w = w.get("neck.0.weight");
+  if (neck0_w.rank() != 4) throw w.error("'neck.0.weight' is not a conv kernel");
+  cfg.out_chans = neck0_w.dim(0);
+  const int64_t oc = cfg.out_chans, patch_len = cfg.in_chans * cfg.patch_size * cfg.patch_size;
+
+  // One plan per layer shape, shared by all blocks.
+  impl->patch_embed = vit::LinearPlan(n, patch_len, c, true, false, true);
+  impl->qkv = vit::LinearPlan(n, c, 3 * c, true, false, false);
+  impl->proj = vit::LinearPlan(n, c, c, true, false, true);
+  impl->lin1 = vit::LinearPlan(n, c, cfg.mlp_dim, true, true, false);
+  impl->lin2 = vit::LinearPlan(n, cfg.mlp_dim, c, true, false, true);
+  impl->neck0 = vit::LinearPlan(n, c, oc, false, false, false);
+
+  impl->patch_w = impl->patch_embed.pack(w.get("patch_embed.proj.weight", {c, cfg.in_chans, cfg.patch_size,
+                                                                          cfg.patch_size}).data());
+  impl->patch_b = w.copy("patch_embed.proj.bias", {c});
+  impl->pos_embed = w.copy("pos_embed", {1, g, g, c});
+
   for (int64_t i = 0; i < cfg.depth; ++i) {
     const std::string p = "blocks." + std::to_string(i) + ".";
     Block b;
@@ -139,40 +157,27 @@ ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::str
     b.rel.assign(rel_h.data(), rel_h.data() + rel_h.numel());
     b.rel.insert(b.rel.end(), rel_w.data(), rel_w.data() + rel_w.numel());
 
-    b.norm1_w = w.get(p + "norm1.weight", {c});
-    b.norm1_b = w.get(p + "norm1.bias", {c});
-    b.qkv_w = w.get(p + "attn.qkv.weight", {3 * c, c});
-    b.qkv_b = w.has(p + "attn.qkv.bias") ? w.get(p + "attn.qkv.bias", {3 * c}) : Tensor::zeros({3 * c});
-    b.proj_w = w.get(p + "attn.proj.weight", {c, c});
-    b.proj_b = w.get(p + "attn.proj.bias", {c});
-    b.norm2_w = w.get(p + "norm2.weight", {c});
-    b.norm2_b = w.get(p + "norm2.bias", {c});
-    if (i == 0) cfg.mlp_dim = w.get(p + "mlp.lin1.weight").dim(0);
-    b.lin1_w = w.get(p + "mlp.lin1.weight", {cfg.mlp_dim, c});
-    b.lin1_b = w.get(p + "mlp.lin1.bias", {cfg.mlp_dim});
-    b.lin2_w = w.get(p + "mlp.lin2.weight", {c, cfg.mlp_dim});
-    b.lin2_b = w.get(p + "mlp.lin2.bias", {c});
+    b.norm1_w = w.copy(p + "norm1.weight", {c});
+    b.norm1_b = w.copy(p + "norm1.bias", {c});
+    b.qkv_w = impl->qkv.pack(w.get(p + "attn.qkv.weight", {3 * c, c}).data());
+    b.qkv_b = w.has(p + "attn.qkv.bias") ? w.copy(p + "attn.qkv.bias", {3 * c}) : Tensor::zeros({3 * c});
+    b.proj_w = impl->proj.pack(w.get(p + "attn.proj.weight", {c, c}).data());
+    b.proj_b = w.copy(p + "attn.proj.bias", {c});
+    b.norm2_w = w.copy(p + "norm2.weight", {c});
+    b.norm2_b = w.copy(p + "norm2.bias", {c});
+    b.lin1_w = impl->lin1.pack(w.get(p + "mlp.lin1.weight", {cfg.mlp_dim, c}).data());
+    b.lin1_b = w.copy(p + "mlp.lin1.bias", {cfg.mlp_dim});
+    b.lin2_w = impl->lin2.pack(w.get(p + "mlp.lin2.weight", {c, cfg.mlp_dim}).data());
+    b.lin2_b = w.copy(p + "mlp.lin2.bias", {c});
     impl->blocks.push_back(std::move(b));
   }
 
-  impl->neck0_w = w.get("neck.0.weight");
-  if (impl->neck0_w.rank() != 4) throw w.error("'neck.0.weight' is not a conv kernel");
-  cfg.out_chans = impl->neck0_w.dim(0);
-  const int64_t oc = cfg.out_chans;
-  impl->neck0_w = w.get("neck.0.weight", {oc, c, 1, 1});
-  impl->neck1_w = w.get("neck.1.weight", {oc});
-  impl->neck1_b = w.get("neck.1.bias", {oc});
-  impl->neck3_w = w.get("neck.3.weight", {oc});
-  impl->neck3_b = w.get("neck.3.bias", {oc});
-  const Tensor neck2_w = w.get("neck.2.weight", {oc, oc, 3, 3});
-
-  impl->patch_embed = vit::LinearPlan(n, cfg.in_chans * cfg.patch_size * cfg.patch_size, c, true, false, true);
-  impl->neck_conv = vit::Conv2dPlan({oc, g, g, oc, 3, 1, 1, true}, neck2_w.data(), nullptr, false);
-  impl->qkv = vit::LinearPlan(n, c, 3 * c, true, false, false);
-  impl->proj = vit::LinearPlan(n, c, c, true, false, true);
-  impl->lin1 = vit::LinearPlan(n, c, cfg.mlp_dim, true, true, false);
-  impl->lin2 = vit::LinearPlan(n, cfg.mlp_dim, c, true, false, true);
-  impl->neck0 = vit::LinearPlan(n, c, oc, false, false, false);
+  impl->neck0_w = impl->neck0.pack(w.get("neck.0.weight", {oc, c, 1, 1}).data());
+  impl->neck1_w = w.copy("neck.1.weight", {oc});
+  impl->neck1_b = w.copy("neck.1.bias", {oc});
+  impl->neck_conv = vit::Conv2dPlan(oc, g, g, oc, 3, 1, w.get("neck.2.weight", {oc, oc, 3, 3}).data());
+  impl->neck3_w = w.copy("neck.3.weight", {oc});
+  impl->neck3_b = w.copy("neck.3.bias", {oc});
 
   ImageEncoderViT enc;
   enc.impl_ = std::move(impl);
@@ -208,22 +213,22 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
                     static_cast<size_t>(p) * sizeof(float));
   }
   std::memcpy(x, impl_->pos_embed.data(), static_cast<size_t>(n * c) * sizeof(float));
-  impl_->patch_embed.run(s, big, impl_->patch_w.data(), impl_->patch_b.data(), x);
+  impl_->patch_embed.run(s, big, impl_->patch_w, impl_->patch_b.data(), x);
 
   for (const Block& b : impl_->blocks) {
     vit::layer_norm_rows(x, c, t, c, n, c, b.norm1_w.data(), b.norm1_b.data(), kLayerNormEps);
-    impl_->qkv.run(s, t, b.qkv_w.data(), b.qkv_b.data(), big);
+    impl_->qkv.run(s, t, b.qkv_w, b.qkv_b.data(), big);
     vit::attention_rel_pos(b.geometry, big, b.qkv_b.data(), b.rel.data(), t, ws->scratch);
-    impl_->proj.run(s, t, b.proj_w.data(), b.proj_b.data(), x);  // x += proj(attention)
+    impl_->proj.run(s, t, b.proj_w, b.proj_b.data(), x);  // x += proj(attention)
     vit::layer_norm_rows(x, c, t, c, n, c, b.norm2_w.data(), b.norm2_b.data(), kLayerNormEps);
-    impl_->lin1.run(s, t, b.lin1_w.data(), b.lin1_b.data(), big);  // GELU fused
-    impl_->lin2.run(s, big, b.lin2_w.data(), b.lin2_b.data(), x);  // x += mlp
+    impl_->lin1.run(s, t, b.lin1_w, b.lin1_b.data(), big);  // GELU fused
+    impl_->lin2.run(s, big, b.lin2_w, b.lin2_b.data(), x);  // x += mlp
   }
 
   // Neck, channels-last: 1x1 conv, LayerNorm2d, 3x3 conv, LayerNorm2d; then to [1, oc, g, g].
   float* y0 = big;
   float* y1 = big + n * oc;
-  impl_->neck0.run(s, x, impl_->neck0_w.data(), nullptr, y0);
+  impl_->neck0.run(s, x, impl_->neck0_w, nullptr, y0);
   vit::layer_norm_rows(y0, oc, y0, oc, n, oc, impl_->neck1_w.data(), impl_->neck1_b.data(), kLayerNormEps);
   impl_->neck_conv.run(s, y0, y1);
   vit::layer_norm_rows(y1, oc, y1, oc, n, oc, impl_->neck3_w.data(), impl_->neck3_b.data(), kLayerNormEps);

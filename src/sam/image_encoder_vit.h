@@ -23,20 +23,20 @@ struct ImageEncoderViTConfig {
 
 class ImageEncoderViT {
  public:
-  // Where the weights come from: a checkpoint, or any key -> tensor lookup (tests and benchmarks). The tensors
-  // it returns must stay valid while `keep_alive` (or the tensors' own ownership) lives.
+  // Where the weights come from: a checkpoint, or any key -> tensor lookup (tests and benchmarks). The encoder
+  // copies what it needs while loading (the matrices into oneDNN's blocked layout), so the source may be
+  // released afterwards.
   struct WeightSource {
     std::string name;  // for error messages, e.g. the checkpoint file
     std::function<bool(const std::string&)> has;
     std::function<Tensor(const std::string&)> get;
-    std::shared_ptr<const void> keep_alive;
   };
 
   static ImageEncoderViT load(const WeightSource& source, const std::string& prefix = "image_encoder.");
   static ImageEncoderViT load(const Checkpoint& checkpoint, const std::string& prefix = "image_encoder.") {
-    auto keep = std::make_shared<Checkpoint>(checkpoint);
-    return load(WeightSource{checkpoint.file().string(), [keep](const std::string& k) { return keep->has(k); },
-                             [keep](const std::string& k) { return keep->get(k); }, keep},
+    return load(WeightSource{checkpoint.file().string(),
+                             [&checkpoint](const std::string& k) { return checkpoint.has(k); },
+                             [&checkpoint](const std::string& k) { return checkpoint.get(k); }},
                 prefix);
   }
 

@@ -13,70 +13,62 @@ dnnl::engine& cpu_engine() {
 
 namespace {
 
-dnnl::primitive_attr fused_attr(bool gelu, bool accumulate) {
-  dnnl::post_ops ops;
-  if (accumulate) ops.append_sum(1.f);  // adds the destination's old content (the residual stream)
-  if (gelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  return attr;
-}
-
 memory wrap(const memory::desc& md, const void* p) { return memory(md, cpu_engine(), const_cast<void*>(p)); }
+
+memory copy_to_layout(const memory::desc& from, const float* data, const memory::desc& to) {
+  memory out(to, cpu_engine());
+  memory in = wrap(from, data);
+  dnnl::stream s(cpu_engine());
+  dnnl::reorder(in, out).execute(s, in, out);
+  s.wait();
+  return out;
+}
 
 }  // namespace
 
 LinearPlan::LinearPlan(int64_t m, int64_t k, int64_t n, bool bias, bool gelu, bool accumulate) {
   src_ = memory::desc({m, k}, f32, tag::ab);
-  weights_ = memory::desc({k, n}, f32, tag::ba);  // the transpose of PyTorch's [n, k]
+  user_weights_ = memory::desc({k, n}, f32, tag::ba);  // the transpose of PyTorch's [n, k]
   dst_ = memory::desc({m, n}, f32, tag::ab);
   if (bias) bias_ = memory::desc({1, n}, f32, tag::ab);
-  const auto d = bias ? dnnl::matmul::desc(src_, weights_, bias_, dst_) : dnnl::matmul::desc(src_, weights_, dst_);
-  prim_ = dnnl::matmul(dnnl::matmul::primitive_desc(d, fused_attr(gelu, accumulate), cpu_engine()));
+  const memory::desc any_weights({k, n}, f32, tag::any);
+  const auto d = bias ? dnnl::matmul::desc(src_, any_weights, bias_, dst_)
+                      : dnnl::matmul::desc(src_, any_weights, dst_);
+  dnnl::post_ops ops;
+  if (accumulate) ops.append_sum(1.f);  // adds the destination's old content (the residual stream)
+  if (gelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  const dnnl::matmul::primitive_desc pd(d, attr, cpu_engine());
+  weights_ = pd.weights_desc();
+  prim_ = dnnl::matmul(pd);
 }
 
-void LinearPlan::run(dnnl::stream& s, const float* x, const float* w, const float* b, float* y) const {
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, wrap(src_, x)}, {DNNL_ARG_WEIGHTS, wrap(weights_, w)}, {DNNL_ARG_DST, wrap(dst_, y)}};
+memory LinearPlan::pack(const float* w) const { return copy_to_layout(user_weights_, w, weights_); }
+
+void LinearPlan::run(dnnl::stream& s, const float* x, const memory& w, const float* b, float* y) const {
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(src_, x)}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, wrap(dst_, y)}};
   if (b) args.emplace(DNNL_ARG_BIAS, wrap(bias_, b));
   prim_.execute(s, args);
   s.wait();
 }
 
-Conv2dPlan::Conv2dPlan(const Shape& sh, const float* weights, const float* bias, bool accumulate) {
-  out_h_ = (sh.h + 2 * sh.pad - sh.kernel) / sh.stride + 1;
-  out_w_ = (sh.w + 2 * sh.pad - sh.kernel) / sh.stride + 1;
-  src_ = memory::desc({1, sh.cin, sh.h, sh.w}, f32, sh.src_channels_last ? tag::nhwc : tag::nchw);
-  dst_ = memory::desc({1, sh.cout, out_h_, out_w_}, f32, tag::nhwc);
-  const memory::desc user_w({sh.cout, sh.cin, sh.kernel, sh.kernel}, f32, tag::oihw);
-  const memory::desc any_w({sh.cout, sh.cin, sh.kernel, sh.kernel}, f32, tag::any);
-  const memory::desc bias_md({sh.cout}, f32, tag::a);
-  const memory::dims strides{sh.stride, sh.stride}, pads{sh.pad, sh.pad};
-  const auto d = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                        dnnl::algorithm::convolution_direct, src_, any_w, bias_md,
-                                                        dst_, strides, pads, pads)
-                      : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                        dnnl::algorithm::convolution_direct, src_, any_w, dst_,
-                                                        strides, pads, pads);
-  const dnnl::convolution_forward::primitive_desc pd(d, fused_attr(false, accumulate), cpu_engine());
+Conv2dPlan::Conv2dPlan(int64_t cin, int64_t h, int64_t w, int64_t cout, int64_t kernel, int64_t pad,
+                       const float* weights) {
+  const int64_t oh = h + 2 * pad - kernel + 1, ow = w + 2 * pad - kernel + 1;
+  src_ = memory::desc({1, cin, h, w}, f32, tag::nhwc);
+  dst_ = memory::desc({1, cout, oh, ow}, f32, tag::nhwc);
+  const memory::desc any_w({cout, cin, kernel, kernel}, f32, tag::any);
+  const dnnl::convolution_forward::primitive_desc pd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                      src_, any_w, dst_, {1, 1}, {pad, pad}, {pad, pad}),
+      cpu_engine());
   prim_ = dnnl::convolution_forward(pd);
-  dnnl::stream s(cpu_engine());
-  weights_ = memory(pd.weights_desc(), cpu_engine());
-  memory user(user_w, cpu_engine(), const_cast<float*>(weights));
-  dnnl::reorder(user, weights_).execute(s, user, weights_);
-  if (bias) {
-    bias_ = memory(bias_md, cpu_engine());
-    memory user_b(bias_md, cpu_engine(), const_cast<float*>(bias));
-    dnnl::reorder(user_b, bias_).execute(s, user_b, bias_);
-  }
-  s.wait();
+  weights_ = copy_to_layout(memory::desc({cout, cin, kernel, kernel}, f32, tag::oihw), weights, pd.weights_desc());
 }
 
 void Conv2dPlan::run(dnnl::stream& s, const float* src, float* dst) const {
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, wrap(src_, src)}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, wrap(dst_, dst)}};
-  if (bias_) args.emplace(DNNL_ARG_BIAS, bias_);
-  prim_.execute(s, args);
+  prim_.execute(s, {{DNNL_ARG_SRC, wrap(src_, src)}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, wrap(dst_, dst)}});
   s.wait();
 }
 

@@ -30,7 +30,7 @@ Tensor load_npy(const fs::path& file) {
 // Weights from the fixture's weights/<key>.npy files.
 ImageEncoderViT::WeightSource npy_weights(const fs::path& folder) {
   return {folder.string(), [folder](const std::string& k) { return fs::exists(folder / (k + ".npy")); },
-          [folder](const std::string& k) { return load_npy(folder / (k + ".npy")); }, nullptr};
+          [folder](const std::string& k) { return load_npy(folder / (k + ".npy")); }};
 }
 
 float max_abs_diff(const Tensor& a, const Tensor& b) {
