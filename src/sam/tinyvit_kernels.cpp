@@ -69,24 +69,24 @@ typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));  // 
 
 #define TINYVIT_INLINE __attribute__((always_inline)) inline
 
-// s{0,1}[j] = q{0,1} . k_j for the M * 16 columns starting at column j0; kt is k transposed, np columns wide.
+constexpr int kQueries = 4;  // queries processed together, to reuse each load of k and v
+
+// s[t][j] = q_t . k_j (t < kQueries) for the M * 16 columns starting at j0; kt is k transposed, np wide.
 template <int M>
-TINYVIT_INLINE void scores_block(const float* q0, const float* q1, const float* kt, int64_t np, int64_t d,
-                                 int64_t j0, float* s0, float* s1) {
-  v16 a0[M] = {}, a1[M] = {};
+TINYVIT_INLINE void scores_block(const float* const* q, const float* kt, int64_t np, int64_t d, int64_t j0,
+                                 float* const* s) {
+  v16 a[kQueries][M] = {};
   for (int64_t c = 0; c < d; ++c) {
-    const float x0 = q0[c], x1 = q1[c];
     const float* kr = kt + c * np + j0;
-    for (int t = 0; t < M; ++t) {
-      const v16 kv = *reinterpret_cast<const v16u*>(kr + 16 * t);
-      a0[t] += x0 * kv;
-      a1[t] += x1 * kv;
+    v16 kv[M];
+    for (int t = 0; t < M; ++t) kv[t] = *reinterpret_cast<const v16u*>(kr + 16 * t);
+    for (int i = 0; i < kQueries; ++i) {
+      const float x = q[i][c];
+      for (int t = 0; t < M; ++t) a[i][t] += x * kv[t];
     }
   }
-  for (int t = 0; t < M; ++t) {
-    *reinterpret_cast<v16u*>(s0 + j0 + 16 * t) = a0[t];
-    *reinterpret_cast<v16u*>(s1 + j0 + 16 * t) = a1[t];
-  }
+  for (int i = 0; i < kQueries; ++i)
+    for (int t = 0; t < M; ++t) *reinterpret_cast<v16u*>(s[i] + j0 + 16 * t) = a[i][t];
 }
 
 // p = softmax(scale * s + bias) over the n valid entries of s; s has room for n rounded up to 16, and the
@@ -114,48 +114,52 @@ TINYVIT_INLINE void softmax_scaled(float* s, const float* bias, int64_t n, float
   for (int64_t j = 0; j < np; j += 16) *reinterpret_cast<v16u*>(s + j) = *reinterpret_cast<const v16u*>(s + j) * inv;
 }
 
-// o{0,1} = sum_j p{0,1}[j] v_j over DV * 16 channels; v rows are `row` floats apart.
+// o_t = sum_j p_t[j] v_j over DV * 16 channels (t < kQueries); v rows are `row` floats apart.
 template <int DV>
-TINYVIT_INLINE void context_pair(const float* p0, const float* p1, const float* v, int64_t row, int64_t n, float* o0,
-                                 float* o1) {
-  v16 a0[DV] = {}, a1[DV] = {};
+TINYVIT_INLINE void context_block(const float* const* p, const float* v, int64_t row, int64_t n, float* const* o) {
+  v16 a[kQueries][DV] = {};
   for (int64_t j = 0; j < n; ++j) {
-    const float x0 = p0[j], x1 = p1[j];
-    for (int t = 0; t < DV; ++t) {
-      const v16 vv = *reinterpret_cast<const v16u*>(v + j * row + 16 * t);
-      a0[t] += x0 * vv;
-      a1[t] += x1 * vv;
+    v16 vv[DV];
+    for (int t = 0; t < DV; ++t) vv[t] = *reinterpret_cast<const v16u*>(v + j * row + 16 * t);
+    for (int i = 0; i < kQueries; ++i) {
+      const float x = p[i][j];
+      for (int t = 0; t < DV; ++t) a[i][t] += x * vv[t];
     }
   }
-  for (int t = 0; t < DV; ++t) {
-    *reinterpret_cast<v16u*>(o0 + 16 * t) = a0[t];
-    *reinterpret_cast<v16u*>(o1 + 16 * t) = a1[t];
-  }
+  for (int i = 0; i < kQueries; ++i)
+    for (int t = 0; t < DV; ++t) *reinterpret_cast<v16u*>(o[i] + 16 * t) = a[i][t];
 }
 
 template <int DV>
 TINYVIT_INLINE void attend(const float* q, const float* k, const float* v, int64_t row, const float* bias,
-                           float* out, int64_t out_row, int64_t n, float scale, float* kt, float* s0, float* s1) {
+                           float* out, int64_t out_row, int64_t n, float scale, float* kt, float* scores) {
   const int64_t d = DV * 16, np = (n + 15) / 16 * 16, nv = np / 16;
   for (int64_t c = 0; c < d; ++c) {
     for (int64_t j = 0; j < n; ++j) kt[c * np + j] = k[j * row + c];
     for (int64_t j = n; j < np; ++j) kt[c * np + j] = 0.f;
   }
-  for (int64_t i = 0; i < n; i += 2) {
-    // Queries go in pairs to reuse each load of k and v; an odd last query is paired with itself.
-    const int64_t i1 = std::min(i + 1, n - 1);
-    const float *q0 = q + i * row, *q1 = q + i1 * row;
+  for (int64_t i0 = 0; i0 < n; i0 += kQueries) {
+    // The last group repeats the last query where n is not a multiple of kQueries (same result, same place).
+    const float* qs[kQueries];
+    float* ss[kQueries];
+    float* os[kQueries];
+    int64_t is[kQueries];
+    for (int t = 0; t < kQueries; ++t) {
+      is[t] = std::min<int64_t>(i0 + t, n - 1);
+      qs[t] = q + is[t] * row;
+      ss[t] = scores + t * np;
+      os[t] = out + is[t] * out_row;
+    }
     int64_t jb = 0;
-    for (; jb + 4 <= nv; jb += 4) scores_block<4>(q0, q1, kt, np, d, jb * 16, s0, s1);
+    for (; jb + 4 <= nv; jb += 4) scores_block<4>(qs, kt, np, d, jb * 16, ss);
     switch (nv - jb) {
-      case 3: scores_block<3>(q0, q1, kt, np, d, jb * 16, s0, s1); break;
-      case 2: scores_block<2>(q0, q1, kt, np, d, jb * 16, s0, s1); break;
-      case 1: scores_block<1>(q0, q1, kt, np, d, jb * 16, s0, s1); break;
+      case 3: scores_block<3>(qs, kt, np, d, jb * 16, ss); break;
+      case 2: scores_block<2>(qs, kt, np, d, jb * 16, ss); break;
+      case 1: scores_block<1>(qs, kt, np, d, jb * 16, ss); break;
       default: break;
     }
-    softmax_scaled(s0, bias + i * n, n, scale);
-    softmax_scaled(s1, bias + i1 * n, n, scale);
-    context_pair<DV>(s0, s1, v, row, n, out + i * out_row, out + i1 * out_row);
+    for (int t = 0; t < kQueries; ++t) softmax_scaled(ss[t], bias + is[t] * n, n, scale);
+    context_block<DV>(ss, v, row, n, os);
   }
 }
 
@@ -163,12 +167,12 @@ TINYVIT_MULTIVERSION
 void attend_window_head(const float* q, const float* k, const float* v, int64_t row, const float* bias, float* out,
                         int64_t out_row, int64_t n, int64_t d, float scale, float* scratch) {
   const int64_t np = (n + 15) / 16 * 16;
-  float *kt = scratch, *s0 = kt + d * np, *s1 = s0 + np;
+  float *kt = scratch, *scores = kt + d * np;
   switch (d / 16) {
-    case 1: attend<1>(q, k, v, row, bias, out, out_row, n, scale, kt, s0, s1); break;
-    case 2: attend<2>(q, k, v, row, bias, out, out_row, n, scale, kt, s0, s1); break;
-    case 3: attend<3>(q, k, v, row, bias, out, out_row, n, scale, kt, s0, s1); break;
-    case 4: attend<4>(q, k, v, row, bias, out, out_row, n, scale, kt, s0, s1); break;
+    case 1: attend<1>(q, k, v, row, bias, out, out_row, n, scale, kt, scores); break;
+    case 2: attend<2>(q, k, v, row, bias, out, out_row, n, scale, kt, scores); break;
+    case 3: attend<3>(q, k, v, row, bias, out, out_row, n, scale, kt, scores); break;
+    case 4: attend<4>(q, k, v, row, bias, out, out_row, n, scale, kt, scores); break;
     default: break;
   }
 }
@@ -181,7 +185,7 @@ void window_attention(const float* qkv, const float* bias, float* out, int64_t w
   const int64_t row = heads * 3 * head_dim, out_row = heads * head_dim;
   const int64_t np = (tokens + 15) / 16 * 16;
   thread_local std::vector<float> scratch;
-  scratch.resize(static_cast<size_t>((head_dim + 2) * np));
+  scratch.resize(static_cast<size_t>((head_dim + kQueries) * np));
   for (int64_t w = 0; w < windows; ++w)
     for (int64_t h = 0; h < heads; ++h) {
       const float* q = qkv + w * tokens * row + h * 3 * head_dim;
