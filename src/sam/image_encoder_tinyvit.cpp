@@ -14,8 +14,6 @@
 #include <utility>
 #include <vector>
 
-#include <omp.h>
-
 #include "sam/tinyvit_dnnl.h"
 #include "sam/tinyvit_kernels.h"
 
@@ -148,9 +146,10 @@ float* thread_tiles(size_t floats) {
 }
 
 // Stage 0's MBConv: y = gelu(x + project(gelu(depthwise3x3(gelu(expand(x)))))), 1x1 convs with 4x expansion.
-// Each thread walks its own band of image rows `step` rows at a time, keeping the 4x wider activations of
-// only step + 2 rows (the depthwise conv's halo rows carried over from the previous step), so that they stay
-// in cache instead of going to memory and back twice.
+// The image is cut into bands of rows, handed out to the threads as they come free; each band is walked
+// `step` rows at a time, keeping the 4x wider activations of only step + 2 rows (the depthwise conv's halo
+// rows carried over from the previous step), so that they stay in cache instead of going to memory and back
+// twice.
 struct MBConv {
   int64_t height, width, channels, hidden, step;
   Linear expand_row;  // one image row of pixels: [width, channels] -> [width, hidden], GELU
@@ -159,29 +158,32 @@ struct MBConv {
 
   void run(const float* x, float* y) const {
     const int64_t steps = height / step, hrow = width * hidden, xrow = width * channels;
+    const int64_t bands = std::min<int64_t>(steps, 8);  // more bands than threads: a late thread delays less
 #pragma omp parallel
     {
-      const int64_t nthr = omp_get_num_threads(), t = omp_get_thread_num();
       float* buf = thread_tiles(static_cast<size_t>((2 * step + 2) * hrow));
       float* dw = buf + (step + 2) * hrow;
-      const int64_t s0 = steps * t / nthr, s1 = steps * (t + 1) / nthr;
-      for (int64_t s = s0; s < s1; ++s) {
-        const int64_t r = s * step;  // first output row; buf row k holds image row r - 1 + k
-        int64_t k = 0;
-        if (s > s0) {  // the previous step's last two rows are this step's first two
-          std::memmove(buf, buf + step * hrow, static_cast<size_t>(2 * hrow) * sizeof(float));
-          k = 2;
+#pragma omp for schedule(dynamic)
+      for (int64_t band = 0; band < bands; ++band) {
+        const int64_t s0 = steps * band / bands, s1 = steps * (band + 1) / bands;
+        for (int64_t s = s0; s < s1; ++s) {
+          const int64_t r = s * step;  // first output row; buf row k holds image row r - 1 + k
+          int64_t k = 0;
+          if (s > s0) {  // the previous step's last two rows are this step's first two
+            std::memmove(buf, buf + step * hrow, static_cast<size_t>(2 * hrow) * sizeof(float));
+            k = 2;
+          }
+          for (; k < step + 2; ++k) {
+            const int64_t img = r - 1 + k;
+            if (img < 0 || img >= height)  // the depthwise conv's zero padding
+              std::memset(buf + k * hrow, 0, static_cast<size_t>(hrow) * sizeof(float));
+            else
+              expand_row(x + img * xrow, buf + k * hrow);
+          }
+          depthwise(buf, dw);
+          std::memcpy(y + r * xrow, x + r * xrow, static_cast<size_t>(step * xrow) * sizeof(float));
+          project(dw, y + r * xrow);  // y = gelu(x + project(...))
         }
-        for (; k < step + 2; ++k) {
-          const int64_t img = r - 1 + k;
-          if (img < 0 || img >= height)  // the depthwise conv's zero padding
-            std::memset(buf + k * hrow, 0, static_cast<size_t>(hrow) * sizeof(float));
-          else
-            expand_row(x + img * xrow, buf + k * hrow);
-        }
-        depthwise(buf, dw);
-        std::memcpy(y + r * xrow, x + r * xrow, static_cast<size_t>(step * xrow) * sizeof(float));
-        project(dw, y + r * xrow);  // y = gelu(x + project(...))
       }
     }
   }
@@ -237,7 +239,7 @@ struct ViTBlock {
     {
       float* norm = thread_tiles(static_cast<size_t>(mlp_tile * (c + hidden)));
       float* hid = norm + mlp_tile * c;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
       for (int64_t k = 0; k < tiles; ++k) {
         const int64_t r0 = k * mlp_tile, rows = std::min(mlp_tile, hw - r0);
         layer_norm_rows(y + r0 * c, norm, rows, c, mlp_gamma.data(), mlp_beta.data(), kLayerNormEps);
