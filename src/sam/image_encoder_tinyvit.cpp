@@ -99,7 +99,9 @@ class StepTimer {
   }
 
  private:
-  static double wall_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+  static double wall_now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
   static double cpu_now() {
     timespec t{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -267,7 +269,8 @@ PatchMerging make_patch_merging(const Reader& r, const std::string& name, int64_
   return m;
 }
 
-ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int64_t w, int c, int heads, int window) {
+ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int64_t w, int c, int heads,
+                        int window) {
   ViTBlock b;
   b.grid = WindowGrid{h, w, c, window};
   b.heads = heads;

@@ -7,7 +7,8 @@
 //   6 TinyViT blocks (14x14 windows), PatchMerging with stride 1           -> 64x64x320
 //   2 TinyViT blocks (7x7 windows), neck (1x1 conv, LayerNorm2d, 3x3 conv, LayerNorm2d) -> [1, 256, 64, 64]
 // BatchNorms are folded into their convolutions at load time; everything runs on oneDNN plus a few fused
-// kernels, with primitives built once at load time and activation buffers reused across calls.
+// kernels, with primitives built once at load time and activation buffers reused across calls, on OpenMP's
+// threads (omp_set_num_threads / OMP_NUM_THREADS). The checkpoint may be closed after load.
 #include <memory>
 #include <string>
 

@@ -26,7 +26,8 @@ namespace {
 dnnl::primitive_attr attr_for(Post post) {
   dnnl::post_ops ops;
   if (post == Post::accumulate || post == Post::accumulate_gelu) ops.append_sum(1.f);
-  if (post == Post::gelu || post == Post::accumulate_gelu) ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);
+  if (post == Post::gelu || post == Post::accumulate_gelu)
+    ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);  // exact erf form, as torch.nn.GELU()
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   // Each calling thread passes its own scratchpad, so one primitive may run on several threads at once
