@@ -1,7 +1,5 @@
 #include "sam/image_encoder_vit.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <mutex>
