@@ -56,9 +56,7 @@ void layer_norm_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t
   for (int64_t r = 0; r < rows; ++r) layer_norm_row(x + r * ldx, y + r * ldy, cols, gamma, beta, eps);
 }
 
-namespace {
-
-float bias_softmax_row_generic(float* s, const float* rh, const float* rw, int64_t kh, int64_t kw) {
+float bias_softmax_row_portable(float* s, const float* rh, const float* rw, int64_t kh, int64_t kw) {
   float mx = -INFINITY;
   for (int64_t i = 0; i < kh; ++i)
     for (int64_t j = 0; j < kw; ++j) {
@@ -70,6 +68,8 @@ float bias_softmax_row_generic(float* s, const float* rh, const float* rw, int64
   for (int64_t j = 0; j < kh * kw; ++j) sum += (s[j] = exp_nonpositive(s[j] - mx));
   return sum;
 }
+
+namespace {
 
 // exp(x) for x <= 0 on 16 lanes, as exp_nonpositive; scalef multiplies by 2^n exactly.
 __attribute__((target("avx512f"))) inline __m512 exp_nonpositive16(__m512 x) {
@@ -118,12 +118,18 @@ __attribute__((target("avx512f"))) float bias_softmax_row_avx512(float* s, const
   return _mm512_reduce_add_ps(sum);
 }
 
-const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
+bool has_avx512() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return yes;
+}
 
 }  // namespace
 
 float bias_softmax_row(float* s, const float* rh, const float* rw, int64_t kh, int64_t kw) {
-  return kHasAvx512 ? bias_softmax_row_avx512(s, rh, rw, kh, kw) : bias_softmax_row_generic(s, rh, rw, kh, kw);
+  return has_avx512() ? bias_softmax_row_avx512(s, rh, rw, kh, kw) : bias_softmax_row_portable(s, rh, rw, kh, kw);
 }
 
 VIT_CLONES void scale_row(float* x, int64_t n, float a) {

@@ -47,7 +47,8 @@ LinearPlan::LinearPlan(int64_t m, int64_t k, int64_t n, bool bias, bool gelu, bo
 memory LinearPlan::pack(const float* w) const { return copy_to_layout(user_weights_, w, weights_); }
 
 void LinearPlan::run(dnnl::stream& s, const float* x, const memory& w, const float* b, float* y) const {
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(src_, x)}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, wrap(dst_, y)}};
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, wrap(src_, x)}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, wrap(dst_, y)}};
   if (b) args.emplace(DNNL_ARG_BIAS, wrap(bias_, b));
   prim_.execute(s, args);
   s.wait();
