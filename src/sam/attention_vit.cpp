@@ -14,7 +14,8 @@ namespace sammpa::sam::vit {
 
 namespace {
 
-// Query rows per task in global attention: the block of scores (rows x tokens) stays within L2.
+// Query rows per task in global attention (scores: rows x tokens floats per thread, 4 MB for SAM). Measured on
+// ViT-B: 256 and 512 beat 128 (less repacking of K and V per row) and 64 (~20% slower).
 constexpr int64_t kGlobalRows = 256;
 
 void sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
