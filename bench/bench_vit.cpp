@@ -137,9 +137,11 @@ int main(int argc, char** argv) {
   const int threads = omp_get_max_threads();
 
   auto weights = random_weights(kModels.at(model));
+  const auto load_start = std::chrono::steady_clock::now();
   const auto enc = ImageEncoderViT::load(ImageEncoderViT::WeightSource{
       "random " + model, [&](const std::string& k) { return weights.count(k) > 0; },
       [&](const std::string& k) { return weights.at(k); }});
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   const Tensor image = noise({1, 3, 1024, 1024}, 2.f, 0.f, 99);
   const double peak_load = status_mb("VmHWM");
   // The encoder holds its own (packed) copy: drop the source weights, as a caller may close its checkpoint, and
@@ -157,8 +159,8 @@ int main(int argc, char** argv) {
   }
   const double peak = status_mb("VmHWM");
   std::printf("%s image encoder, 1024x1024, %d threads\n", model.c_str(), threads);
-  std::printf("sammpa : median %.3f s  (runs %s; CPU time %.2f s)\n", median(ours), times_str(ours).c_str(),
-              median(ours_cpu));
+  std::printf("sammpa : median %.3f s  (runs %s; CPU time %.2f s; loading %.2f s)\n", median(ours),
+              times_str(ours).c_str(), median(ours_cpu), load_s);
   std::printf("sammpa : peak RSS %.0f MB while inferring (model %.0f MB); %.0f MB while loading (source weights + "
               "packed copy)\n",
               peak, rss_model, peak_load);
