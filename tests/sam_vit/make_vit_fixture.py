@@ -26,6 +26,9 @@ CONFIGS = {
     # windows that tile the grid exactly (no padding), global block first
     "tiled": dict(img_size=192, patch_size=16, embed_dim=48, depth=3, num_heads=2, window_size=6,
                   global_attn_indexes=(0,), out_chans=16),
+    # 20x20 = 400 tokens: global attention runs in several blocks of query rows, the last one partial
+    "long": dict(img_size=320, patch_size=16, embed_dim=32, depth=2, num_heads=2, window_size=7,
+                 global_attn_indexes=(1,), out_chans=16),
 }
 
 

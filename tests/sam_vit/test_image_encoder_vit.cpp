@@ -87,7 +87,7 @@ TEST_P(VitReference, LoadsOfficialCheckpoint) {
   EXPECT_LT(err, 1e-3f);
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, VitReference, ::testing::Values("padded", "patch8", "tiled"));
+INSTANTIATE_TEST_SUITE_P(Configs, VitReference, ::testing::Values("padded", "patch8", "tiled", "long"));
 
 TEST(ImageEncoderViT, MissingWeightIsNamed) {
   auto src = npy_weights(kFixture / "padded" / "weights");
