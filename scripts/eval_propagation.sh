@@ -110,12 +110,13 @@ def ms(vals):
     vals = [float(v) for v in vals if v != ""]
     if not vals: return "-"
     return "%.3f" % statistics.mean(vals) + (" ± %.3f" % statistics.stdev(vals) if len(vals) > 1 else "")
-print("| dataset | method | K | selection | fusion | Dice mean ± sd over seeds | median | seeds | scored | normal Dice | s per run |")
+print("| dataset | method | K | selection | fusion | Dice mean ± sd over seeds | median | seeds | queries scored | normal Dice | s per run |")
 print("|---|---|---:|---|---|---|---|---:|---:|---|---:|")
 for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3], ["vote", "best", "majority", "oracle"].index(k[4]))):
     g = groups[key]
     print("| %s | %s | %d | %s | %s | %s | %s | %d | %s | %s | %s |" % (key + (ms(r["dice_mean"] for r in g),
-          ms(r["dice_median"] for r in g), len(g), g[0]["n"], ms(r["normal_dice"] for r in g),
+          ms(r["dice_median"] for r in g), len(g), "-".join(sorted({min(r["n"] for r in g), max(r["n"] for r in g)}, key=int)),
+          ms(r["normal_dice"] for r in g),
           "%.0f" % statistics.mean(float(r["seconds"]) for r in g))))
 PYEOF
 cat "$WORK/results.md"
