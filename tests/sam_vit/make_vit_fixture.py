@@ -6,6 +6,9 @@ official code initialises to zero), and writes into OUT/<name>/:
   checkpoint.pth   the state_dict under 'image_encoder.' keys, saved by torch.save like SAM's checkpoints
   weights/<key>.npy the same tensors as .npy files
   input.npy, output.npy, config.json
+
+With --full-vit-b it writes instead, into OUT/, a real-size SAM ViT-B (1024x1024, random weights) as
+checkpoint.pth, input.npy and output.npy: ~0.4 GB and ~20 s, for the opt-in full-size test (see CMakeLists.txt).
 """
 import json
 import os
@@ -71,6 +74,26 @@ def main(out_dir):
     print("wrote", ", ".join(CONFIGS), "to", out_dir)
 
 
+def full_vit_b(out_dir):
+    cfg = dict(img_size=1024, patch_size=16, embed_dim=768, depth=12, num_heads=12, window_size=14,
+               global_attn_indexes=(2, 5, 8, 11), out_chans=256)
+    gen = torch.Generator().manual_seed(7)
+    model = build(cfg)
+    randomise(model, gen)
+    image = torch.randn((1, 3, 1024, 1024), generator=gen)
+    with torch.no_grad():
+        out = model(image)
+    os.makedirs(out_dir, exist_ok=True)
+    torch.save({"image_encoder." + k: v.contiguous() for k, v in model.state_dict().items()},
+               os.path.join(out_dir, "checkpoint.pth"))
+    np.save(os.path.join(out_dir, "input.npy"), image.numpy())
+    np.save(os.path.join(out_dir, "output.npy"), out.numpy())
+    print("wrote a full-size ViT-B reference to", out_dir)
+
+
 if __name__ == "__main__":
     torch.set_num_threads(2)
-    main(sys.argv[1])
+    if "--full-vit-b" in sys.argv:
+        full_vit_b(sys.argv[1])
+    else:
+        main(sys.argv[1])

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -88,6 +89,19 @@ TEST_P(VitReference, LoadsOfficialCheckpoint) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, VitReference, ::testing::Values("padded", "patch8", "tiled", "long"));
+
+// Opt-in (large): a real-size ViT-B written by `make_vit_fixture.py DIR --full-vit-b`, with
+// SAMMPA_VIT_FULL_FIXTURE=DIR.
+TEST(ImageEncoderViT, FullSizeViTBMatchesOfficialEncoder) {
+  const char* dir = std::getenv("SAMMPA_VIT_FULL_FIXTURE");
+  if (!dir || !*dir) GTEST_SKIP() << "set SAMMPA_VIT_FULL_FIXTURE to run the full-size ViT-B comparison";
+  const auto enc = ImageEncoderViT::load(Checkpoint::open(fs::path(dir) / "checkpoint.pth"));
+  EXPECT_EQ(enc.config().global_attn_indexes(), (std::vector<int>{2, 5, 8, 11}));
+  const float err = max_abs_diff(enc.forward(load_npy(fs::path(dir) / "input.npy")),
+                                 load_npy(fs::path(dir) / "output.npy"));
+  std::cout << "ViT-B 1024x1024: max abs error " << err << "\n";
+  EXPECT_LT(err, 1e-3f);
+}
 
 TEST(ImageEncoderViT, MissingWeightIsNamed) {
   auto src = npy_weights(kFixture / "padded" / "weights");
