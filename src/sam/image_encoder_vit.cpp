@@ -234,7 +234,7 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
   float* o = out.data();
 #pragma omp parallel for schedule(static)
   for (int64_t ch = 0; ch < oc; ++ch)
-    for (int64_t p = 0; p < n; ++p) o[ch * n + p] = y1[p * oc + ch];
+    for (int64_t pix = 0; pix < n; ++pix) o[ch * n + pix] = y1[pix * oc + ch];
 
   impl_->give_back(std::move(ws));
   return out;
