@@ -1,9 +1,14 @@
 // Times sammpa's SAM ViT image encoder (random weights of the real ViT-B/L/H configuration, one 1024x1024
 // image) and, in the same run, the official PyTorch ImageEncoderViT with the same configuration and thread
-// count; prints both medians, their ratio and the peak memory of each.
-//   bench_vit [--model vit_b|vit_l|vit_h] [--reps N] [--torch-reps N] [--no-torch] [--torch-default-env]
+// count, alternating one run of each so that both see the same machine load; prints both medians, the ratio
+// and the peak memory of each.
+//   bench_vit [--model vit_b|vit_l|vit_h] [--reps N] [--no-torch] [--torch-default-env]
 #include <omp.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -114,6 +119,53 @@ std::string run_command(const std::string& cmd) {
   return out;
 }
 
+// A child process (`/bin/sh -c command`) driven line by line through pipes to its stdin and from its stdout.
+class Child {
+ public:
+  explicit Child(const std::string& command) {
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      close(in[1]);
+      close(out[0]);
+      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    to_ = fdopen(in[1], "w");
+    from_ = fdopen(out[0], "r");
+  }
+  ~Child() {
+    finish_input();
+    if (from_) fclose(from_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  void send(const std::string& line) {
+    fputs((line + "\n").c_str(), to_);
+    fflush(to_);
+  }
+  void finish_input() {
+    if (to_) fclose(to_);
+    to_ = nullptr;
+  }
+  std::string receive() {  // the next line without its newline; "" at end of output
+    std::array<char, 4096> buf;
+    if (!fgets(buf.data(), buf.size(), from_)) return "";
+    std::string line = buf.data();
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    return line;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
 std::string times_str(const std::vector<double>& t) {
   std::string s;
   for (double x : t) s += (s.empty() ? "" : " ") + std::to_string(x).substr(0, 5);
@@ -125,15 +177,15 @@ std::string times_str(const std::vector<double>& t) {
 int main(int argc, char** argv) {
   CLI::App app("Times the ViT image encoder beside the official PyTorch module");
   std::string model = "vit_b";
-  int reps = 3, torch_reps = 3;
+  int reps = 5;
   bool no_torch = false, torch_default_env = false;
   app.add_option("--model", model, "vit_b, vit_l or vit_h")->check(CLI::IsMember({"vit_b", "vit_l", "vit_h"}));
-  app.add_option("--reps", reps, "timed runs of ours (after one warm-up)");
-  app.add_option("--torch-reps", torch_reps, "timed runs of PyTorch's (after one warm-up)");
+  app.add_option("--reps", reps, "timed runs of each (after one warm-up each)")->check(CLI::PositiveNumber);
   app.add_flag("--no-torch", no_torch, "skip the PyTorch reference");
   app.add_flag("--torch-default-env", torch_default_env,
                "run PyTorch without the tuned allocator/BLAS environment variables");
   CLI11_PARSE(app, argc, argv);
+  std::signal(SIGPIPE, SIG_IGN);
   const int threads = omp_get_max_threads();
 
   auto weights = random_weights(kModels.at(model));
@@ -149,13 +201,40 @@ int main(int argc, char** argv) {
   weights.clear();
   const double rss_model = status_mb("VmRSS");
   std::ofstream("/proc/self/clear_refs") << "5";
-  std::vector<double> ours, ours_cpu;
-  for (int r = 0; r <= reps; ++r) {
+
+  std::unique_ptr<Child> torch;
+  if (!no_torch) {
+    const std::string pythonpath =
+        run_command("bash '" SAMMPA_SOURCE_DIR "/scripts/setup_reference.sh' 2>/dev/null | tail -n 1");
+    std::string env = "PYTHONPATH='" + pythonpath.substr(0, pythonpath.find('\n')) + "' ";
+    // PyTorch's best settings on this machine (FACTS.md): OpenBLAS' AVX-512 kernels, and glibc keeps freed
+    // memory (no mmap for big blocks, no trimming) so that the 0.8 GB score matrices are not faulted in anew
+    // each time (measured here: fastest of the variants tried, ~9 s vs ~15 s under the same load).
+    if (!torch_default_env)
+      env += "OPENBLAS_CORETYPE=SkylakeX MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=17179869184 "
+             "MALLOC_TOP_PAD_=1073741824 ";
+    torch = std::make_unique<Child>(env + "/usr/bin/python3 '" SAMMPA_SOURCE_DIR "/bench/bench_vit_torch.py' " +
+                                    model + " " + std::to_string(threads));
+    std::string line;
+    while ((line = torch->receive()) != "ready")
+      if (line.empty()) {
+        std::printf("PyTorch reference failed to start\n");
+        return 1;
+      }
+  }
+
+  enc.forward(image);  // warm-up
+  std::vector<double> ours, ours_cpu, theirs;
+  for (int r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = cpu_seconds();
     const Tensor out = enc.forward(image);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (r > 0) ours.push_back(s), ours_cpu.push_back(cpu_seconds() - c0);  // run 0 is the warm-up
+    ours.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    ours_cpu.push_back(cpu_seconds() - c0);
+    if (torch) {
+      torch->send("run");
+      theirs.push_back(std::stod(torch->receive()));
+    }
   }
   const double peak = status_mb("VmHWM");
   std::printf("%s image encoder, 1024x1024, %d threads\n", model.c_str(), threads);
@@ -164,29 +243,14 @@ int main(int argc, char** argv) {
   std::printf("sammpa : peak RSS %.0f MB while inferring (model %.0f MB); %.0f MB while loading (source weights + "
               "packed copy)\n",
               peak, rss_model, peak_load);
-  if (no_torch) return 0;
-
-  const std::string pythonpath =
-      run_command("bash '" SAMMPA_SOURCE_DIR "/scripts/setup_reference.sh' 2>/dev/null | tail -n 1");
-  std::string env = "PYTHONPATH='" + pythonpath.substr(0, pythonpath.find('\n')) + "' ";
-  // PyTorch's best settings on this machine (FACTS.md): OpenBLAS' AVX-512 kernels, and glibc keeps freed
-  // memory (no mmap for big blocks, no trimming) so that the 0.8 GB score matrices are not faulted in anew each
-  // time (measured here: fastest of the variants tried, ~9 s vs ~15 s under the same load).
-  if (!torch_default_env)
-    env += "OPENBLAS_CORETYPE=SkylakeX MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=17179869184 "
-           "MALLOC_TOP_PAD_=1073741824 ";
-  const std::string out = run_command(env + "/usr/bin/python3 '" SAMMPA_SOURCE_DIR "/bench/bench_vit_torch.py' " +
-                                      model + " " + std::to_string(threads) + " " + std::to_string(torch_reps));
-  const auto line = out.rfind('{');
-  if (line == std::string::npos) {
-    std::printf("PyTorch: failed (%s)\n", out.c_str());
-    return 1;
-  }
-  const auto j = nlohmann::json::parse(out.substr(line));
-  const auto torch_times = j["times"].get<std::vector<double>>();
-  std::printf("PyTorch: median %.3f s  (runs %s)  peak RSS %.0f MB%s\n", median(torch_times),
-              times_str(torch_times).c_str(), j["peak_rss_mb"].get<double>(),
-              torch_default_env ? " (default environment)" : " (tuned environment)");
-  std::printf("speed-up over PyTorch: %.2fx\n", median(torch_times) / median(ours));
+  if (!torch) return 0;
+  torch->finish_input();
+  const auto j = nlohmann::json::parse(torch->receive());
+  std::vector<double> ratios;
+  for (size_t i = 0; i < ours.size(); ++i) ratios.push_back(theirs[i] / ours[i]);
+  std::printf("PyTorch: median %.3f s  (runs %s)  peak RSS %.0f MB%s\n", median(theirs), times_str(theirs).c_str(),
+              j["peak_rss_mb"].get<double>(), torch_default_env ? " (default environment)" : " (tuned environment)");
+  std::printf("speed-up over PyTorch: %.2fx (ratio of medians); %.2fx (median of run-by-run ratios)\n",
+              median(theirs) / median(ours), median(ratios));
   return 0;
 }

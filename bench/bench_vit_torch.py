@@ -1,7 +1,9 @@
 """Times the official segment_anything ImageEncoderViT (random weights) for bench_vit.
 
-Usage: bench_vit_torch.py MODEL THREADS REPS, MODEL in vit_b, vit_l, vit_h. Prints one JSON line:
-{"times": [seconds per run], "peak_rss_mb": ...}.
+Usage: bench_vit_torch.py MODEL THREADS, MODEL in vit_b, vit_l, vit_h. Builds the encoder, runs it once to warm
+up and prints "ready"; then runs it once for each "run" line read from stdin, printing the seconds it took, so
+that bench_vit can interleave its own runs with these under the same machine load. At the end of input it prints
+one JSON line: {"peak_rss_mb": ...}.
 """
 import json
 import resource
@@ -20,7 +22,7 @@ MODELS = {
 }
 
 
-def main(model, threads, reps):
+def main(model, threads):
     torch.set_num_threads(threads)
     dim, depth, heads, global_blocks = MODELS[model]
     enc = ImageEncoderViT(depth=depth, embed_dim=dim, img_size=1024, mlp_ratio=4,
@@ -28,16 +30,18 @@ def main(model, threads, reps):
                           qkv_bias=True, use_rel_pos=True, global_attn_indexes=global_blocks, window_size=14,
                           out_chans=256).eval()
     image = torch.randn(1, 3, 1024, 1024)
-    times = []
     with torch.no_grad():
         enc(image)  # warm-up
-        for _ in range(reps):
+        print("ready", flush=True)
+        for line in sys.stdin:
+            if line.strip() != "run":
+                break
             start = time.perf_counter()
             enc(image)
-            times.append(time.perf_counter() - start)
+            print(time.perf_counter() - start, flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"times": times, "peak_rss_mb": peak}))
+    print(json.dumps({"peak_rss_mb": peak}), flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    main(sys.argv[1], int(sys.argv[2]))
