@@ -1,5 +1,7 @@
 #include "sam/image_encoder_vit.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
 #include <mutex>
@@ -14,6 +16,11 @@ namespace {
 
 constexpr float kLayerNormEps = 1e-6f;  // build_sam's LayerNorm and the neck's LayerNorm2d
 
+// Token rows per task of the per-token layers (LayerNorm, linear layers, MLP). The tasks are handed out
+// dynamically to the threads, so a thread slowed down by other load on the machine takes fewer of them (oneDNN
+// splits one big matmul statically), and a task's MLP hidden activations stay in cache.
+constexpr int64_t kChunkRows = 256;
+
 // One transformer block's parameters, owned (copied from the source; the big matrices packed for oneDNN).
 struct Block {
   Tensor norm1_w, norm1_b, qkv_b, proj_b, norm2_w, norm2_b, lin1_b, lin2_b;
@@ -23,9 +30,15 @@ struct Block {
 };
 
 // Activations of one forward pass, kept between calls so that large buffers are not returned to the OS and
-// faulted in again for every image.
+// faulted in again for every image. Token rows are padded to whole chunks (the padding rows hold zeros and
+// results nobody reads).
 struct Workspace {
-  Tensor x, t, big;  // residual stream [N, C]; normalised / attention output [N, C]; qkv, MLP hidden, neck
+  Tensor x, t, big;  // residual stream [N, C]; normalised / attention output [N, C]; patches, qkv, neck
+  std::vector<float> scratchpad;  // oneDNN scratchpad of the whole-image matmuls
+  struct PerThread {
+    std::vector<float> scratchpad, normed, hidden;  // oneDNN scratchpad; LayerNorm2 output and MLP hidden
+  };
+  std::vector<PerThread> threads;
   vit::AttentionScratch scratch;
 };
 
@@ -72,6 +85,9 @@ struct ImageEncoderViT::Impl {
   vit::Conv2dPlan neck_conv;
   vit::LinearPlan patch_embed, qkv, proj, lin1, lin2, neck0;
 
+  int64_t chunk_rows = 0, padded_tokens = 0;
+  size_t chunk_scratchpad_floats = 0;
+
   std::mutex workspace_mutex;
   std::unique_ptr<Workspace> cached_workspace;
 
@@ -81,16 +97,29 @@ struct ImageEncoderViT::Impl {
 };
 
 std::unique_ptr<Workspace> ImageEncoderViT::Impl::take_workspace() {
+  std::unique_ptr<Workspace> ws;
   {
     std::lock_guard<std::mutex> lock(workspace_mutex);
-    if (cached_workspace) return std::move(cached_workspace);
+    ws = std::move(cached_workspace);
   }
-  auto ws = std::make_unique<Workspace>();
-  const int64_t n = tokens(), c = cfg.embed_dim;
-  ws->x = Tensor({n, c});
-  ws->t = Tensor({n, c});
-  const int64_t patch_len = cfg.in_chans * cfg.patch_size * cfg.patch_size;
-  ws->big = Tensor({n * std::max({3 * c, cfg.mlp_dim, 2 * cfg.out_chans, patch_len})});
+  if (!ws) {
+    ws = std::make_unique<Workspace>();
+    const int64_t n = padded_tokens, c = cfg.embed_dim;
+    const int64_t patch_len = cfg.in_chans * cfg.patch_size * cfg.patch_size;
+    ws->x = Tensor::zeros({n, c});
+    ws->t = Tensor::zeros({n, c});
+    ws->big = Tensor::zeros({n * std::max({3 * c, 2 * cfg.out_chans, patch_len})});
+    const size_t whole = std::max(patch_embed.scratchpad_bytes(), neck0.scratchpad_bytes());
+    ws->scratchpad.assign(whole / sizeof(float) + 16, 0.f);
+  }
+  const auto threads = static_cast<size_t>(omp_get_max_threads());
+  if (ws->threads.size() < threads) ws->threads.resize(threads);
+  for (auto& pt : ws->threads)
+    if (pt.hidden.empty()) {
+      pt.scratchpad.assign(chunk_scratchpad_floats, 0.f);
+      pt.normed.assign(static_cast<size_t>(chunk_rows * cfg.embed_dim), 0.f);
+      pt.hidden.assign(static_cast<size_t>(chunk_rows * cfg.mlp_dim), 0.f);
+    }
   return ws;
 }
 
@@ -125,13 +154,18 @@ ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::str
   cfg.out_chans = neck0_w.dim(0);
   const int64_t oc = cfg.out_chans, patch_len = cfg.in_chans * cfg.patch_size * cfg.patch_size;
 
-  // One plan per layer shape, shared by all blocks.
+  // One plan per layer shape, shared by all blocks; the blocks' layers run on chunks of token rows.
+  const int64_t rows = impl->chunk_rows = std::min(kChunkRows, n);
+  impl->padded_tokens = (n + rows - 1) / rows * rows;
   impl->patch_embed = vit::LinearPlan(n, patch_len, c, true, false, true);
-  impl->qkv = vit::LinearPlan(n, c, 3 * c, true, false, false);
-  impl->proj = vit::LinearPlan(n, c, c, true, false, true);
-  impl->lin1 = vit::LinearPlan(n, c, cfg.mlp_dim, true, true, false);
-  impl->lin2 = vit::LinearPlan(n, cfg.mlp_dim, c, true, false, true);
+  impl->qkv = vit::LinearPlan(rows, c, 3 * c, true, false, false);
+  impl->proj = vit::LinearPlan(rows, c, c, true, false, true);
+  impl->lin1 = vit::LinearPlan(rows, c, cfg.mlp_dim, true, true, false);
+  impl->lin2 = vit::LinearPlan(rows, cfg.mlp_dim, c, true, false, true);
   impl->neck0 = vit::LinearPlan(n, c, oc, false, false, false);
+  impl->chunk_scratchpad_floats = std::max({impl->qkv.scratchpad_bytes(), impl->proj.scratchpad_bytes(),
+                                            impl->lin1.scratchpad_bytes(), impl->lin2.scratchpad_bytes()}) /
+                                      sizeof(float) + 16;
 
   impl->patch_w = impl->patch_embed.pack(w.get("patch_embed.proj.weight", {c, cfg.in_chans, cfg.patch_size,
                                                                           cfg.patch_size}).data());
@@ -211,22 +245,44 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
                     static_cast<size_t>(p) * sizeof(float));
   }
   std::memcpy(x, impl_->pos_embed.data(), static_cast<size_t>(n * c) * sizeof(float));
-  impl_->patch_embed.run(s, big, impl_->patch_w, impl_->patch_b.data(), x);
+  impl_->patch_embed.run(s, big, impl_->patch_w, impl_->patch_b.data(), x, ws->scratchpad.data());
 
+  const int64_t rows = impl_->chunk_rows, chunks = impl_->padded_tokens / rows;
   for (const Block& b : impl_->blocks) {
-    vit::layer_norm_rows(x, c, t, c, n, c, b.norm1_w.data(), b.norm1_b.data(), kLayerNormEps);
-    impl_->qkv.run(s, t, b.qkv_w, b.qkv_b.data(), big);
+#pragma omp parallel
+    {
+      Workspace::PerThread& own = ws->threads[omp_get_thread_num()];
+      dnnl::stream ts(vit::cpu_engine());
+#pragma omp for schedule(dynamic)
+      for (int64_t k = 0; k < chunks; ++k) {
+        float* xk = x + k * rows * c;
+        float* tk = t + k * rows * c;
+        vit::layer_norm_rows(xk, c, tk, c, rows, c, b.norm1_w.data(), b.norm1_b.data(), kLayerNormEps);
+        impl_->qkv.run(ts, tk, b.qkv_w, b.qkv_b.data(), big + k * rows * 3 * c, own.scratchpad.data());
+      }
+    }
     vit::attention_rel_pos(b.geometry, big, b.qkv_b.data(), b.rel.data(), t, ws->scratch);
-    impl_->proj.run(s, t, b.proj_w, b.proj_b.data(), x);  // x += proj(attention)
-    vit::layer_norm_rows(x, c, t, c, n, c, b.norm2_w.data(), b.norm2_b.data(), kLayerNormEps);
-    impl_->lin1.run(s, t, b.lin1_w, b.lin1_b.data(), big);  // GELU fused
-    impl_->lin2.run(s, big, b.lin2_w, b.lin2_b.data(), x);  // x += mlp
+#pragma omp parallel
+    {
+      Workspace::PerThread& own = ws->threads[omp_get_thread_num()];
+      dnnl::stream ts(vit::cpu_engine());
+#pragma omp for schedule(dynamic)
+      for (int64_t k = 0; k < chunks; ++k) {
+        float* xk = x + k * rows * c;
+        float* sp = own.scratchpad.data();
+        impl_->proj.run(ts, t + k * rows * c, b.proj_w, b.proj_b.data(), xk, sp);  // x += proj(attention)
+        vit::layer_norm_rows(xk, c, own.normed.data(), c, rows, c, b.norm2_w.data(), b.norm2_b.data(),
+                             kLayerNormEps);
+        impl_->lin1.run(ts, own.normed.data(), b.lin1_w, b.lin1_b.data(), own.hidden.data(), sp);  // GELU fused
+        impl_->lin2.run(ts, own.hidden.data(), b.lin2_w, b.lin2_b.data(), xk, sp);                 // x += mlp
+      }
+    }
   }
 
   // Neck, channels-last: 1x1 conv, LayerNorm2d, 3x3 conv, LayerNorm2d; then to [1, oc, g, g].
   float* y0 = big;
   float* y1 = big + n * oc;
-  impl_->neck0.run(s, x, impl_->neck0_w, nullptr, y0);
+  impl_->neck0.run(s, x, impl_->neck0_w, nullptr, y0, ws->scratchpad.data());
   vit::layer_norm_rows(y0, oc, y0, oc, n, oc, impl_->neck1_w.data(), impl_->neck1_b.data(), kLayerNormEps);
   impl_->neck_conv.run(s, y0, y1);
   vit::layer_norm_rows(y1, oc, y1, oc, n, oc, impl_->neck3_w.data(), impl_->neck3_b.data(), kLayerNormEps);

@@ -39,16 +39,21 @@ LinearPlan::LinearPlan(int64_t m, int64_t k, int64_t n, bool bias, bool gelu, bo
   if (gelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   const dnnl::matmul::primitive_desc pd(d, attr, cpu_engine());
   weights_ = pd.weights_desc();
+  scratchpad_ = pd.scratchpad_desc();
   prim_ = dnnl::matmul(pd);
 }
 
 memory LinearPlan::pack(const float* w) const { return copy_to_layout(user_weights_, w, weights_); }
 
-void LinearPlan::run(dnnl::stream& s, const float* x, const memory& w, const float* b, float* y) const {
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, wrap(src_, x)}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, wrap(dst_, y)}};
+void LinearPlan::run(dnnl::stream& s, const float* x, const memory& w, const float* b, float* y,
+                     void* scratch) const {
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(src_, x)},
+                                       {DNNL_ARG_WEIGHTS, w},
+                                       {DNNL_ARG_DST, wrap(dst_, y)},
+                                       {DNNL_ARG_SCRATCHPAD, wrap(scratchpad_, scratch)}};
   if (b) args.emplace(DNNL_ARG_BIAS, wrap(bias_, b));
   prim_.execute(s, args);
   s.wait();

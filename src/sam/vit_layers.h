@@ -18,11 +18,16 @@ class LinearPlan {
   LinearPlan() = default;
   LinearPlan(int64_t m, int64_t k, int64_t n, bool bias, bool gelu, bool accumulate);
   dnnl::memory pack(const float* w) const;  // W [n, k] -> the plan's weight layout (a copy)
-  void run(dnnl::stream& s, const float* x, const dnnl::memory& w, const float* b, float* y) const;
+  // `scratch`: scratchpad_bytes() of memory owned by the calling thread, so that several threads can run the
+  // plan at once on different rows (inside an OpenMP parallel region each run is single-threaded).
+  void run(dnnl::stream& s, const float* x, const dnnl::memory& w, const float* b, float* y, void* scratch) const;
+  size_t scratchpad_bytes() const { return scratchpad_.get_size(); }
+  // Another plan's packed weights fit this plan (same layout).
+  bool same_weight_layout(const LinearPlan& other) const { return weights_ == other.weights_; }
 
  private:
   dnnl::primitive prim_;
-  dnnl::memory::desc src_, user_weights_, weights_, bias_, dst_;
+  dnnl::memory::desc src_, user_weights_, weights_, bias_, dst_, scratchpad_;
 };
 
 // Conv2d, stride 1, no bias, of one channels-last image [h, w, cin] to [h', w', cout]; the weights
