@@ -32,7 +32,8 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
   sub->add_option("--support", support, "support list: FILE.json, FILE.txt or a,b,c")->required();
   sub->add_option("-o,--out", out, "output folder")->required();
   sub->add_option("--fusion", fusion, "vote|best|majority")->capture_default_str();
-  sub->add_option("--method", method, "registration: demons (affine + diffeomorphic demons)|affine|identity")
+  sub->add_option("--method", method, "registration: demons (affine + diffeomorphic demons)|bspline (affine + "
+                                      "cubic B-spline)|bspline-demons (B-spline, then demons)|affine|identity")
       ->capture_default_str();
   sub->add_option("--top", opt.top, "deformably register only the M supports most similar after the affine "
                                     "stage (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -46,6 +47,18 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
       ->capture_default_str()->expected(1, 8);
   sub->add_option("--demons-sigma", opt.registration.demons.field_sigma, "field smoothing (working pixels)")
       ->capture_default_str();
+  sub->add_option("--bspline-mesh", opt.registration.bspline.mesh, "B-spline control mesh cells per side, finest level")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  sub->add_option("--bspline-levels", opt.registration.bspline.levels, "B-spline pyramid levels")
+      ->capture_default_str()->check(CLI::Range(1, 5));
+  sub->add_option("--bspline-iterations", opt.registration.bspline.iterations,
+                  "B-spline gradient-descent iterations per level")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--bspline-size", opt.registration.bspline.max_size, "B-spline finest level, pixels per side")
+      ->capture_default_str()->check(CLI::Range(8, 2048));
+  sub->add_option("--bspline-step", opt.registration.bspline.step, "B-spline first step (working pixels)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  sub->add_option("--bspline-metric", opt.registration.bspline.metric, "correlation|mattes")->capture_default_str();
   sub->add_option("--affine-size", opt.registration.affine.max_size, "finest affine level, pixels per side")
       ->capture_default_str();
   sub->add_flag("--all-fusions", opt.all_fusions, "also write coarse_<rule>/ for every fusion rule");

@@ -185,7 +185,10 @@ nlohmann::json to_json(const PropagationRun& run, const PropagateOptions& opt) {
                   {"affine", {{"max_size", reg.affine.max_size}, {"levels", reg.affine.levels},
                               {"iterations", reg.affine.iterations}}},
                   {"demons", {{"iterations", reg.demons.iterations}, {"field_sigma", reg.demons.field_sigma},
-                              {"max_step", reg.demons.max_step}}}};
+                              {"max_step", reg.demons.max_step}}},
+                  {"bspline", {{"mesh", reg.bspline.mesh}, {"levels", reg.bspline.levels},
+                               {"max_size", reg.bspline.max_size},
+                               {"iterations", reg.bspline.iterations}, {"metric", reg.bspline.metric}}}};
   j["support"] = run.support;
   std::map<std::string, std::pair<double, int>> sums;
   json queries = json::array();

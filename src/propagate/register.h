@@ -5,11 +5,13 @@
 #include <string>
 
 #include "propagate/affine_stage.h"
+#include "propagate/bspline_stage.h"
 #include "propagate/deformable_stage.h"
 
 namespace sammpa {
 
-enum class Method { identity, affine, demons };
+// bspline_demons: the B-spline stage, then demons on its result (the demons field refines the B-spline map).
+enum class Method { identity, affine, demons, bspline, bspline_demons };
 Method parse_method(const std::string& name);  // InputError on an unknown name
 std::string method_name(Method m);
 
@@ -18,6 +20,7 @@ struct RegistrationOptions {
   int size = 128;  // working frame, pixels per side
   AffineOptions affine;
   DemonsOptions demons;
+  BSplineOptions bspline;
 };
 
 // Affine stage (identity for Method::identity).

@@ -68,6 +68,28 @@ TEST(Registration, DemonsRecoversKnownDeformationOfRealCxr) {
   EXPECT_GT(demons, affine);
 }
 
+TEST(Registration, BSplineRecoversKnownDeformationOfRealCxr) {
+  Case c = make_case();
+  double affine = propagated_dice(c, Method::affine);
+  double bspline = propagated_dice(c, Method::bspline);
+  double both = propagated_dice(c, Method::bspline_demons);
+  RecordProperty("dice_bspline", std::to_string(bspline));
+  RecordProperty("dice_bspline_demons", std::to_string(both));
+  EXPECT_GE(bspline, 0.95);
+  EXPECT_GT(bspline, affine);
+  EXPECT_GE(both, 0.95);
+}
+
+TEST(Registration, BSplineIsDeterministic) {
+  Case c = make_case();
+  RegistrationOptions opt;
+  opt.method = Method::bspline;
+  cv::Mat fixed = to_working(c.warped, opt.size), moving = to_working(c.original, opt.size);
+  cv::Mat a = deformable_map(fixed, moving, affine_stage(fixed, moving, opt), opt);
+  cv::Mat b = deformable_map(fixed, moving, affine_stage(fixed, moving, opt), opt);
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
+}
+
 TEST(Registration, IsDeterministic) {
   Case c = make_case();
   RegistrationOptions opt;
