@@ -10,7 +10,7 @@
 #include "common/progress.h"
 #include "io/dataset.h"
 #include "io/image_io.h"
-#include "io/npy.h"
+#include "common/npy.h"
 #include "io/overlay.h"
 #include "sam/predictor.h"
 

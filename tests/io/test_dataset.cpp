@@ -60,7 +60,7 @@ TEST(Phantom, IsDeterministicAndHasMasks) {
   }
 }
 
-#include "io/npy.h"
+#include "common/npy.h"
 
 TEST(Npy, RoundTripsAndRejectsGarbage) {
   test::TempDir dir;

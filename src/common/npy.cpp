@@ -1,4 +1,4 @@
-#include "io/npy.h"
+#include "common/npy.h"
 
 #include <unistd.h>
 
