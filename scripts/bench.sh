@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the benchmarks, each beside its PyTorch reference in the same run, and prints their figures (the
+# source of docs/PERFORMANCE.md). The machine is noisy when shared: compare the ratios and run it twice.
+#   bash scripts/bench.sh            # MobileSAM encoder, ViT-B encoder, prompt round, propagation
+#   FULL=1 bash scripts/bench.sh     # also ViT-L and ViT-H (several minutes each)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh >/dev/null
+PYREF=$(bash scripts/setup_reference.sh | tail -n 1)
+export PYTHONPATH="$PYREF${PYTHONPATH:+:$PYTHONPATH}"
+export SAMMPA_MOBILE_SAM="${SAMMPA_MOBILE_SAM:-${SAMMPA_CACHE:-$HOME/.cache/sammpa}/mobile_sam.pt}"
+export SAMMPA_DATA="${SAMMPA_DATA:-$(cd .. && pwd)/shared/data}"
+export OPENBLAS_CORETYPE=SkylakeX  # Debian's OpenBLAS misdetects this CPU: name it so PyTorch runs fast kernels
+B=build/bench
+echo "== $(date -u +%F' '%H:%M) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) x $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== MobileSAM TinyViT image encoder (real mobile_sam.pt)"; $B/bench_tinyvit --threads 2
+echo "== SAM ViT-B image encoder (random weights, official configuration)"; $B/bench_vit --model vit_b --reps 3
+echo "== one prompt round: prompt encoder + mask decoder + post-processing (real mobile_sam.pt, real image)"
+$B/bench_predict --threads 2
+$B/bench_predict --threads 1
+echo "== mask propagation (seconds per registered pair)"; $B/bench_propagate --data "$SAMMPA_DATA/cxr"
+if [ "${FULL:-0}" = 1 ]; then
+  for m in vit_l vit_h; do echo "== SAM $m image encoder"; $B/bench_vit --model $m --reps 1; done
+fi
