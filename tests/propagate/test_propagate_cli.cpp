@@ -19,18 +19,8 @@ const char* kSupport = "CHNCXR_0001_0,CHNCXR_0146_0,CHNCXR_0362_1";
 const std::vector<std::string> kQueries = {"CHNCXR_0042_0", "CHNCXR_0093_0", "CHNCXR_0180_0",
                                            "CHNCXR_0324_0", "CHNCXR_0433_1", "CHNCXR_0543_1"};
 
-struct Result {
-  int status;
-  std::string err;
-};
-
-Result run_cli(const std::string& args, const fs::path& err_file) {
-  std::string cmd = std::string(SAMMPA_BINARY_DIR) + "/bin/sammpa -q propagate " + args + " 2>" + err_file.string();
-  int rc = std::system(cmd.c_str());
-  std::ifstream in(err_file);
-  std::string err((std::istreambuf_iterator<char>(in)), {});
-  return {WEXITSTATUS(rc), err};
-}
+// `sammpa propagate ARGS` through the program.
+test::CliRun run_cli(const std::string& args) { return test::run_sammpa("propagate " + args); }
 
 void link_sample(const fs::path& from_root, const fs::path& to_root, const std::string& name, bool with_mask) {
   fs::create_directories(to_root / "images");
@@ -49,8 +39,7 @@ TEST(PropagateCli, CoarseMasksOfRealCxrQueriesAreAccurate) {
     for (const auto& n : kQueries) q << n << "\n";
   }
   auto r = run_cli("--data " + cxr.string() + " --support " + kSupport + " --queries " + (dir / "queries.txt").string() +
-                       " --out " + (dir / "out").string() + " --all-fusions --score --threads 2",
-                   dir / "err.txt");
+                       " --out " + (dir / "out").string() + " --all-fusions --score --threads 2");
   ASSERT_EQ(r.status, 0) << r.err;
   double sum = 0;
   for (const auto& n : kQueries) {
@@ -90,8 +79,7 @@ TEST(PropagateCli, TopMRegistersOnlyTheMostSimilarSupportsDeformably) {
     q << "CHNCXR_0042_0\n";
   }
   auto r = run_cli("--data " + cxr.string() + " --support " + kSupport + " --queries " + (dir / "q.txt").string() +
-                  " --top 1 --out " + (dir / "out").string(),
-              dir / "err.txt");
+                  " --top 1 --out " + (dir / "out").string());
   ASSERT_EQ(r.status, 0) << r.err;
   std::ifstream in(dir / "out/propagation.json");
   auto j = nlohmann::json::parse(in);
@@ -129,7 +117,7 @@ TEST(PropagateCli, ErrorsNameTheFileAndLeaveNoOutput) {
   };
   for (const auto& c : cases) {
     const fs::path out = dir / "out";
-    auto r = run_cli("--data " + data.string() + " --support " + c.support + " --out " + out.string(), dir / "err.txt");
+    auto r = run_cli("--data " + data.string() + " --support " + c.support + " --out " + out.string());
     EXPECT_NE(r.status, 0) << c.support;
     EXPECT_NE(r.err.find("sammpa: error:"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(c.expect_in_message), std::string::npos) << r.err;
