@@ -37,7 +37,7 @@ TEST(ImageIO, SixteenBitAndRgbAreConvertedTo8Bit) {
   EXPECT_EQ(to_grey(c).type(), CV_8UC1);
 }
 
-TEST(ImageIO, ReadsNiftiMhaAndNrrdWrittenByItk) {
+TEST(ImageIO, ReadsNiftiMhaNrrdDicomAndTiffWrittenByItk) {
   test::TempDir dir;
   using Img = itk::Image<int16_t, 2>;  // 16-bit signed, as CT/MR volumes are stored
   auto img = Img::New();
@@ -47,7 +47,7 @@ TEST(ImageIO, ReadsNiftiMhaAndNrrdWrittenByItk) {
   img->Allocate();
   for (int y = 0; y < 16; ++y)
     for (int x = 0; x < 24; ++x) img->SetPixel({x, y}, static_cast<int16_t>(-500 + 40 * x));
-  for (const char* name : {"a.nii.gz", "a.mha", "a.nrrd"}) {
+  for (const char* name : {"a.nii.gz", "a.mha", "a.nrrd", "a.dcm", "a.tif"}) {
     auto w = itk::ImageFileWriter<Img>::New();
     w->SetFileName((dir / name).string());
     w->SetInput(img);
