@@ -1,5 +1,7 @@
 #include "sam/tinyvit_kernels.h"
 
+#include "sam/row_kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -20,18 +22,6 @@ namespace {
 
 #define TINYVIT_INLINE_EXP __attribute__((always_inline)) inline
 
-TINYVIT_MULTIVERSION
-void norm_row(const float* x, float* y, int64_t c, const float* gamma, const float* beta, float eps) {
-  float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < c; ++i) sum += x[i];
-  const float mean = sum / static_cast<float>(c);
-  float sq = 0.f;
-#pragma omp simd reduction(+ : sq)
-  for (int64_t i = 0; i < c; ++i) sq += (x[i] - mean) * (x[i] - mean);
-  const float inv = 1.f / std::sqrt(sq / static_cast<float>(c) + eps);
-  for (int64_t i = 0; i < c; ++i) y[i] = (x[i] - mean) * inv * gamma[i] + beta[i];
-}
 
 TINYVIT_MULTIVERSION
 void add_row(const float* a, float* y, int64_t n) {
@@ -196,13 +186,13 @@ void window_attention(const float* qkv, const float* bias, float* out, int64_t w
 
 void layer_norm_rows(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma,
                      const float* beta, float eps) {
-  for (int64_t r = 0; r < rows; ++r) norm_row(x + r * channels, y + r * channels, channels, gamma, beta, eps);
+  for (int64_t r = 0; r < rows; ++r) layer_norm_row(x + r * channels, y + r * channels, channels, gamma, beta, eps);
 }
 
 void layer_norm(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta,
                 float eps) {
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) norm_row(x + r * channels, y + r * channels, channels, gamma, beta, eps);
+  for (int64_t r = 0; r < rows; ++r) layer_norm_row(x + r * channels, y + r * channels, channels, gamma, beta, eps);
 }
 
 void layer_norm_to_planar(const float* x, float* y, int64_t hw, int64_t channels, const float* gamma,
@@ -231,7 +221,7 @@ void window_partition_norm(const WindowGrid& g, const float* x, int64_t first, i
       for (int64_t j = 0; j < ws; ++j, out += c) {
         const int64_t yy = y0 + i, xx = x0 + j;
         if (yy < g.height && xx < g.width)
-          norm_row(x + (yy * g.width + xx) * c, out, c, gamma, beta, eps);
+          layer_norm_row(x + (yy * g.width + xx) * c, out, c, gamma, beta, eps);
         else
           std::memcpy(out, beta, static_cast<size_t>(c) * sizeof(float));
       }

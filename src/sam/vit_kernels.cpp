@@ -1,5 +1,7 @@
 #include "sam/vit_kernels.h"
 
+#include "sam/row_kernels.h"
+
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wuninitialized reports falsely.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -35,18 +37,6 @@ inline float exp_nonpositive(float x) {
   return e * std::bit_cast<float>(bits);
 }
 
-VIT_CLONES void layer_norm_row(const float* x, float* y, int64_t n, const float* g, const float* b, float eps) {
-  float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < n; ++i) sum += x[i];
-  const float mean = sum / static_cast<float>(n);
-  float sq = 0.f;
-#pragma omp simd reduction(+ : sq)
-  for (int64_t i = 0; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
-  const float rstd = 1.f / std::sqrt(sq / static_cast<float>(n) + eps);
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - mean) * rstd * g[i] + b[i];
-}
 
 }  // namespace
 
