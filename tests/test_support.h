@@ -7,10 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+
+#include "common/error.h"
 
 namespace sammpa::test {
 
@@ -40,6 +43,16 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The message of the InputError that f throws ("" if it throws none).
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 inline std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p);

@@ -28,14 +28,6 @@ struct Fixture {
   }
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -77,7 +69,7 @@ TEST(Evaluate, MissingPredictionIsAnErrorUnlessCountedAsEmpty) {
   fs::remove(fx.pred / (fx.ds.samples[2].name + ".png"));
   EvalOptions opt;
   opt.pred_dir = fx.pred;
-  std::string msg = error_of([&] { evaluate(fx.ds, opt); });
+  std::string msg = test::error_of([&] { evaluate(fx.ds, opt); });
   EXPECT_NE(msg.find("no prediction for query image '" + fx.ds.samples[2].name + "'"), std::string::npos) << msg;
   opt.missing_as_empty = true;
   EvalReport r = evaluate(fx.ds, opt);
@@ -96,14 +88,14 @@ TEST(Evaluate, SizeMismatchAndUnknownSupportAreErrorsNamingTheFile) {
   write_png(bad, cv::Mat::zeros(32, 64, CV_8UC1));
   EvalOptions opt;
   opt.pred_dir = fx.pred;
-  std::string msg = error_of([&] { evaluate(fx.ds, opt); });
+  std::string msg = test::error_of([&] { evaluate(fx.ds, opt); });
   EXPECT_NE(msg.find(bad.string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("64x32"), std::string::npos) << msg;
   opt.support = {"no_such_image"};
-  EXPECT_NE(error_of([&] { evaluate(fx.ds, opt); }).find("no_such_image"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { evaluate(fx.ds, opt); }).find("no_such_image"), std::string::npos);
   opt.support = {};
   opt.pred_dir = fx.dir / "absent";
-  EXPECT_NE(error_of([&] { evaluate(fx.ds, opt); }).find("prediction folder not found"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { evaluate(fx.ds, opt); }).find("prediction folder not found"), std::string::npos);
 }
 
 TEST(Evaluate, GroupsByPrefixOnRealBusiAndExcludesNormalFromOverall) {
@@ -151,6 +143,6 @@ TEST(Evaluate, GroupsByPrefixOnRealBusiAndExcludesNormalFromOverall) {
   EXPECT_NE(table.find("overall (without normal)"), std::string::npos) << table;
 
   opt.exclude_groups = {"normals"};  // a typo must not silently include the normal images
-  EXPECT_NE(error_of([&] { evaluate(ds, opt); }).find("group 'normals' (groups: benign, malignant, normal)"),
+  EXPECT_NE(test::error_of([&] { evaluate(ds, opt); }).find("group 'normals' (groups: benign, malignant, normal)"),
             std::string::npos);
 }

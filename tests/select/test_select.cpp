@@ -22,14 +22,6 @@ Dataset cxr_subset(size_t n) {
   return ds;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -121,15 +113,15 @@ TEST(Select, BadKIsAnErrorNamingTheProblem) {
   const Dataset ds = cxr_subset(8);
   SelectOptions opt;
   opt.k = 9;
-  std::string msg = error_of([&] { select_examples(ds, opt); });
+  std::string msg = test::error_of([&] { select_examples(ds, opt); });
   EXPECT_NE(msg.find("K=9"), std::string::npos) << msg;
   EXPECT_NE(msg.find("only 8 images"), std::string::npos) << msg;
   opt.strategy = SelectStrategy::Random;
-  EXPECT_NE(error_of([&] { select_examples(ds, opt); }), "");
+  EXPECT_NE(test::error_of([&] { select_examples(ds, opt); }), "");
   opt.k = 0;
-  msg = error_of([&] { select_examples(ds, opt); });
+  msg = test::error_of([&] { select_examples(ds, opt); });
   EXPECT_NE(msg.find("--k"), std::string::npos) << msg;
-  EXPECT_NE(error_of([] { parse_select_strategy("best"); }).find("--strategy"), std::string::npos);
+  EXPECT_NE(test::error_of([] { parse_select_strategy("best"); }).find("--strategy"), std::string::npos);
 }
 
 TEST(Select, UnreadableImageIsAnErrorNamingTheFile) {
@@ -141,7 +133,7 @@ TEST(Select, UnreadableImageIsAnErrorNamingTheFile) {
   Dataset ds = scan_dataset(dir.path());
   SelectOptions opt;
   opt.k = 1;
-  EXPECT_NE(error_of([&] { select_examples(ds, opt); }).find("images/a.png"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { select_examples(ds, opt); }).find("images/a.png"), std::string::npos);
 }
 
 TEST(Select, WritesJsonAndTxtThatTheSupportReaderReads) {
