@@ -75,3 +75,22 @@ TEST(ImageEncoderTinyViT, MissingWeightsNameTheKey) {
     EXPECT_NE(std::string(e.what()).find("no_such_module.patch_embed.seq.0.c.weight"), std::string::npos) << e.what();
   }
 }
+
+TEST(ImageEncoderTinyViT, MatchesOfficialWithRandomWeights) {
+  // Random weights, BatchNorm statistics and attention biases: exercises the BatchNorm folding and every
+  // weight with values the real checkpoint may happen to leave near neutral.
+  const fs::path dir = TINYVIT_FIXTURES;
+  const auto enc = ImageEncoderTinyViT::load(Checkpoint::open(dir / "random_vit_t.pt"));
+  const auto input = sammpa::test::read_npy(dir / "busi_input.npy");
+  const auto expected = sammpa::test::read_npy(dir / "random_embedding.npy");
+  const Tensor out = enc.forward(to_tensor(input));
+  ASSERT_EQ(out.shape(), expected.shape);
+  double max_err = 0, max_ref = 0;
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    max_err = std::max(max_err, static_cast<double>(std::fabs(out.data()[i] - expected.data[i])));
+    max_ref = std::max(max_ref, static_cast<double>(std::fabs(expected.data[i])));
+  }
+  std::printf("random weights: max abs error %.3g (max |reference| %.3g)\n", max_err, max_ref);
+  EXPECT_LE(max_err, 1e-3 * std::max(1.0, max_ref));
+  EXPECT_GT(max_ref, 0.1);
+}
