@@ -139,6 +139,18 @@ std::string dims_key(const Shape& shape) {
   return s;
 }
 
+dnnl::primitive_attr activation_attr(Act act, float alpha) {
+  dnnl::primitive_attr attr;
+  if (alpha != 1.f) attr.set_output_scales(0, {alpha});
+  if (act != Act::none) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, act == Act::relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_gelu_erf,
+                       0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  return attr;
+}
+
 }  // namespace sammpa::sam::nn::detail
 
 namespace sammpa::sam::nn {

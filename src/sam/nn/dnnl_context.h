@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "sam/nn/ops.h"
 #include "sam/nn/tensor.h"
 
 namespace sammpa::sam::nn::detail {
@@ -43,5 +44,8 @@ dnnl::memory::desc strided_desc(const dnnl::memory::dims& dims, const dnnl::memo
 
 // "2x3x4" for cache keys.
 std::string dims_key(const Shape& shape);
+
+// Primitive attributes for an output scale `alpha` (if not 1) followed by the activation as a post-op.
+dnnl::primitive_attr activation_attr(Act act, float alpha = 1.f);
 
 }  // namespace sammpa::sam::nn::detail

@@ -12,17 +12,6 @@ using namespace detail;
 
 namespace {
 
-dnnl::primitive_attr eltwise_attr(Act act) {
-  dnnl::primitive_attr attr;
-  if (act != Act::none) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.f, act == Act::relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_gelu_erf,
-                       0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
-  return attr;
-}
-
 memory::desc any_desc(const memory::dims& dims) {
   return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
 }
@@ -78,7 +67,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int
                        : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                           dnnl::algorithm::convolution_direct, c.src,
                                                           any_desc(wdims), c.bias, c.dst, strides, pad, pad);
-    dnnl::convolution_forward::primitive_desc pd(d, eltwise_attr(act), engine());
+    dnnl::convolution_forward::primitive_desc pd(d, activation_attr(act), engine());
     c.src = pd.src_desc();
     c.dst = pd.dst_desc();
     c.weights = pd.weights_desc();
@@ -159,7 +148,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int s
                        : dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                             dnnl::algorithm::deconvolution_direct, c.src,
                                                             any_desc(wdims), c.bias, c.dst, strides, pad, pad);
-    dnnl::deconvolution_forward::primitive_desc pd(d, eltwise_attr(act), engine());
+    dnnl::deconvolution_forward::primitive_desc pd(d, activation_attr(act), engine());
     c.src = pd.src_desc();
     c.dst = pd.dst_desc();
     c.weights = pd.weights_desc();

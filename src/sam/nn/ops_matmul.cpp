@@ -12,18 +12,6 @@ using namespace detail;
 
 namespace {
 
-dnnl::primitive_attr activation_attr(Act act, float alpha = 1.f) {
-  dnnl::primitive_attr attr;
-  if (alpha != 1.f) attr.set_output_scales(0, {alpha});
-  if (act != Act::none) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.f, act == Act::relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_gelu_erf,
-                       0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
-  return attr;
-}
-
 const char* act_name(Act act) { return act == Act::none ? "none" : act == Act::relu ? "relu" : "gelu"; }
 
 }  // namespace
