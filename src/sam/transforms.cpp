@@ -143,27 +143,35 @@ std::array<float, 2> to_input_coords(float x, float y, const ImageFrame& f) {
 
 void resize_plane_bilinear(const float* src, int src_h, int src_w, float* dst, int out_h, int out_w, int out_rows,
                            int out_cols) {
-  const float sh = static_cast<float>(src_h) / out_h, sw = static_cast<float>(src_w) / out_w;
-  auto source_index = [](float scale, int i) { return std::max(scale * (i + 0.5f) - 0.5f, 0.f); };
-  std::vector<int> x0(out_cols), x1(out_cols);
-  std::vector<float> lx(out_cols);
-  for (int x = 0; x < out_cols; ++x) {
-    float s = source_index(sw, x);
-    x0[x] = static_cast<int>(s);
-    x1[x] = x0[x] + (x0[x] < src_w - 1 ? 1 : 0);
-    lx[x] = s - x0[x];
-  }
+  // PyTorch's taps for align_corners=False: a float scale ratio, the source coordinate in double (clamped at
+  // 0), the weights rounded to float; the upper neighbour clamped at the last pixel.
+  struct Taps {
+    std::vector<int> i0, i1;
+    std::vector<float> w0, w1;
+  };
+  auto taps = [](int in, int out, int count) {
+    Taps t{std::vector<int>(count), std::vector<int>(count), std::vector<float>(count), std::vector<float>(count)};
+    const double scale = static_cast<float>(in) / static_cast<float>(out);
+    for (int o = 0; o < count; ++o) {
+      const double s = std::max(scale * (o + 0.5) - 0.5, 0.0);
+      const int i = std::min(static_cast<int>(s), in - 1);
+      const double lambda = std::clamp(s - i, 0.0, 1.0);
+      t.i0[o] = i;
+      t.i1[o] = i < in - 1 ? i + 1 : i;
+      t.w1[o] = static_cast<float>(lambda);
+      t.w0[o] = static_cast<float>(1.0 - lambda);
+    }
+    return t;
+  };
+  const Taps ty = taps(src_h, out_h, out_rows), tx = taps(src_w, out_w, out_cols);
   for (int y = 0; y < out_rows; ++y) {
-    float s = source_index(sh, y);
-    int y0 = static_cast<int>(s);
-    int y1 = y0 + (y0 < src_h - 1 ? 1 : 0);
-    float ly = s - y0, hy = 1.f - ly;
-    const float* r0 = src + static_cast<size_t>(y0) * src_w;
-    const float* r1 = src + static_cast<size_t>(y1) * src_w;
+    const float* r0 = src + static_cast<size_t>(ty.i0[y]) * src_w;
+    const float* r1 = src + static_cast<size_t>(ty.i1[y]) * src_w;
+    const float h0 = ty.w0[y], h1 = ty.w1[y];
     float* out = dst + static_cast<size_t>(y) * out_cols;
     for (int x = 0; x < out_cols; ++x) {
-      float hx = 1.f - lx[x];
-      out[x] = hy * (hx * r0[x0[x]] + lx[x] * r0[x1[x]]) + ly * (hx * r1[x0[x]] + lx[x] * r1[x1[x]]);
+      const int a = tx.i0[x], b = tx.i1[x];
+      out[x] = h0 * (tx.w0[x] * r0[a] + tx.w1[x] * r0[b]) + h1 * (tx.w0[x] * r1[a] + tx.w1[x] * r1[b]);
     }
   }
 }
