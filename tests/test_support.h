@@ -66,10 +66,12 @@ struct CliRun {
   int status = -1;
   std::string out, err;
 };
-inline CliRun run_sammpa(const std::string& args) {
+// `cwd`: the folder to run it in (default: the test's own).
+inline CliRun run_sammpa(const std::string& args, const std::filesystem::path& cwd = {}) {
   TempDir tmp;
   const auto err = tmp / "stderr.txt";
-  const std::string cmd = std::string(SAMMPA_BINARY_DIR "/bin/sammpa -q ") + args + " 2>" + err.string();
+  std::string cmd = std::string(SAMMPA_BINARY_DIR "/bin/sammpa -q ") + args + " 2>" + err.string();
+  if (!cwd.empty()) cmd = "cd '" + cwd.string() + "' && " + cmd;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];

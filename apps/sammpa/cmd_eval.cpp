@@ -14,6 +14,7 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
   static std::string data, out, support, group_by = "none";
   static sammpa::EvalOptions opt;
   static std::string pred;
+  static bool overwrite = false;
   sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
   sub->add_option("-p,--pred", pred, "folder of predicted masks, PRED/NAME.png")->required();
   sub->add_option("-s,--support", support, "support list (select's .json/.txt or a,b,c): never scored");
@@ -26,11 +27,17 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
       ->delimiter(',');
   sub->add_flag("--missing-as-empty", opt.missing_as_empty, "score a query without prediction as an empty mask");
   sub->add_option("-t,--threads", opt.threads, "worker threads (0: all cores)")->capture_default_str();
+  sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
     opt.pred_dir = pred;
     opt.group_by_prefix = group_by == "prefix";
     if (!opt.exclude_groups.empty() && !opt.group_by_prefix)
       throw sammpa::InputError("--exclude-groups", "needs --group-by prefix");
+    std::filesystem::path prefix = out;  // "scores", "scores.json" and "scores.csv" all mean the same
+    if (prefix.extension() == ".json" || prefix.extension() == ".csv") prefix.replace_extension();
+    const std::string csv_file = prefix.string() + ".csv", json_file = prefix.string() + ".json";
+    sammpa::check_output_file(csv_file, overwrite);
+    sammpa::check_output_file(json_file, overwrite);
     if (!support.empty()) opt.support = sammpa::read_support_list(support);
     auto dataset = sammpa::scan_dataset(data);
     auto report = sammpa::evaluate(dataset, opt);
@@ -38,9 +45,6 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
     json["dataset"] = std::filesystem::absolute(data).lexically_normal().string();
     json["pred"] = std::filesystem::absolute(pred).lexically_normal().string();
     json["support"] = opt.support;
-    std::filesystem::path prefix = out;  // "scores", "scores.json" and "scores.csv" all mean the same
-    if (prefix.extension() == ".json" || prefix.extension() == ".csv") prefix.replace_extension();
-    const std::string csv_file = prefix.string() + ".csv", json_file = prefix.string() + ".json";
     sammpa::write_text_atomic(csv_file, sammpa::report_csv(report));
     try {
       sammpa::write_json_atomic(json_file, json);

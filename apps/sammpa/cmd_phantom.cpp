@@ -8,12 +8,14 @@ sammpa::cli::Command cmd(5, [](CLI::App& app) {
   auto* sub = app.add_subcommand("phantom", "Write a synthetic dataset with known masks (images/, masks/)");
   static std::string out;
   static sammpa::PhantomOptions opt;
+  static bool overwrite = false;
   sub->add_option("-o,--out", out, "output dataset folder")->required();
   sub->add_option("-n,--count", opt.count, "number of images")->capture_default_str()->check(CLI::Range(1, 100000));
   sub->add_option("--size", opt.size, "image side in pixels")->capture_default_str()->check(CLI::Range(32, 4096));
   sub->add_option("--seed", opt.seed, "random seed")->capture_default_str();
+  sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
-    sammpa::OutputDir dir(out);
+    sammpa::OutputDir dir(out, {overwrite, {}});
     sammpa::write_phantom_dataset(dir.staging(), opt);
     dir.commit();
     std::printf("wrote %d images and masks to %s\n", opt.count, out.c_str());

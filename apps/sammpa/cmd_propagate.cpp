@@ -28,6 +28,7 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
                                               "(coarse masks and soft maps)");
   static std::string data, support, out, fusion = "vote", method = "demons", queries;
   static sammpa::PropagateOptions opt;
+  static bool overwrite = false;
   sub->add_option("--data", data, "dataset folder (images/, masks/)")->required();
   sub->add_option("--support", support, "support list: FILE.json, FILE.txt or a,b,c")->required();
   sub->add_option("-o,--out", out, "output folder")->required();
@@ -64,6 +65,7 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
   sub->add_flag("--all-fusions", opt.all_fusions, "also write coarse_<rule>/ for every fusion rule");
   sub->add_flag("--oracle", opt.oracle, "also write coarse_oracle/: the warped mask closest to the query's "
                                         "own mask (a ceiling; needs query masks)");
+  sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->add_flag("--score", opt.score, "record each rule's Dice against the query's own mask in propagation.json");
   sub->callback([] {
     opt.fusion = sammpa::parse_fusion(fusion);
@@ -71,7 +73,7 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
     if (!queries.empty()) opt.queries = read_name_file(queries);
     auto names = sammpa::read_support_list(support);
     auto dataset = sammpa::scan_dataset(data);
-    sammpa::OutputDir dir(out);
+    sammpa::OutputDir dir(out, {overwrite, {data}});
     auto run = sammpa::propagate_dataset(dataset, names, opt, dir.staging());
     auto j = sammpa::to_json(run, opt);
     sammpa::write_json_atomic(dir.path("propagation.json"), j);

@@ -26,7 +26,7 @@ struct RunArgs {
   std::string data, out, strategy = "kcentroid", fusion = "vote";
   SelectOptions select;
   PropagateOptions propagate;
-  bool no_overlays = false;
+  bool no_overlays = false, overwrite = false;
 };
 
 void require_support_masks(const Dataset& ds, const std::vector<std::string>& support) {
@@ -39,7 +39,9 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
 }
 
 void run(RunArgs& a) {
-  OutputDir out(a.out);
+  OutputPolicy policy{a.overwrite, {}};
+  if (!a.data.empty()) policy.inputs.push_back(a.data);
+  OutputDir out(a.out, policy);
   fs::path data = a.data;
   if (data.empty()) {  // the embedded default: a synthetic set with known masks
     data = out.path("phantom");
@@ -108,6 +110,7 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads", a.propagate.threads, "threads (0 = all cores)")->capture_default_str();
   sub->add_flag("--no-overlays", a.no_overlays, "skip the overlay pictures");
+  sammpa::cli::add_overwrite_flag(sub, a.overwrite);
   sub->callback([] {
     a.select.threads = a.propagate.threads;
     run(a);

@@ -67,7 +67,7 @@ Tensor load_mask_prompt(const fs::path& file, const ImageFrame& frame) {
 struct SamArgs {
   std::string image, checkpoint, embedding, mask_input, out, box;
   std::vector<std::string> points;
-  bool multimask = false;
+  bool multimask = false, overwrite = false;
 };
 
 void run_sam(const SamArgs& a) {
@@ -89,7 +89,7 @@ void run_sam(const SamArgs& a) {
 
   cv::Mat image;
   if (!a.image.empty()) image = read_image(a.image);  // validate inputs before the slow model load
-  OutputDir out(a.out);
+  OutputDir out(a.out, {a.overwrite, {a.image, a.embedding, a.mask_input}});
   auto t0 = std::chrono::steady_clock::now();
   auto model = SamModel::load(checkpoint_or_default(a.checkpoint));
   double t_load = seconds_since(t0);
@@ -146,12 +146,14 @@ sammpa::cli::Command sam_cmd(50, [](CLI::App& app) {
                   "mask prompt: lowres_N.npy from an earlier run, or a mask image of the image's size");
   sub->add_flag("--multimask", a.multimask, "return SAM's 3 candidate masks instead of 1");
   sub->add_option("-o,--out", a.out, "output folder: mask_N.png, lowres_N.npy, overlay.png, result.json")->required();
+  sammpa::cli::add_overwrite_flag(sub, a.overwrite);
   sub->callback([] { run_sam(a); });
 });
 
 struct EmbedArgs {
   std::vector<std::string> images;
   std::string data, checkpoint, out;
+  bool overwrite = false;
 };
 
 void run_embed(const EmbedArgs& a) {
@@ -161,7 +163,9 @@ void run_embed(const EmbedArgs& a) {
   for (const auto& i : a.images) items.emplace_back(strip_image_extension(fs::path(i).filename().string()), i);
   if (items.empty()) throw InputError("sam-embed: give --image FILE... or --data FOLDER");
   for (const auto& [name, path] : items) read_image_size(path);  // fail early on unreadable files
-  OutputDir out(a.out);
+  OutputPolicy policy{a.overwrite, {a.data}};
+  for (const auto& i : a.images) policy.inputs.push_back(i);
+  OutputDir out(a.out, policy);
   auto model = SamModel::load(checkpoint_or_default(a.checkpoint));
   SamPredictor predictor(model);
   Progress progress("embedding", items.size());
@@ -182,6 +186,7 @@ sammpa::cli::Command embed_cmd(51, [](CLI::App& app) {
   sub->add_option("--data", a.data, "a dataset folder (images/NAME.ext): embeds every image");
   sub->add_option("--checkpoint", a.checkpoint, "SAM checkpoint (default: $SAMMPA_CHECKPOINT or the cached MobileSAM)");
   sub->add_option("-o,--out", a.out, "output folder")->required();
+  sammpa::cli::add_overwrite_flag(sub, a.overwrite);
   sub->callback([] { run_embed(a); });
 });
 

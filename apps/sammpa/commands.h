@@ -16,4 +16,10 @@ struct Command {
 
 std::vector<const Command*>& registry();
 
+// The --overwrite flag every subcommand with an output has (same words everywhere).
+inline CLI::Option* add_overwrite_flag(CLI::App* sub, bool& overwrite) {
+  return sub->add_flag("--overwrite", overwrite,
+                       "replace an earlier sammpa output at --out (a folder is replaced only if sammpa wrote it)");
+}
+
 }  // namespace sammpa::cli

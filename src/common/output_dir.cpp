@@ -11,19 +11,61 @@ namespace fs = std::filesystem;
 
 namespace sammpa {
 
-OutputDir::OutputDir(fs::path target, bool overwrite) : target_(std::move(target)) {
-  if (target_.empty()) throw InputError("output folder: empty path");
-  if (fs::exists(target_) && !fs::is_directory(target_))
-    throw InputError(target_, "exists and is not a folder");
-  if (!overwrite && fs::exists(target_) && !fs::is_empty(target_))
-    throw InputError(target_, "output folder exists and is not empty (use --force to replace it)");
-  fs::path parent = fs::absolute(target_).parent_path();
+namespace {
+
+fs::path resolved(const fs::path& p) { return fs::weakly_canonical(fs::absolute(p)); }
+
+// True when `outer` is `inner` or one of its parent folders (both resolved).
+bool contains(const fs::path& outer, const fs::path& inner) {
+  auto o = outer.begin(), i = inner.begin();
+  for (; o != outer.end(); ++o, ++i) {
+    if (o->empty()) continue;  // trailing separator
+    if (i == inner.end() || *o != *i) return false;
+  }
+  return true;
+}
+
+std::string hidden_sibling(const fs::path& target, const std::string& tag) {
+  std::string name = ".";  // built step by step: GCC 12 warns falsely (-Wrestrict) on one long concatenation
+  name += target.filename().string();
+  name += tag;
+  name += std::to_string(getpid());
+  return name;
+}
+
+}  // namespace
+
+void check_output_folder(const fs::path& target, const OutputPolicy& policy) {
+  if (target.empty()) throw InputError("output folder: empty path");
+  const fs::path t = resolved(target);
+  if (t == t.root_path()) throw InputError(target, "refusing to write output into the filesystem root");
+  if (contains(t, resolved(fs::current_path())))
+    throw InputError(target, "refusing to use the current folder or one of its parents as the output folder; "
+                             "name a new folder");
+  for (const auto& in : policy.inputs)
+    if (!in.empty() && contains(t, resolved(in)))
+      throw InputError(target, "refusing to use it as the output folder: it holds the input " + in.string());
+  if (!fs::exists(fs::symlink_status(target))) return;
+  if (!fs::is_directory(t)) throw InputError(target, "exists and is not a folder");
+  if (fs::is_empty(t)) return;
+  if (!fs::exists(t / kOutputMarker))
+    throw InputError(target, "is not empty and is not a sammpa output folder; refusing to touch it "
+                             "(name a new or empty folder)");
+  if (!policy.overwrite)
+    throw InputError(target, "holds an earlier sammpa output; add --overwrite to replace it");
+}
+
+void check_output_file(const fs::path& file, bool overwrite) {
+  if (file.empty()) throw InputError("output file: empty path");
+  if (fs::is_directory(file)) throw InputError(file, "is a folder, expected an output file");
+  if (fs::exists(file) && !overwrite) throw InputError(file, "exists; add --overwrite to replace it");
+}
+
+OutputDir::OutputDir(fs::path target, OutputPolicy policy) : target_(std::move(target)), policy_(std::move(policy)) {
+  check_output_folder(target_, policy_);
+  const fs::path parent = fs::absolute(target_).parent_path();
   fs::create_directories(parent);
-  std::string hidden = ".";  // built step by step: GCC 12 warns falsely (-Wrestrict) on one long concatenation
-  hidden += fs::absolute(target_).filename().string();
-  hidden += ".partial-";
-  hidden += std::to_string(getpid());
-  staging_ = parent / hidden;
+  staging_ = parent / hidden_sibling(fs::absolute(target_), ".partial-");
   fs::remove_all(staging_);
   fs::create_directories(staging_);
 }
@@ -43,9 +85,16 @@ fs::path OutputDir::path(const std::string& relative) const {
 
 void OutputDir::commit() {
   if (committed_) return;
-  if (fs::exists(target_)) fs::remove_all(target_);
+  write_text_atomic(staging_ / kOutputMarker, "sammpa output folder: may be replaced by a later run with --overwrite\n");
+  check_output_folder(target_, policy_);  // again: the folder may have changed while we worked
+  fs::path old;
+  if (fs::exists(fs::symlink_status(target_))) {
+    old = fs::absolute(target_).parent_path() / hidden_sibling(fs::absolute(target_), ".old-");
+    fs::rename(target_, old);
+  }
   fs::rename(staging_, target_);
   committed_ = true;
+  if (!old.empty()) fs::remove_all(old);
 }
 
 void write_text_atomic(const fs::path& file, const std::string& text) {
