@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/output_dir.h"
+#include "pipeline/segment_dataset.h"
 #include "common/progress.h"
 #include "io/dataset.h"
 #include "io/image_io.h"
@@ -166,7 +167,9 @@ void run_embed(const EmbedArgs& a) {
   OutputPolicy policy{a.overwrite, {a.data}};
   for (const auto& i : a.images) policy.inputs.push_back(i);
   OutputDir out(a.out, policy);
-  auto model = SamModel::load(checkpoint_or_default(a.checkpoint));
+  const fs::path ckpt = checkpoint_or_default(a.checkpoint);
+  auto model = SamModel::load(ckpt);
+  claim_embedding_cache(out.staging(), ckpt);  // so that `run`/`segment --embeddings` can reuse the folder
   SamPredictor predictor(model);
   Progress progress("embedding", items.size());
   for (const auto& [name, path] : items) {

@@ -148,6 +148,7 @@ PropagationRun propagate_dataset(const Dataset& data, const std::vector<std::str
         r.chosen = supports[order[f.chosen]].name;
         write_png(out_root / "coarse" / (q.name + ".png"), f.mask);
         write_png(out_root / "soft" / (q.name + ".png"), to_png8(f.soft));
+        if (opt.on_query) opt.on_query(q.name, f.mask, f.soft);
       }
       if (opt.all_fusions) write_png(out_root / ("coarse_" + fusion_name(rule)) / (q.name + ".png"), f.mask);
       if (opt.score && truth) r.dice[fusion_name(rule)] = dice(f.mask, *truth);

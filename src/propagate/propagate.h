@@ -2,12 +2,14 @@
 // Step 2 of SAM-MPA over a dataset: register every support image to every query image, warp the support
 // masks to the query, fuse them into a coarse mask and a soft map per query.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
+#include <opencv2/core.hpp>
 
 #include "io/dataset.h"
 #include "propagate/fusion.h"
@@ -25,6 +27,9 @@ struct PropagateOptions {
   bool oracle = false;        // also write coarse_oracle/: the warped support mask closest to the query's own mask
   bool score = false;         // Dice of each rule against the query's own mask, where there is one
   std::vector<std::string> queries;  // empty: every image that is not a support
+  // Called once per query (from worker threads, each query once) with its coarse mask (CV_8UC1 0/255) and
+  // float soft map (CV_32FC1 in [0, 1]) at the image's size, so that the next step gets them in memory.
+  std::function<void(const std::string& name, const cv::Mat& coarse, const cv::Mat& soft)> on_query;
 };
 
 struct SupportResult {

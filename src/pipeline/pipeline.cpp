@@ -1,0 +1,140 @@
+#include "pipeline/pipeline.h"
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/output_dir.h"
+#include "common/parallel.h"
+#include "common/progress.h"
+#include "io/image_io.h"
+#include "io/overlay.h"
+
+namespace fs = std::filesystem;
+
+namespace sammpa {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void require_support_masks(const Dataset& ds, const std::vector<std::string>& support) {
+  std::string missing;
+  for (const auto& n : support)
+    if (!ds.at(n).mask) missing += (missing.empty() ? "" : ", ") + n;
+  if (!missing.empty())
+    throw InputError(ds.root / "masks",
+                     "annotate the selected support images first (masks/NAME.png), missing: " + missing);
+}
+
+// Overlays of the coarse masks alone (when SAM is off).
+void draw_coarse_overlays(const Dataset& ds, const std::vector<QueryResult>& queries, const fs::path& out_root,
+                          int threads) {
+  fs::create_directories(out_root / "overlay");
+  Progress progress("overlays", queries.size());
+  parallel_for(queries.size(), threads, [&](size_t i) {
+    const Sample& s = ds.at(queries[i].name);
+    cv::Mat img = read_image(s.image);
+    cv::Mat pred = read_mask(out_root / "coarse" / (s.name + ".png"), img.size());
+    cv::Mat truth = s.mask ? read_mask(*s.mask, img.size()) : cv::Mat();
+    write_png(out_root / "overlay" / (s.name + ".png"), draw_overlay(img, pred, truth));
+    progress.tick();
+  });
+  progress.finish();
+}
+
+}  // namespace
+
+EvalReport score_masks(const Dataset& data, const std::vector<std::string>& support, const fs::path& masks,
+                       bool group_by_prefix, const fs::path& prefix) {
+  EvalOptions eo;
+  eo.pred_dir = masks;
+  eo.support = support;
+  eo.group_by_prefix = group_by_prefix;
+  EvalReport report = evaluate(data, eo);
+  write_json_atomic(prefix.string() + ".json", report_json(report));
+  write_text_atomic(prefix.string() + ".csv", report_csv(report));
+  return report;
+}
+
+PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const fs::path& out_root) {
+  PipelineResult r;
+  auto t0 = std::chrono::steady_clock::now();
+  r.selection = select_examples(ds, o.select);
+  write_selection(out_root / "support.json", selection_json(ds, o.select, r.selection));
+  r.seconds_select = seconds_since(t0);
+  std::printf("step 1 select: %zu support image(s) to annotate:", r.selection.support.size());
+  for (const auto& n : r.selection.support) std::printf(" %s", n.c_str());
+  std::printf("\n");
+  require_support_masks(ds, r.selection.support);
+
+  // Step 2, keeping each query's coarse mask and float soft map for steps 3-4.
+  t0 = std::chrono::steady_clock::now();
+  std::vector<CoarseInput> coarse(ds.size());
+  PropagateOptions po = o.propagate;
+  po.on_query = [&](const std::string& name, const cv::Mat& mask, const cv::Mat& soft) {
+    coarse[*ds.index_of(name)] = {mask.clone(), soft.clone()};  // distinct slots: no lock needed
+  };
+  r.propagation = propagate_dataset(ds, r.selection.support, po, out_root);
+  write_json_atomic(out_root / "propagation.json", to_json(r.propagation, o.propagate));
+  r.seconds_propagate = seconds_since(t0);
+  std::printf("step 2 propagate: %zu coarse masks in %.1f s\n", r.propagation.queries.size(), r.seconds_propagate);
+
+  std::vector<std::string> queries;
+  for (const auto& q : r.propagation.queries) queries.push_back(q.name);
+  if (o.sam) {
+    t0 = std::chrono::steady_clock::now();
+    r.segment = segment_dataset(
+        ds, queries,
+        [&](const std::string& name) {
+          CoarseInput in = std::move(coarse[*ds.index_of(name)]);  // released as it is used
+          return in;
+        },
+        o.segment, out_root);
+    write_json_atomic(out_root / "segment.json", to_json(r.segment, o.segment));
+    r.seconds_segment = seconds_since(t0);
+    std::printf("steps 3-4 prompt, SAM (%s), refine: %zu final masks in %.1f s (%zu embeddings reused)\n",
+                r.segment.model_type.c_str(), r.segment.queries.size(), r.seconds_segment,
+                r.segment.embeddings_reused);
+  } else {
+    fs::create_directories(out_root / "masks");
+    for (const auto& name : queries)
+      fs::copy_file(out_root / "coarse" / (name + ".png"), out_root / "masks" / (name + ".png"));
+    if (o.segment.overlays) draw_coarse_overlays(ds, r.propagation.queries, out_root, o.propagate.threads);
+  }
+
+  bool has_truth = !queries.empty();
+  for (const auto& n : queries) has_truth = has_truth && ds.at(n).mask.has_value();
+  if (has_truth) {
+    t0 = std::chrono::steady_clock::now();
+    r.coarse_scores = score_masks(ds, r.selection.support, out_root / "coarse", o.group_by_prefix,
+                                  out_root / "eval_coarse");
+    r.final_scores = score_masks(ds, r.selection.support, out_root / "masks", o.group_by_prefix, out_root / "eval");
+    r.seconds_score = seconds_since(t0);
+  }
+
+  nlohmann::json run = {{"dataset", fs::absolute(ds.root).lexically_normal().string()},
+                        {"images", ds.size()},
+                        {"support", r.selection.support},
+                        {"select", {{"strategy", select_strategy_name(o.select.strategy)},
+                                    {"k", o.select.k}, {"seed", o.select.seed}}},
+                        {"sam", o.sam},
+                        {"seconds", {{"select", r.seconds_select}, {"propagate", r.seconds_propagate},
+                                     {"segment", r.seconds_segment}, {"score", r.seconds_score}}}};
+  if (o.sam) {
+    run["checkpoint"] = r.segment.checkpoint;
+    run["prompt"] = to_json(o.segment.prompt);
+    run["refine"] = to_json(o.segment.refine);
+  }
+  if (r.final_scores) {
+    run["dice"] = {{"coarse", r.coarse_scores->overall.dice.mean}, {"final", r.final_scores->overall.dice.mean}};
+  }
+  write_json_atomic(out_root / "run.json", run);
+  return r;
+}
+
+}  // namespace sammpa

@@ -1,0 +1,49 @@
+#pragma once
+// The whole of SAM-MPA on a dataset folder, as one library call: select the support set (step 1), propagate
+// its masks to every query (step 2, coarse masks and soft maps handed on in memory), prompt SAM and refine
+// (steps 3-4), score coarse and final masks where ground truth exists (query images only). The CLI's `run`
+// is a thin front-end over run_pipeline.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "eval/evaluate.h"
+#include "io/dataset.h"
+#include "pipeline/segment_dataset.h"
+#include "propagate/propagate.h"
+#include "select/select.h"
+
+namespace sammpa {
+
+struct PipelineOptions {
+  SelectOptions select;
+  PropagateOptions propagate;
+  SegmentOptions segment;
+  bool sam = true;              // steps 3-4; off: the coarse masks are the final masks
+  bool group_by_prefix = true;  // scores grouped by the name up to the first '_' (BUSI: benign, malignant, ...)
+};
+
+struct PipelineResult {
+  Selection selection;
+  PropagationRun propagation;
+  SegmentRun segment;
+  std::optional<EvalReport> coarse_scores, final_scores;  // when every query has ground truth
+  double seconds_select = 0, seconds_propagate = 0, seconds_segment = 0, seconds_score = 0;
+};
+
+// Writes under `out_root` (an OutputDir's staging folder): support.json/.txt, propagation.json, coarse/,
+// soft/, masks/ (final), prompts/, embeddings/ (if options.segment.embeddings is set), overlay/,
+// segment.json, eval.json/.csv (final) and eval_coarse.json/.csv, run.json (settings and timings).
+// InputError when a selected support image has no mask (naming the images to annotate).
+PipelineResult run_pipeline(const Dataset& data, const PipelineOptions& options,
+                            const std::filesystem::path& out_root);
+
+// Scores a folder of masks against the dataset (query images only) and writes PREFIX.json / PREFIX.csv.
+EvalReport score_masks(const Dataset& data, const std::vector<std::string>& support,
+                       const std::filesystem::path& masks, bool group_by_prefix,
+                       const std::filesystem::path& prefix);
+
+}  // namespace sammpa

@@ -1,0 +1,189 @@
+#include "pipeline/segment_dataset.h"
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/output_dir.h"
+#include "common/progress.h"
+#include "io/image_io.h"
+#include "io/overlay.h"
+#include "sam/sam_model.h"
+
+namespace fs = std::filesystem;
+
+namespace sammpa {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A cached embedding is used only when it is of this model and of an image of this size; anything else
+// (another model, a damaged file) is recomputed.
+bool load_cached(const fs::path& file, const sam::SamModel& model, const cv::Mat& image, sam::ImageEmbedding& out) {
+  if (file.empty() || !fs::exists(file)) return false;
+  try {
+    sam::ImageEmbedding e = sam::ImageEmbedding::load(file);
+    if (e.model_type != model.config().model_type || e.frame.orig_h != image.rows || e.frame.orig_w != image.cols ||
+        e.frame.target != model.config().image_size)
+      return false;
+    out = std::move(e);
+    return true;
+  } catch (const InputError&) {
+    return false;
+  }
+}
+
+std::string read_text_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool cache_matches(const fs::path& dir, const std::string& identity) {
+  return !dir.empty() && fs::exists(dir / kEmbeddingCacheId) && read_text_file(dir / kEmbeddingCacheId) == identity;
+}
+
+}  // namespace
+
+std::string checkpoint_identity(const fs::path& ckpt) {
+  return fs::absolute(ckpt).filename().string() + " " + std::to_string(fs::file_size(ckpt)) + "\n";
+}
+
+void claim_embedding_cache(const fs::path& dir, const fs::path& checkpoint) {
+  const std::string identity = checkpoint_identity(checkpoint);
+  fs::create_directories(dir);
+  const fs::path id = dir / kEmbeddingCacheId;
+  if (!fs::exists(id)) {
+    write_text_atomic(id, identity);
+  } else if (read_text_file(id) != identity) {
+    std::string other = read_text_file(id);
+    while (!other.empty() && other.back() == '\n') other.pop_back();
+    throw InputError(dir, "holds the embeddings of another checkpoint (" + other + "); choose another embedding folder");
+  }
+}
+
+SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& queries,
+                           const std::function<CoarseInput(const std::string&)>& coarse_of, const SegmentOptions& o,
+                           const fs::path& out_root) {
+  const auto start = std::chrono::steady_clock::now();
+  SegmentRun run;
+  const fs::path ckpt = o.checkpoint.empty() ? sam::default_checkpoint() : o.checkpoint;
+  auto t0 = std::chrono::steady_clock::now();
+  auto model = sam::SamModel::load(ckpt);
+  run.seconds_load = seconds_since(t0);
+  run.checkpoint = fs::absolute(ckpt).lexically_normal().string();
+  run.model_type = model->config().model_type;
+  const std::string identity = checkpoint_identity(ckpt);
+  const bool use_cache = !o.embeddings.empty();
+  const bool use_previous = cache_matches(o.previous_embeddings, identity);
+  if (use_cache) claim_embedding_cache(o.embeddings, ckpt);
+  fs::create_directories(out_root / "masks");
+  fs::create_directories(out_root / "prompts");
+  if (o.overlays) fs::create_directories(out_root / "overlay");
+
+  sam::SamPredictor predictor(model);
+  Progress progress("segment", queries.size());
+  for (const auto& name : queries) {
+    const auto tq = std::chrono::steady_clock::now();
+    const Sample& s = data.at(name);
+    const cv::Mat image = read_image(s.image);
+    CoarseInput in = coarse_of(name);
+    if (in.coarse.size() != image.size())
+      throw InputError(s.image, "coarse mask size differs from the image");
+    SegmentedQuery q;
+    q.name = name;
+
+    t0 = std::chrono::steady_clock::now();
+    const std::string file = name + ".samemb";
+    sam::ImageEmbedding emb;
+    if (use_cache && load_cached(o.embeddings / file, *model, image, emb)) {
+      q.embedding_reused = true;
+    } else if (use_previous && load_cached(o.previous_embeddings / file, *model, image, emb)) {
+      q.embedding_reused = true;
+      if (use_cache) {
+        std::error_code ec;
+        fs::create_hard_link(o.previous_embeddings / file, o.embeddings / file, ec);
+        if (ec) fs::copy_file(o.previous_embeddings / file, o.embeddings / file, fs::copy_options::overwrite_existing);
+      }
+    }
+    if (q.embedding_reused) {
+      predictor.set_embedding(std::move(emb));
+      ++run.embeddings_reused;
+    } else {
+      predictor.set_image(image);
+      if (use_cache) predictor.embedding().save(o.embeddings / file);
+    }
+    run.seconds_encode += seconds_since(t0);
+
+    t0 = std::chrono::steady_clock::now();
+    q.result = segment_query(predictor, in.coarse, in.soft, o.prompt, o.refine);
+    run.seconds_decode += seconds_since(t0);
+    write_png(out_root / "masks" / (name + ".png"), q.result.mask);
+    write_json_atomic(out_root / "prompts" / (name + ".json"), to_json(q.result, o.prompt));
+    if (o.overlays) {
+      OverlayPrompts shown;
+      for (const auto& obj : q.result.objects) {
+        if (o.prompt.box) shown.boxes.push_back(obj.prompt.box);
+        shown.points.insert(shown.points.end(), obj.prompt.points.begin(), obj.prompt.points.end());
+        shown.labels.insert(shown.labels.end(), obj.prompt.labels.begin(), obj.prompt.labels.end());
+      }
+      const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
+      write_png(out_root / "overlay" / (name + ".png"),
+                draw_segmentation_overlay(image, q.result.mask, truth, in.coarse, shown));
+    }
+    for (auto& obj : q.result.objects) {  // keep the prompts and scores, not the per-object images
+      obj.mask.release();
+      obj.prompt.object.release();
+      obj.prompt.mask_prompt.release();
+    }
+    q.result.mask.release();
+    q.seconds = seconds_since(tq);
+    run.queries.push_back(std::move(q));
+    progress.tick();
+  }
+  progress.finish();
+  run.seconds = seconds_since(start);
+  return run;
+}
+
+nlohmann::json to_json(const SegmentRun& run, const SegmentOptions& o) {
+  using nlohmann::json;
+  json queries = json::array();
+  size_t fallbacks = 0, objects = 0, empty = 0;
+  for (const auto& q : run.queries) {
+    json objs = json::array();
+    for (const auto& obj : q.result.objects) {
+      objs.push_back({{"chosen", obj.source}, {"iou", obj.iou}, {"agreement", obj.agreement}});
+      if (!obj.fallback.empty()) objs.back()["fallback"] = obj.fallback, ++fallbacks;
+    }
+    objects += q.result.objects.size();
+    empty += q.result.objects.empty();
+    queries.push_back({{"name", q.name},
+                       {"objects", objs},
+                       {"confidence", q.result.confidence()},
+                       {"embedding_reused", q.embedding_reused},
+                       {"seconds", q.seconds}});
+  }
+  const double n = std::max<size_t>(1, run.queries.size());
+  return {{"checkpoint", run.checkpoint},
+          {"model_type", run.model_type},
+          {"prompt", to_json(o.prompt)},
+          {"refine", to_json(o.refine)},
+          {"queries", queries},
+          {"summary",
+           {{"queries", run.queries.size()},
+            {"objects", objects},
+            {"objects_kept_coarse", fallbacks},
+            {"queries_without_object", empty},
+            {"embeddings_reused", run.embeddings_reused},
+            {"seconds", run.seconds},
+            {"seconds_load", run.seconds_load},
+            {"seconds_encode_per_query", run.seconds_encode / n},
+            {"seconds_prompt_sam_refine_per_query", run.seconds_decode / n}}}};
+}
+
+}  // namespace sammpa

@@ -1,0 +1,64 @@
+#pragma once
+// Steps 3 and 4 over a dataset: each query image is encoded once (its SAM embedding is cached as
+// NAME.samemb and reused by later runs), prompted from its coarse mask and soft map, and refined. Writes
+// masks/NAME.png (final masks), prompts/NAME.json (every prompt given to SAM) and, if asked, overlay/NAME.png.
+#include <filesystem>
+#include <functional>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "io/dataset.h"
+#include "refine/segment.h"
+
+namespace sammpa {
+
+struct SegmentOptions {
+  PromptOptions prompt;
+  RefineOptions refine;
+  std::filesystem::path checkpoint;  // empty: sam::default_checkpoint()
+  // Embedding cache: NAME.samemb files are read from here when they match the model and the image, and
+  // missing ones are written here. Empty: no cache.
+  std::filesystem::path embeddings;
+  // A read-only earlier cache (an earlier run's embeddings/ folder): matching files are hard-linked (or
+  // copied) into `embeddings` instead of being recomputed.
+  std::filesystem::path previous_embeddings;
+  bool overlays = true;
+};
+
+struct CoarseInput {
+  cv::Mat coarse;  // CV_8UC1 0/255
+  cv::Mat soft;    // CV_32FC1 [0, 1], CV_8UC1 0-255, or empty
+};
+
+struct SegmentedQuery {
+  std::string name;
+  QuerySegmentation result;
+  bool embedding_reused = false;
+  double seconds = 0;  // encoder (unless reused) + prompts + SAM + refinement
+};
+
+struct SegmentRun {
+  std::string checkpoint, model_type;
+  std::vector<SegmentedQuery> queries;
+  size_t embeddings_reused = 0;
+  double seconds_load = 0, seconds_encode = 0, seconds_decode = 0, seconds = 0;
+};
+
+// An embedding cache folder names the checkpoint its embeddings came from (file name and size) in this file:
+// embeddings of another checkpoint of the same model type are never mixed in.
+inline constexpr const char* kEmbeddingCacheId = "checkpoint.txt";
+std::string checkpoint_identity(const std::filesystem::path& checkpoint);
+// Creates `dir` if needed and records the checkpoint in it; InputError if it holds another checkpoint's.
+void claim_embedding_cache(const std::filesystem::path& dir, const std::filesystem::path& checkpoint);
+
+// `coarse_of(name)` gives a query's coarse mask and soft map (image size). Files go under `out_root`.
+SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& queries,
+                           const std::function<CoarseInput(const std::string&)>& coarse_of,
+                           const SegmentOptions& options, const std::filesystem::path& out_root);
+
+nlohmann::json to_json(const SegmentRun& run, const SegmentOptions& options);
+
+}  // namespace sammpa
