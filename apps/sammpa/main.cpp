@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <string>
 #include <unistd.h>
 
 #include "commands.h"
@@ -20,6 +22,40 @@ void prefer_passive_openmp_waits(char** argv) {
   setenv("SAMMPA_NO_REEXEC", "1", 1);
   execv("/proc/self/exe", argv);  // returns only on failure: then carry on with the default policy
 }
+
+// CLI11's PositiveNumber reports "Value 0 not in range 2.2e-308 to <a 309-digit number>": give every option
+// that uses it a readable check instead.
+std::string check_positive(std::string& value) {
+  double v = 0;
+  try {
+    size_t used = 0;
+    v = std::stod(value, &used);
+    if (used != value.size()) return "'" + value + "' is not a number";
+  } catch (const std::exception&) {
+    return "'" + value + "' is not a number";
+  }
+  return v > 0 ? std::string() : "must be positive, got " + value;
+}
+
+void tidy_validators(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options()) {
+    try {
+      for (int i = 0;; ++i) {  // CLI11 2.1 has no validator count: index until OptionNotFound
+        CLI::Validator* v = opt->get_validator(i);
+        if (v->get_description() == "POSITIVE") v->operation(check_positive);
+      }
+    } catch (const CLI::OptionNotFound&) {
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) tidy_validators(*sub);
+}
+
+// One line: CLI11 messages and exception texts may hold line breaks.
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,16 +70,29 @@ int main(int argc, char** argv) {
   auto& reg = sammpa::cli::registry();
   std::sort(reg.begin(), reg.end(), [](auto* a, auto* b) { return a->order < b->order; });
   for (const auto* c : reg) c->add(app);
+  tidy_validators(app);
   app.parse_complete_callback([&] { sammpa::Progress::set_globally_enabled(!quiet); });
+  // Exit status: 0 success (also --help and --version), 2 a user error (bad option or input file: one line on
+  // stderr), 3 an internal error (a bug).
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "sammpa: error: %s (see --help)\n", one_line(e.what()).c_str());
+    return 2;
   } catch (const sammpa::InputError& e) {
-    std::fprintf(stderr, "sammpa: error: %s\n", e.what());
+    std::fprintf(stderr, "sammpa: error: %s\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {  // e.g. an output folder that cannot be created
+    std::fprintf(stderr, "sammpa: error: %s\n", one_line(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sammpa: internal error: %s\n", e.what());
+    std::fprintf(stderr, "sammpa: internal error: %s\n", one_line(e.what()).c_str());
     return 3;
   }
   return 0;

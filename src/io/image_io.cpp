@@ -45,6 +45,15 @@ itk::ImageIOBase::Pointer open_io(const fs::path& file) {
   } catch (const itk::ExceptionObject& e) {
     throw InputError(file, "corrupt image header: " + first_line(e.GetDescription()));
   }
+  // Decompression bombs: a small compressed file can claim a huge image. Refuse before any pixel is decoded.
+  const unsigned dims = io->GetNumberOfDimensions();
+  if (dims < 2) throw InputError(file, "image has fewer than 2 dimensions");
+  const uint64_t w = io->GetDimensions(0), h = io->GetDimensions(1);
+  if (w == 0 || h == 0) throw InputError(file, "image has no pixels");
+  if (w > kMaxImageSide || h > kMaxImageSide || w * h > kMaxImagePixels)
+    throw InputError(file, "image of " + std::to_string(w) + "x" + std::to_string(h) + " pixels is too large (at most " +
+                               std::to_string(kMaxImageSide) + " per side and " + std::to_string(kMaxImagePixels) +
+                               " pixels)");
   return io;
 }
 

@@ -1,10 +1,15 @@
 #pragma once
 // Reading images and masks of any format ITK knows (PNG, JPEG, TIFF, BMP, NIfTI, MHA/MHD, NRRD, DICOM),
 // 8- or 16-bit, grey or RGB(A), into 8-bit OpenCV matrices; writing PNGs atomically.
+#include <cstdint>
 #include <filesystem>
 #include <opencv2/core.hpp>
 
 namespace sammpa {
+
+// Largest image accepted (both checked on the header, before decoding): 16384 per side, 64 Mpixel in all.
+inline constexpr uint64_t kMaxImageSide = 16384;
+inline constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
 
 // An image as read: CV_8UC1 (grey) or CV_8UC3 (RGB channel order). Deeper data (16-bit, float) is
 // rescaled linearly from its [min, max] to [0, 255].

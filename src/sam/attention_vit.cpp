@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/omp_errors.h"
 #include "sam/vit_kernels.h"
 
 namespace sammpa::sam::vit {
@@ -69,8 +70,9 @@ void global_attention(const AttentionGeometry& g, const float* qkv, const float*
   const int64_t c = g.channels(), ld = 3 * c, hd = g.head_dim, tokens = g.grid_h * g.grid_w;
   const Sizes sz = sizes_of(g);
   const int64_t blocks = (tokens + sz.rows - 1) / sz.rows, tasks = blocks * g.heads;
+  ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic)
-  for (int64_t task = 0; task < tasks; ++task) {
+  for (int64_t task = 0; task < tasks; ++task) errors.run([&] {
     const int64_t h = task % g.heads, r0 = (task / g.heads) * sz.rows, nq = std::min(sz.rows, tokens - r0);
     float* buf = scratch.thread_buffer(omp_get_thread_num());
     auto* qh = reinterpret_cast<int32_t*>(buf);
@@ -81,7 +83,8 @@ void global_attention(const AttentionGeometry& g, const float* qkv, const float*
     }
     attend(qkv + r0 * ld + h * hd, ld, qh, qw, nq, qkv + c + h * hd, ld, qkv + 2 * c + h * hd, ld, g.grid_h,
            g.grid_w, rel, hd, out + r0 * c + h * hd, c, buf + 2 * sz.rows);
-  }
+  });
+  errors.rethrow();
 }
 
 void window_attention(const AttentionGeometry& g, const float* qkv, const float* qkv_bias, const float* rel,
@@ -89,8 +92,9 @@ void window_attention(const AttentionGeometry& g, const float* qkv, const float*
   const int64_t c = g.channels(), ld = 3 * c, hd = g.head_dim, ws = g.window, n = ws * ws;
   const int64_t wins_y = (g.grid_h + ws - 1) / ws, wins_x = (g.grid_w + ws - 1) / ws;
   const int64_t tasks = wins_y * wins_x * g.heads;
+  ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic)
-  for (int64_t task = 0; task < tasks; ++task) {
+  for (int64_t task = 0; task < tasks; ++task) errors.run([&] {
     const int64_t h = task % g.heads, win = task / g.heads, y0 = (win / wins_x) * ws, x0 = (win % wins_x) * ws;
     const int64_t ny = std::min(ws, g.grid_h - y0), nx = std::min(ws, g.grid_w - x0), nq = ny * nx;
     float* buf = scratch.thread_buffer(omp_get_thread_num());
@@ -119,7 +123,8 @@ void window_attention(const AttentionGeometry& g, const float* qkv, const float*
     for (int64_t a = 0; a < ny; ++a)
       for (int64_t b = 0; b < nx; ++b)
         std::memcpy(out + ((y0 + a) * g.grid_w + x0 + b) * c + h * hd, o + (a * nx + b) * hd, hd * sizeof(float));
-  }
+  });
+  errors.rethrow();
 }
 
 }  // namespace

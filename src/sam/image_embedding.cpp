@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/checked_size.h"
 #include "common/error.h"
 
 namespace fs = std::filesystem;
@@ -38,17 +39,23 @@ void ImageEmbedding::save(const fs::path& file) const {
 }
 
 ImageEmbedding ImageEmbedding::load(const fs::path& file) {
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) throw InputError(file, "is a folder, not an embedding file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "cannot open embedding file");
+  const uint64_t file_size = fs::file_size(file, ec);
+  if (ec) throw InputError(file, "cannot read the file size");
   char magic[8];
   uint32_t n = 0;
   in.read(magic, 8);
   in.read(reinterpret_cast<char*>(&n), 4);
   if (!in || std::memcmp(magic, kMagic, 8) != 0) throw InputError(file, "not a sammpa embedding file");
-  if (n > (1u << 20)) throw InputError(file, "corrupt embedding header");
+  if (n > (1u << 20) || n > file_size - 12) throw InputError(file, "corrupt embedding header");
   std::string header(n, '\0');
   in.read(header.data(), n);
+  if (!in) throw InputError(file, "corrupt embedding header");
   ImageEmbedding e;
+  Shape shape;
   try {
     auto h = nlohmann::json::parse(header);
     e.model_type = h.at("model_type").get<std::string>();
@@ -57,10 +64,22 @@ ImageEmbedding ImageEmbedding::load(const fs::path& file) {
     e.frame.input_h = h.at("input_h");
     e.frame.input_w = h.at("input_w");
     e.frame.target = h.at("target");
-    e.features = Tensor(h.at("shape").get<Shape>());
+    shape = h.at("shape").get<Shape>();
   } catch (const std::exception& ex) {
     throw InputError(file, std::string("corrupt embedding header: ") + ex.what());
   }
+  const auto& f = e.frame;
+  for (int v : {f.orig_h, f.orig_w, f.input_h, f.input_w, f.target})
+    if (v < 1 || v > (1 << 16)) throw InputError(file, "corrupt embedding header (image frame)");
+  // [1, C, H, W], and exactly as many bytes in the file as the shape needs: checked before allocating.
+  const auto bytes = checked_bytes(shape, sizeof(float));
+  if (shape.size() != 4 || shape[0] != 1 || !bytes || *bytes == 0)
+    throw InputError(file, "corrupt embedding header (shape " + Tensor::view(nullptr, shape).shape_str() + ")");
+  const uint64_t have = file_size - 12 - n;
+  if (*bytes != have)
+    throw InputError(file, std::string(*bytes > have ? "truncated" : "corrupt") + " embedding file (the header says " +
+                               std::to_string(*bytes) + " bytes of data, the file has " + std::to_string(have) + ")");
+  e.features = Tensor(shape);
   in.read(reinterpret_cast<char*>(e.features.data()), static_cast<std::streamsize>(e.features.numel() * sizeof(float)));
   if (!in) throw InputError(file, "truncated embedding file");
   return e;

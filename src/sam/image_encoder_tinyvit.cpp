@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/omp_errors.h"
 #include "sam/tinyvit_dnnl.h"
 #include "sam/tinyvit_kernels.h"
 
@@ -161,12 +162,16 @@ struct MBConv {
   void run(const float* x, float* y) const {
     const int64_t steps = height / step, hrow = width * hidden, xrow = width * channels;
     const int64_t bands = std::min<int64_t>(steps, 8);  // more bands than threads: a late thread delays less
+    ParallelErrors errors;
 #pragma omp parallel
     {
-      float* buf = thread_tiles(static_cast<size_t>((2 * step + 2) * hrow));
-      float* dw = buf + (step + 2) * hrow;
+      float *buf = nullptr, *dw = nullptr;
+      errors.run([&] {
+        buf = thread_tiles(static_cast<size_t>((2 * step + 2) * hrow));
+        dw = buf + (step + 2) * hrow;
+      });
 #pragma omp for schedule(dynamic)
-      for (int64_t band = 0; band < bands; ++band) {
+      for (int64_t band = 0; band < bands; ++band) errors.run([&] {
         const int64_t s0 = steps * band / bands, s1 = steps * (band + 1) / bands;
         for (int64_t s = s0; s < s1; ++s) {
           const int64_t r = s * step;  // first output row; buf row k holds image row r - 1 + k
@@ -186,8 +191,9 @@ struct MBConv {
           std::memcpy(y + r * xrow, x + r * xrow, static_cast<size_t>(step * xrow) * sizeof(float));
           project(dw, y + r * xrow);  // y = gelu(x + project(...))
         }
-      }
+      });
     }
+    errors.rethrow();
   }
 };
 
@@ -219,36 +225,48 @@ struct ViTBlock {
   void run(float* x, float* y, StepTimer& timer) const {
     const int64_t c = grid.channels, tokens = grid.tokens(), windows = grid.count();
     const int64_t chunks = (windows + chunk_windows - 1) / chunk_windows, chunk_rows = chunk_windows * tokens;
+    ParallelErrors errors;
 #pragma omp parallel
     {
-      float* win = thread_tiles(static_cast<size_t>(chunk_rows * c * 5));
-      float *qkv_out = win + chunk_rows * c, *ctx = qkv_out + chunk_rows * c * 3;
+      float *win = nullptr, *qkv_out = nullptr, *ctx = nullptr;
+      errors.run([&] {
+        win = thread_tiles(static_cast<size_t>(chunk_rows * c * 5));
+        qkv_out = win + chunk_rows * c;
+        ctx = qkv_out + chunk_rows * c * 3;
+      });
 #pragma omp for schedule(dynamic)
-      for (int64_t k = 0; k < chunks; ++k) {
-        const int64_t w0 = k * chunk_windows, nw = std::min(chunk_windows, windows - w0), rows = nw * tokens;
-        window_partition_norm(grid, x, w0, nw, win, attn_gamma.data(), attn_beta.data(), kLayerNormEps);
-        qkv(rows, win, qkv_out);
-        window_attention(qkv_out, attn_bias.data(), ctx, nw, tokens, heads, c / heads, scale);
-        proj(rows, ctx, win);
-        window_reverse_add(grid, win, w0, nw, x);  // windows of other chunks touch other pixels
-      }
+      for (int64_t k = 0; k < chunks; ++k)
+        errors.run([&] {
+          const int64_t w0 = k * chunk_windows, nw = std::min(chunk_windows, windows - w0), rows = nw * tokens;
+          window_partition_norm(grid, x, w0, nw, win, attn_gamma.data(), attn_beta.data(), kLayerNormEps);
+          qkv(rows, win, qkv_out);
+          window_attention(qkv_out, attn_bias.data(), ctx, nw, tokens, heads, c / heads, scale);
+          proj(rows, ctx, win);
+          window_reverse_add(grid, win, w0, nw, x);  // windows of other chunks touch other pixels
+        });
     }
+    errors.rethrow();
     timer("attention");
     local(x, y);
     timer("local conv");
     const int64_t hw = grid.height * grid.width, tiles = (hw + mlp_tile - 1) / mlp_tile;
 #pragma omp parallel
     {
-      float* norm = thread_tiles(static_cast<size_t>(mlp_tile * (c + hidden)));
-      float* hid = norm + mlp_tile * c;
+      float *norm = nullptr, *hid = nullptr;
+      errors.run([&] {
+        norm = thread_tiles(static_cast<size_t>(mlp_tile * (c + hidden)));
+        hid = norm + mlp_tile * c;
+      });
 #pragma omp for schedule(dynamic)
-      for (int64_t k = 0; k < tiles; ++k) {
-        const int64_t r0 = k * mlp_tile, rows = std::min(mlp_tile, hw - r0);
-        layer_norm_rows(y + r0 * c, norm, rows, c, mlp_gamma.data(), mlp_beta.data(), kLayerNormEps);
-        fc1(rows, norm, hid);
-        fc2(rows, hid, y + r0 * c);  // y += mlp(y)
-      }
+      for (int64_t k = 0; k < tiles; ++k)
+        errors.run([&] {
+          const int64_t r0 = k * mlp_tile, rows = std::min(mlp_tile, hw - r0);
+          layer_norm_rows(y + r0 * c, norm, rows, c, mlp_gamma.data(), mlp_beta.data(), kLayerNormEps);
+          fc1(rows, norm, hid);
+          fc2(rows, hid, y + r0 * c);  // y += mlp(y)
+        });
     }
+    errors.rethrow();
     timer("mlp");
   }
 };

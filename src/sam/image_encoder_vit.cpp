@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
+#include "common/omp_errors.h"
 #include "sam/attention_vit.h"
 #include "sam/vit_kernels.h"
 #include "sam/vit_layers.h"
@@ -236,47 +238,58 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
   // conv weights: channel, row, column); it adds itself to the position embedding already in x.
   const int64_t p = cfg.patch_size, ci = cfg.in_chans, patch_len = ci * p * p, size = cfg.img_size;
   const float* img = image.data();
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static)
-  for (int64_t tok = 0; tok < n; ++tok) {
+  for (int64_t tok = 0; tok < n; ++tok) errors.run([&] {
     const int64_t py = tok / g, px = tok % g;
     for (int64_t ch = 0; ch < ci; ++ch)
       for (int64_t ky = 0; ky < p; ++ky)
         std::memcpy(big + tok * patch_len + (ch * p + ky) * p, img + (ch * size + py * p + ky) * size + px * p,
                     static_cast<size_t>(p) * sizeof(float));
-  }
+  });
+  errors.rethrow();
   std::memcpy(x, impl_->pos_embed.data(), static_cast<size_t>(n * c) * sizeof(float));
   impl_->patch_embed.run(s, big, impl_->patch_w, impl_->patch_b.data(), x, ws->scratchpad.data());
 
   const int64_t rows = impl_->chunk_rows, chunks = impl_->padded_tokens / rows;
+  // Each thread's dnnl stream is made inside the region; if that fails the thread still reaches the barrier of
+  // the worksharing loop (errors.run skips the work once anything has failed).
   for (const Block& b : impl_->blocks) {
+    ParallelErrors errors;
 #pragma omp parallel
     {
       Workspace::PerThread& own = ws->threads[omp_get_thread_num()];
-      dnnl::stream ts(vit::cpu_engine());
+      std::optional<dnnl::stream> ts;
+      errors.run([&] { ts.emplace(vit::cpu_engine()); });
 #pragma omp for schedule(dynamic)
-      for (int64_t k = 0; k < chunks; ++k) {
-        float* xk = x + k * rows * c;
-        float* tk = t + k * rows * c;
-        vit::layer_norm_rows(xk, c, tk, c, rows, c, b.norm1_w.data(), b.norm1_b.data(), kLayerNormEps);
-        impl_->qkv.run(ts, tk, b.qkv_w, b.qkv_b.data(), big + k * rows * 3 * c, own.scratchpad.data());
-      }
+      for (int64_t k = 0; k < chunks; ++k)
+        errors.run([&] {
+          float* xk = x + k * rows * c;
+          float* tk = t + k * rows * c;
+          vit::layer_norm_rows(xk, c, tk, c, rows, c, b.norm1_w.data(), b.norm1_b.data(), kLayerNormEps);
+          impl_->qkv.run(*ts, tk, b.qkv_w, b.qkv_b.data(), big + k * rows * 3 * c, own.scratchpad.data());
+        });
     }
+    errors.rethrow();
     vit::attention_rel_pos(b.geometry, big, b.qkv_b.data(), b.rel.data(), t, ws->scratch);
 #pragma omp parallel
     {
       Workspace::PerThread& own = ws->threads[omp_get_thread_num()];
-      dnnl::stream ts(vit::cpu_engine());
+      std::optional<dnnl::stream> ts;
+      errors.run([&] { ts.emplace(vit::cpu_engine()); });
 #pragma omp for schedule(dynamic)
-      for (int64_t k = 0; k < chunks; ++k) {
-        float* xk = x + k * rows * c;
-        float* sp = own.scratchpad.data();
-        impl_->proj.run(ts, t + k * rows * c, b.proj_w, b.proj_b.data(), xk, sp);  // x += proj(attention)
-        vit::layer_norm_rows(xk, c, own.normed.data(), c, rows, c, b.norm2_w.data(), b.norm2_b.data(),
-                             kLayerNormEps);
-        impl_->lin1.run(ts, own.normed.data(), b.lin1_w, b.lin1_b.data(), own.hidden.data(), sp);  // GELU fused
-        impl_->lin2.run(ts, own.hidden.data(), b.lin2_w, b.lin2_b.data(), xk, sp);                 // x += mlp
-      }
+      for (int64_t k = 0; k < chunks; ++k)
+        errors.run([&] {
+          float* xk = x + k * rows * c;
+          float* sp = own.scratchpad.data();
+          impl_->proj.run(*ts, t + k * rows * c, b.proj_w, b.proj_b.data(), xk, sp);  // x += proj(attention)
+          vit::layer_norm_rows(xk, c, own.normed.data(), c, rows, c, b.norm2_w.data(), b.norm2_b.data(),
+                               kLayerNormEps);
+          impl_->lin1.run(*ts, own.normed.data(), b.lin1_w, b.lin1_b.data(), own.hidden.data(), sp);  // GELU fused
+          impl_->lin2.run(*ts, own.hidden.data(), b.lin2_w, b.lin2_b.data(), xk, sp);                 // x += mlp
+        });
     }
+    errors.rethrow();
   }
 
   // Neck, channels-last: 1x1 conv, LayerNorm2d, 3x3 conv, LayerNorm2d; then to [1, oc, g, g].
@@ -288,9 +301,13 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
   vit::layer_norm_rows(y1, oc, y1, oc, n, oc, impl_->neck3_w.data(), impl_->neck3_b.data(), kLayerNormEps);
   Tensor out({1, oc, g, g});
   float* o = out.data();
+  ParallelErrors neck_errors;
 #pragma omp parallel for schedule(static)
   for (int64_t ch = 0; ch < oc; ++ch)
-    for (int64_t pix = 0; pix < n; ++pix) o[ch * n + pix] = y1[pix * oc + ch];
+    neck_errors.run([&] {
+      for (int64_t pix = 0; pix < n; ++pix) o[ch * n + pix] = y1[pix * oc + ch];
+    });
+  neck_errors.rethrow();
 
   impl_->give_back(std::move(ws));
   return out;

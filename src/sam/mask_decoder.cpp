@@ -13,6 +13,9 @@ MaskDecoder::Mlp MaskDecoder::load_mlp(const Checkpoint& ckpt, const std::string
   for (int i = 0; ckpt.has(prefix + "layers." + std::to_string(i) + ".weight"); ++i) {
     const std::string p = prefix + "layers." + std::to_string(i) + ".";
     m.w.push_back(ckpt.get(p + "weight"));
+    if (m.w.back().rank() != 2 || m.w.back().dim(0) < 1)
+      throw CheckpointError(ckpt.file().string() + ": '" + p + "weight' has shape " + m.w.back().shape_str() +
+                            ", expected [outputs, inputs]");
     m.b.push_back(ckpt.get(p + "bias", {m.w.back().dim(0)}));
     if (i > 0 && m.w[i].dim(1) != m.w[i - 1].dim(0))
       throw CheckpointError(ckpt.file().string() + ": '" + p + "weight' has shape " + m.w[i].shape_str() +
@@ -47,6 +50,17 @@ MaskDecoder::MaskDecoder(const Checkpoint& ckpt, const std::string& prefix, int 
   for (int i = 0; i < num_mask_tokens(); ++i)
     hypernetworks_.push_back(load_mlp(ckpt, prefix + "output_hypernetworks_mlps." + std::to_string(i) + "."));
   iou_head_ = load_mlp(ckpt, prefix + "iou_prediction_head.");
+  // run() reads one IoU score per mask token and feeds token rows (width c) to every MLP: check both here,
+  // so that a mismatching checkpoint is an error naming the key instead of a read past the end.
+  auto check_mlp = [&](const Mlp& m, const std::string& name, int64_t outputs) {
+    if (m.w.front().dim(1) != c || m.w.back().dim(0) != outputs)
+      throw CheckpointError(ckpt.file().string() + ": '" + name + "' maps " + std::to_string(m.w.front().dim(1)) +
+                            " inputs to " + std::to_string(m.w.back().dim(0)) + " outputs, expected " +
+                            std::to_string(c) + " to " + std::to_string(outputs));
+  };
+  check_mlp(iou_head_, prefix + "iou_prediction_head", num_mask_tokens());
+  for (int i = 0; i < num_mask_tokens(); ++i)
+    check_mlp(hypernetworks_[static_cast<size_t>(i)], prefix + "output_hypernetworks_mlps." + std::to_string(i), c / 8);
 }
 
 DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& image_pe, const Tensor& sparse,

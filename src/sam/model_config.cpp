@@ -18,8 +18,20 @@ class Layout {
     if (s.size() != rank)
       fail("'" + key + "' has shape " + Tensor::view(nullptr, s).shape_str() + ", expected rank " +
            std::to_string(rank));
+    // Sizes below are divided by and narrowed to int: every one must be positive and of a sane size.
+    for (int64_t d : s)
+      if (d < 1 || d > kMaxDim)
+        fail("'" + key + "' has shape " + Tensor::view(nullptr, s).shape_str() + ", with a dimension outside [1, " +
+             std::to_string(kMaxDim) + "]");
     return s;
   }
+  // numerator / denominator, which must divide exactly and give at least 1 (e.g. an expansion ratio).
+  int ratio(int64_t numerator, int64_t denominator, const std::string& what) const {
+    if (denominator < 1 || numerator < denominator || numerator % denominator != 0)
+      fail(what + ": " + std::to_string(numerator) + " is not a positive multiple of " + std::to_string(denominator));
+    return static_cast<int>(numerator / denominator);
+  }
+  static constexpr int64_t kMaxDim = int64_t{1} << 20;
   int dim(const std::string& key, size_t rank, size_t i) const { return static_cast<int>(need(key, rank)[i]); }
   // How many of prefix0.suffix, prefix1.suffix, ... exist.
   int count(const std::string& prefix, const std::string& suffix) const {
@@ -74,7 +86,7 @@ TinyVitConfig read_tiny_vit(const Layout& l, int& embedding_size) {
   const std::string s0 = kEnc + "layers.0.blocks.";
   const Shape conv1 = l.need(s0 + "0.conv1.c.weight", 4);  // [dim * expand, dim, 1, 1]
   t.embed_dims[0] = static_cast<int>(conv1[1]);
-  t.mbconv_expand_ratio = static_cast<int>(conv1[0] / conv1[1]);
+  t.mbconv_expand_ratio = l.ratio(conv1[0], conv1[1], s0 + "0.conv1.c.weight");
   t.depths[0] = l.count(s0, ".conv1.c.weight");
   for (int i = 1; i < 4; ++i) {
     const std::string s = kEnc + "layers." + std::to_string(i) + ".blocks.";
@@ -82,10 +94,12 @@ TinyVitConfig read_tiny_vit(const Layout& l, int& embedding_size) {
     t.depths[i] = l.count(s, ".attn.qkv.weight");
     const Shape bias = l.need(s + "0.attn.attention_biases", 2);  // [heads, window * window offsets]
     t.num_heads[i] = static_cast<int>(bias[0]);
+    l.ratio(t.embed_dims[i], t.num_heads[i], s + "0.attn.attention_biases (embed dim / heads)");
     t.window_sizes[i] = static_cast<int>(std::lround(std::sqrt(static_cast<double>(bias[1]))));
     if (t.window_sizes[i] * t.window_sizes[i] != bias[1]) l.fail(s + "0.attn.attention_biases is not square");
   }
-  t.mlp_ratio = l.dim(kEnc + "layers.1.blocks.0.mlp.fc1.weight", 2, 0) / t.embed_dims[1];
+  t.mlp_ratio = l.ratio(l.dim(kEnc + "layers.1.blocks.0.mlp.fc1.weight", 2, 0), t.embed_dims[1],
+                        kEnc + "layers.1.blocks.0.mlp.fc1.weight");
   int side = 1024 / 4;  // the patch embedding halves the input twice
   for (int i = 0; i < 3; ++i) {
     l.need(kEnc + "layers." + std::to_string(i) + ".downsample.conv2.c.weight", 4);
@@ -116,10 +130,17 @@ MaskDecoderConfig read_decoder(const Layout& l) {
   c.depth = l.count(t, ".self_attn.q_proj.weight");
   if (c.depth == 0) l.fail("expected keys " + t + "N.self_attn.q_proj.weight");
   c.mlp_dim = l.dim(t + "0.mlp.lin1.weight", 2, 0);
-  c.attention_downsample_rate = c.transformer_dim / l.dim(t + "0.cross_attn_token_to_image.q_proj.weight", 2, 0);
+  c.attention_downsample_rate = l.ratio(c.transformer_dim, l.dim(t + "0.cross_attn_token_to_image.q_proj.weight", 2, 0),
+                                        t + "0.cross_attn_token_to_image.q_proj.weight");
   c.num_multimask_outputs = l.dim(d + "mask_tokens.weight", 2, 0) - 1;
   c.iou_head_depth = l.count(d + "iou_prediction_head.layers.", ".weight");
   c.iou_head_hidden_dim = l.dim(d + "iou_prediction_head.layers.0.weight", 2, 0);
+  l.ratio(c.transformer_dim, 8, d + "iou_token.weight (the upscaling divides the dim by 8)");
+  // The IoU head predicts one score per mask token.
+  const std::string last = d + "iou_prediction_head.layers." + std::to_string(c.iou_head_depth - 1) + ".weight";
+  if (l.dim(last, 2, 0) != c.num_multimask_outputs + 1)
+    l.fail("'" + last + "' gives " + std::to_string(l.dim(last, 2, 0)) + " IoU scores for " +
+           std::to_string(c.num_multimask_outputs + 1) + " mask tokens");
   return c;
 }
 

@@ -44,6 +44,7 @@ bool allowed_global(const std::string& module, const std::string& name) {
 ValuePtr make(Value::Kind k) {
   auto v = std::make_shared<Value>();
   v->kind = k;
+  v->depth = k == Value::Kind::Tuple || k == Value::Kind::List || k == Value::Kind::Dict;
   return v;
 }
 
@@ -67,16 +68,19 @@ class Unpickler {
         case '.':                     // STOP
           if (stack_.size() != 1) fail(at, "STOP with " + std::to_string(stack_.size()) + " values on the stack");
           return stack_.back();
-        case '(': marks_.push_back(stack_.size()); break;
-        case '}': push(make(Value::Kind::Dict)); break;
-        case ']': push(make(Value::Kind::List)); break;
-        case ')': push(make(Value::Kind::Tuple)); break;
+        case '(':
+          count_object(at);
+          marks_.push_back(stack_.size());
+          break;
+        case '}': push(make(Value::Kind::Dict), at); break;
+        case ']': push(make(Value::Kind::List), at); break;
+        case ')': push(make(Value::Kind::Tuple), at); break;
         case 'd': dict_from(pop_mark(at), at); break;
-        case 'l': sequence(Value::Kind::List, pop_mark(at)); break;
-        case 't': sequence(Value::Kind::Tuple, pop_mark(at)); break;
-        case 0x85: sequence(Value::Kind::Tuple, pop_n(1, at)); break;
-        case 0x86: sequence(Value::Kind::Tuple, pop_n(2, at)); break;
-        case 0x87: sequence(Value::Kind::Tuple, pop_n(3, at)); break;
+        case 'l': sequence(Value::Kind::List, pop_mark(at), at); break;
+        case 't': sequence(Value::Kind::Tuple, pop_mark(at), at); break;
+        case 0x85: sequence(Value::Kind::Tuple, pop_n(1, at), at); break;
+        case 0x86: sequence(Value::Kind::Tuple, pop_n(2, at), at); break;
+        case 0x87: sequence(Value::Kind::Tuple, pop_n(3, at), at); break;
         case 'X': string(u32()); break;     // BINUNICODE
         case 0x8c: string(u8()); break;     // SHORT_BINUNICODE
         case 0x8d: string(u64()); break;    // BINUNICODE8
@@ -84,23 +88,23 @@ class Unpickler {
         case 'C': string(u8()); break;      // SHORT_BINBYTES
         case 'T': string(static_cast<uint32_t>(i32(at))); break;  // BINSTRING
         case 'U': string(u8()); break;      // SHORT_BINSTRING
-        case 'J': push(make_int(i32(at))); break;
-        case 'K': push(make_int(u8())); break;
-        case 'M': push(make_int(u16())); break;
-        case 0x8a: push(make_int(long1(at))); break;
+        case 'J': push(make_int(i32(at)), at); break;
+        case 'K': push(make_int(u8()), at); break;
+        case 'M': push(make_int(u16()), at); break;
+        case 0x8a: push(make_int(long1(at)), at); break;
         case 'G': push_float(); break;
-        case 0x88: push(make_int(1, Value::Kind::Bool)); break;
-        case 0x89: push(make_int(0, Value::Kind::Bool)); break;
-        case 'N': push(make(Value::Kind::None)); break;
+        case 0x88: push(make_int(1, Value::Kind::Bool), at); break;
+        case 0x89: push(make_int(0, Value::Kind::Bool), at); break;
+        case 'N': push(make(Value::Kind::None), at); break;
         case 's': set_items(2, at); break;
         case 'u': set_items(stack_.size() - pop_mark_keep(at), at); break;
         case 'a': append(1, at); break;
         case 'e': append(stack_.size() - pop_mark_keep(at), at); break;
         case 'h': get(u8(), at); break;
         case 'j': get(u32(), at); break;
-        case 'q': memo_[u8()] = top(at); break;
-        case 'r': memo_[u32()] = top(at); break;
-        case 0x94: memo_[static_cast<uint32_t>(memo_.size())] = top(at); break;  // MEMOIZE
+        case 'q': memo_put(u8(), at); break;
+        case 'r': memo_put(u32(), at); break;
+        case 0x94: memo_put(static_cast<uint32_t>(memo_.size()), at); break;  // MEMOIZE
         case 'c': {
           std::string module = line(at);  // two statements: argument evaluation order is unspecified
           global(module, line(at), at);
@@ -112,7 +116,7 @@ class Unpickler {
         case 'Q': persistent_id(at); break;
         case '0': pop(at); break;
         case '1': pop_mark(at); break;
-        case '2': push(top(at)); break;
+        case '2': push(top(at), at); break;
         default: {
           char buf[64];
           std::snprintf(buf, sizeof buf, "unsupported pickle opcode 0x%02x", op);
@@ -173,7 +177,35 @@ class Unpickler {
     return s;
   }
 
-  void push(ValuePtr v) { stack_.push_back(std::move(v)); }
+  // Every value pushed, mark and memo entry counts towards kMaxPickleObjects, which bounds the memory a
+  // pickle can make the reader allocate (each opcode byte could otherwise create a value).
+  void count_object(size_t at) {
+    if (++objects_ > kMaxPickleObjects)
+      fail(at, "more than " + std::to_string(kMaxPickleObjects) + " objects (not a state_dict)");
+  }
+  void push(ValuePtr v, size_t at) {
+    count_object(at);
+    stack_.push_back(std::move(v));
+  }
+  void push(ValuePtr v) { push(std::move(v), pos_); }
+  void memo_put(uint32_t key, size_t at) {
+    count_object(at);
+    memo_[key] = top(at);
+  }
+  // Puts `child` into the container `parent`: the child is frozen from now on, and the parent's depth grows
+  // to cover it. Refuses to change a frozen container or to put a container into itself, so no cycle can form
+  // and depths stay exact.
+  void adopt(Value& parent, const ValuePtr& child, size_t at) {
+    if (child.get() == &parent) fail(at, std::string("a ") + kind_name(parent.kind) + " put into itself");
+    child->contained = true;
+    if (child->depth + 1 > parent.depth) parent.depth = child->depth + 1;
+    if (parent.depth > kMaxPickleDepth)
+      fail(at, "containers nested more than " + std::to_string(kMaxPickleDepth) + " deep (not a state_dict)");
+  }
+  void check_mutable(const Value& target, size_t at) const {
+    if (target.contained)
+      fail(at, std::string("a ") + kind_name(target.kind) + " changed after it was put into another container");
+  }
   const ValuePtr& top(size_t at) const {
     if (stack_.size() <= floor()) fail(at, "stack underflow");
     return stack_.back();
@@ -202,16 +234,18 @@ class Unpickler {
     stack_.resize(stack_.size() - n);
     return items;
   }
-  void sequence(Value::Kind k, std::vector<ValuePtr> items) {
+  void sequence(Value::Kind k, std::vector<ValuePtr> items, size_t at) {
     auto v = make(k);
+    for (const auto& x : items) adopt(*v, x, at);
     v->items = std::move(items);
-    push(v);
+    push(v, at);
   }
   void dict_from(std::vector<ValuePtr> items, size_t at) {
     if (items.size() % 2) fail(at, "DICT with an odd number of values");
     auto v = make(Value::Kind::Dict);
+    for (const auto& x : items) adopt(*v, x, at);
     for (size_t i = 0; i < items.size(); i += 2) v->entries.emplace_back(items[i], items[i + 1]);
-    push(v);
+    push(v, at);
   }
   // SETITEM(S): the `n` values above the target are key/value pairs.
   void set_items(size_t n, size_t at) {
@@ -219,15 +253,21 @@ class Unpickler {
     if (stack_.size() < n + 1) fail(at, "stack underflow");
     const ValuePtr& target = stack_[stack_.size() - n - 1];
     if (target->kind != Value::Kind::Dict) fail(at, std::string("SETITEM on a ") + kind_name(target->kind));
-    for (size_t i = stack_.size() - n; i < stack_.size(); i += 2)
+    check_mutable(*target, at);
+    for (size_t i = stack_.size() - n; i < stack_.size(); i += 2) {
+      adopt(*target, stack_[i], at);
+      adopt(*target, stack_[i + 1], at);
       target->entries.emplace_back(stack_[i], stack_[i + 1]);
+    }
     stack_.resize(stack_.size() - n);
   }
   void append(size_t n, size_t at) {
     if (stack_.size() < n + 1) fail(at, "stack underflow");
     const ValuePtr& target = stack_[stack_.size() - n - 1];
     if (target->kind != Value::Kind::List) fail(at, std::string("APPEND on a ") + kind_name(target->kind));
-    target->items.insert(target->items.end(), stack_.end() - n, stack_.end());
+    check_mutable(*target, at);
+    for (auto it = stack_.end() - static_cast<std::ptrdiff_t>(n); it != stack_.end(); ++it) adopt(*target, *it, at);
+    target->items.insert(target->items.end(), stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
     stack_.resize(stack_.size() - n);
   }
   void get(uint32_t index, size_t at) {
@@ -270,7 +310,7 @@ class Unpickler {
     const auto& a = args->items;
     if (fn->s == "collections.OrderedDict") {
       if (!a.empty()) fail(at, "OrderedDict called with arguments");
-      push(make(Value::Kind::Dict));
+      push(make(Value::Kind::Dict), at);
     } else if (fn->s == "torch._utils._rebuild_tensor_v2") {
       if (a.size() < 4 || a[0]->kind != Value::Kind::Storage) fail(at, "malformed _rebuild_tensor_v2 call");
       auto t = make(Value::Kind::Tensor);
@@ -314,6 +354,7 @@ class Unpickler {
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint32_t, ValuePtr> memo_;
+  size_t objects_ = 0;
 };
 
 }  // namespace

@@ -40,11 +40,22 @@ struct Value {
   std::vector<std::pair<ValuePtr, ValuePtr>> entries;   // Dict, in insertion order
   StorageRef storage;                                   // Storage
   TensorRef tensor;                                     // Tensor
+  // Nesting below this value: 0 for a scalar, 1 + the deepest item for a container (bounded, see below).
+  uint32_t depth = 0;
+  // Set once the value has been put into a container; such a value can no longer be changed, so depths
+  // stay exact and no value can end up inside itself.
+  bool contained = false;
 };
 
 const char* kind_name(Value::Kind k);
 
-// Unpickles `data`; throws FormatError on anything outside the supported subset or on malformed input.
+// Limits that keep a hostile pickle from exhausting the stack or memory. A real state_dict nests about 4
+// deep and needs some 16,000 objects (MobileSAM) to 50,000 (SAM ViT-H).
+inline constexpr uint32_t kMaxPickleDepth = 64;
+inline constexpr size_t kMaxPickleObjects = size_t{1} << 19;  // values pushed + marks + memo entries
+
+// Unpickles `data`; throws FormatError on anything outside the supported subset or on malformed input, and
+// when the limits above are exceeded.
 ValuePtr load_pickle(std::string_view data);
 
 }  // namespace sammpa::sam::detail

@@ -1,5 +1,6 @@
 #include "sam/tinyvit_kernels.h"
 
+#include "common/omp_errors.h"
 #include "sam/row_kernels.h"
 
 #include <algorithm>
@@ -191,25 +192,32 @@ void layer_norm_rows(const float* x, float* y, int64_t rows, int64_t channels, c
 
 void layer_norm(const float* x, float* y, int64_t rows, int64_t channels, const float* gamma, const float* beta,
                 float eps) {
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) layer_norm_row(x + r * channels, y + r * channels, channels, gamma, beta, eps);
+  for (int64_t r = 0; r < rows; ++r)
+    errors.run([&] { layer_norm_row(x + r * channels, y + r * channels, channels, gamma, beta, eps); });
+  errors.rethrow();
 }
 
 void layer_norm_to_planar(const float* x, float* y, int64_t hw, int64_t channels, const float* gamma,
                           const float* beta, float eps) {
   constexpr int64_t block = 64;  // pixels normalised together, then written out channel by channel
   const int64_t blocks = (hw + block - 1) / block;
+  ParallelErrors errors;
 #pragma omp parallel
   {
-    std::vector<float> tmp(static_cast<size_t>(block * channels));
+    std::vector<float> tmp;
+    errors.run([&] { tmp.resize(static_cast<size_t>(block * channels)); });
 #pragma omp for schedule(static)
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t p0 = b * block, np = std::min(block, hw - p0);
-      layer_norm_rows(x + p0 * channels, tmp.data(), np, channels, gamma, beta, eps);
-      for (int64_t c = 0; c < channels; ++c)
-        for (int64_t p = 0; p < np; ++p) y[c * hw + p0 + p] = tmp[p * channels + c];
-    }
+    for (int64_t b = 0; b < blocks; ++b)
+      errors.run([&] {
+        const int64_t p0 = b * block, np = std::min(block, hw - p0);
+        layer_norm_rows(x + p0 * channels, tmp.data(), np, channels, gamma, beta, eps);
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t p = 0; p < np; ++p) y[c * hw + p0 + p] = tmp[p * channels + c];
+      });
   }
+  errors.rethrow();
 }
 
 void window_partition_norm(const WindowGrid& g, const float* x, int64_t first, int64_t count, float* out,

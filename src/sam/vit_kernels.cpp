@@ -1,5 +1,6 @@
 #include "sam/vit_kernels.h"
 
+#include "common/omp_errors.h"
 #include "sam/row_kernels.h"
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wuninitialized reports falsely.
@@ -42,8 +43,10 @@ inline float exp_nonpositive(float x) {
 
 void layer_norm_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t rows, int64_t cols,
                      const float* gamma, const float* beta, float eps) {
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) layer_norm_row(x + r * ldx, y + r * ldy, cols, gamma, beta, eps);
+  for (int64_t r = 0; r < rows; ++r) errors.run([&] { layer_norm_row(x + r * ldx, y + r * ldy, cols, gamma, beta, eps); });
+  errors.rethrow();
 }
 
 float bias_softmax_row_portable(float* s, const float* rh, const float* rw, int64_t kh, int64_t kw) {

@@ -26,9 +26,16 @@ std::vector<std::string> read_support_list(const std::string& arg) {
     } catch (const std::exception& e) {
       throw InputError(arg, std::string("invalid JSON: ") + e.what());
     }
-    if (!j.contains("support") || !j["support"].is_array())
+    if (!j.is_object() || !j.contains("support") || !j["support"].is_array())
       throw InputError(arg, "no \"support\" array (expected the output of `sammpa select`)");
-    for (const auto& n : j["support"]) names.push_back(n.get<std::string>());
+    for (size_t i = 0; i < j["support"].size(); ++i) {
+      const auto& n = j["support"][i];
+      if (!n.is_string() || n.get<std::string>().empty())
+        throw InputError(arg, "\"support\" entry " + std::to_string(i) + " is " +
+                                  (n.is_string() ? std::string("an empty string") : std::string("a ") + n.type_name()) +
+                                  ", not an image name");
+      names.push_back(n.get<std::string>());
+    }
   } else {
     std::ifstream in(arg);
     for (std::string line; std::getline(in, line);) {

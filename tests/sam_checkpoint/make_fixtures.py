@@ -246,8 +246,8 @@ def write_mobile_sam(out: Path) -> None:
     """Shapes of every tensor in the real MobileSAM checkpoint and the values of a few, as torch.load reads them."""
     src = os.environ.get("SAMMPA_MOBILE_SAM", "")
     if not src or not Path(src).is_file():
-        print("SAMMPA_MOBILE_SAM not set: skipping the MobileSAM expectations")
-        return
+        sys.exit(f"error: SAMMPA_MOBILE_SAM unset or missing ({src!r}): cannot write the MobileSAM expectations "
+                 "(scripts/test.sh sets it)")
     sd = torch.load(src, map_location="cpu")
     out.mkdir(parents=True, exist_ok=True)
     picks = ["image_encoder.patch_embed.seq.0.c.weight", "image_encoder.layers.1.blocks.0.attn.attention_biases",

@@ -93,7 +93,7 @@ TEST(ModelConfig, ReducedTinyVit) {
 
 TEST(ModelConfig, RealMobileSamIsVitT) {
   const char* env = std::getenv("SAMMPA_MOBILE_SAM");
-  if (!env || !fs::exists(env)) GTEST_SKIP() << "SAMMPA_MOBILE_SAM not set or missing";
+  ASSERT_TRUE(env && fs::exists(env)) << "SAMMPA_MOBILE_SAM (the real MobileSAM checkpoint) not set or missing";
   const SamConfig c = detect_sam_config(Checkpoint::open(env));
   EXPECT_EQ(c.model_type, "vit_t");
   ASSERT_EQ(c.encoder, EncoderKind::TinyViT);

@@ -3,8 +3,9 @@ test_decoder.cpp. Usage: make_fixtures.py OUT_DIR
 
 Writes OUT_DIR/<weights>/ for two weight sets:
   random/  modules with random weights (state_dict saved as checkpoint.pt) and random image embeddings
-  mobile/  the real MobileSAM checkpoint ($SAMMPA_MOBILE_SAM; skipped when unset) with the embedding of a real
-           breast-ultrasound image ($SAMMPA_DATA/busi) when available, else random embeddings
+  mobile/  the real MobileSAM checkpoint ($SAMMPA_MOBILE_SAM) with the embedding of a real breast-ultrasound
+           image ($SAMMPA_DATA/busi); both are required: the script exits non-zero when either is missing, so
+           that the test fails instead of passing without the check
 Each holds dense_pe.npy, image_embeddings.npy, cases.txt and one folder per prompt case with the prompts
 (points.npy, labels.npy, box.npy, mask_input.npy when used; multimask.npy) and the official results
 (sparse.npy, dense.npy, low_res_logits.npy, iou.npy)."""
@@ -101,8 +102,8 @@ def random_set():
 def mobile_set():
     ckpt = os.environ.get("SAMMPA_MOBILE_SAM")
     if not ckpt or not os.path.exists(ckpt):
-        print("SAMMPA_MOBILE_SAM unset or missing: MobileSAM fixtures skipped")
-        return
+        sys.exit(f"error: SAMMPA_MOBILE_SAM unset or missing ({ckpt!r}): cannot write the MobileSAM reference "
+                 "(scripts/test.sh sets it)")
     state = torch.load(ckpt, map_location="cpu")
     pe, md = build()
     pe.load_state_dict({k[len("prompt_encoder."):]: v for k, v in state.items() if k.startswith("prompt_encoder.")})
@@ -111,21 +112,20 @@ def mobile_set():
     data = os.environ.get("SAMMPA_DATA", "")
     image = os.path.join(data, "busi", "images", "benign_001.png")
     mask = os.path.join(data, "busi", "masks", "benign_001.png")
-    box = np.array([300.5, 280.0, 700.0, 650.25], np.float32)
+    if not data or not os.path.exists(image) or not os.path.exists(mask):
+        sys.exit(f"error: {image} or its mask is missing: cannot write the MobileSAM reference (set SAMMPA_DATA)")
     torch.manual_seed(2)
-    embeddings = torch.randn(1, 256, 64, 64) * 0.3
-    if data and os.path.exists(image):
-        from mobile_sam import SamPredictor, sam_model_registry
-        from PIL import Image
-        sam = sam_model_registry["vit_t"](checkpoint=ckpt).eval()
-        predictor = SamPredictor(sam)
-        rgb = np.array(Image.open(image).convert("RGB"))
-        predictor.set_image(rgb)
-        embeddings = predictor.get_image_embedding()
-        m = np.array(Image.open(mask).convert("L")) > 127
-        ys, xs = np.nonzero(m)
-        box = predictor.transform.apply_boxes(np.array([[xs.min(), ys.min(), xs.max(), ys.max()]], np.float32),
-                                              rgb.shape[:2])[0].astype(np.float32)
+    from mobile_sam import SamPredictor, sam_model_registry
+    from PIL import Image
+    sam = sam_model_registry["vit_t"](checkpoint=ckpt).eval()
+    predictor = SamPredictor(sam)
+    rgb = np.array(Image.open(image).convert("RGB"))
+    predictor.set_image(rgb)
+    embeddings = predictor.get_image_embedding()
+    m = np.array(Image.open(mask).convert("L")) > 127
+    ys, xs = np.nonzero(m)
+    box = predictor.transform.apply_boxes(np.array([[xs.min(), ys.min(), xs.max(), ys.max()]], np.float32),
+                                          rgb.shape[:2])[0].astype(np.float32)
     run_cases(folder, pe, md, embeddings, dict(box=box))
 
 

@@ -68,8 +68,8 @@ TEST_P(DecoderVsOfficial, EveryPromptCaseMatches) {
   fs::path ckpt_file = fixtures(set) / "checkpoint.pt";
   if (set == "mobile") {
     const char* env = std::getenv("SAMMPA_MOBILE_SAM");
-    if (!env || !fs::exists(env) || !fs::exists(fixtures(set)))
-      GTEST_SKIP() << "SAMMPA_MOBILE_SAM (the real MobileSAM checkpoint) is not available";
+    ASSERT_TRUE(env && fs::exists(env)) << "SAMMPA_MOBILE_SAM (the real MobileSAM checkpoint) not set or missing";
+    ASSERT_TRUE(fs::exists(fixtures(set))) << fixtures(set) << " missing: the fixture script did not write it";
     ckpt_file = env;
   }
   const SamPromptDecoder model(Checkpoint::open(ckpt_file));

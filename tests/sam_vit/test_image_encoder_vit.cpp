@@ -90,11 +90,13 @@ TEST_P(VitReference, LoadsOfficialCheckpoint) {
 
 INSTANTIATE_TEST_SUITE_P(Configs, VitReference, ::testing::Values("padded", "patch8", "tiled", "long"));
 
-// Opt-in (large): a real-size ViT-B written by `make_vit_fixture.py DIR --full-vit-b`, with
-// SAMMPA_VIT_FULL_FIXTURE=DIR.
-TEST(ImageEncoderViT, FullSizeViTBMatchesOfficialEncoder) {
+// Opt-in (large, ~1 min): a real-size ViT-B written by `make_vit_fixture.py DIR --full-vit-b`, with
+// SAMMPA_VIT_FULL_FIXTURE=DIR. Disabled in the default run (ctest lists it as "Not Run (Disabled)", never as
+// passed); the ctest test sam_vit_full_size (label opt-in) generates the fixture and runs it, see
+// tests/sam_vit/CMakeLists.txt.
+TEST(OptInFullSize, DISABLED_ViTBMatchesOfficialEncoder) {
   const char* dir = std::getenv("SAMMPA_VIT_FULL_FIXTURE");
-  if (!dir || !*dir) GTEST_SKIP() << "set SAMMPA_VIT_FULL_FIXTURE to run the full-size ViT-B comparison";
+  ASSERT_TRUE(dir && *dir) << "set SAMMPA_VIT_FULL_FIXTURE to run the full-size ViT-B comparison";
   const auto enc = ImageEncoderViT::load(Checkpoint::open(fs::path(dir) / "checkpoint.pth"));
   EXPECT_EQ(enc.config().global_attn_indexes(), (std::vector<int>{2, 5, 8, 11}));
   const float err = max_abs_diff(enc.forward(load_npy(fs::path(dir) / "input.npy")),

@@ -2,6 +2,7 @@
 // weights are reordered once into the blocked layout the primitive prefers and cached (see reordered_weights).
 #include <stdexcept>
 
+#include "common/omp_errors.h"
 #include "sam/nn/dnnl_context.h"
 #include "sam/nn/ops.h"
 
@@ -103,16 +104,19 @@ Tensor conv_transpose_no_overlap(const Tensor& x, const Tensor& w, const Tensor&
                      {DNNL_ARG_DST, wrap(p.dst, tmp.data())}});
     float* out = y.data() + img * cout * hw * kh * kw;
     const int64_t out_w = wd * kw;
+    ParallelErrors errors;
 #pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < cout * h * kh; ++r) {  // output row r of channel co: input row i, kernel row a
-      const int64_t co = r / (h * kh), i = (r % (h * kh)) / kh, a = r % kh;
-      const float bias = b.empty() ? 0.f : b.data()[co];
-      float* dst = out + r * out_w;
-      for (int64_t bk = 0; bk < kw; ++bk) {
-        const float* src = tmp.data() + ((co * kh + a) * kw + bk) * hw + i * wd;
-        for (int64_t j = 0; j < wd; ++j) dst[j * kw + bk] = src[j] + bias;
-      }
-    }
+    for (int64_t r = 0; r < cout * h * kh; ++r)  // output row r of channel co: input row i, kernel row a
+      errors.run([&] {
+        const int64_t co = r / (h * kh), i = (r % (h * kh)) / kh, a = r % kh;
+        const float bias = b.empty() ? 0.f : b.data()[co];
+        float* dst = out + r * out_w;
+        for (int64_t bk = 0; bk < kw; ++bk) {
+          const float* src = tmp.data() + ((co * kh + a) * kw + bk) * hw + i * wd;
+          for (int64_t j = 0; j < wd; ++j) dst[j * kw + bk] = src[j] + bias;
+        }
+      });
+    errors.rethrow();
   }
   if (act == Act::gelu) gelu_(y);
   if (act == Act::relu) relu_(y);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/omp_errors.h"
 #include "sam/nn/dnnl_context.h"
 #include "sam/nn/ops.h"
 
@@ -94,8 +95,9 @@ Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w) {
   const int64_t planes = x.dim(0) * x.dim(1), in_h = x.dim(2), in_w = x.dim(3);
   Tensor y({x.dim(0), x.dim(1), out_h, out_w});
   const Taps th = taps(in_h, out_h), tw = taps(in_w, out_w);
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < planes * out_h; ++r) {
+  for (int64_t r = 0; r < planes * out_h; ++r) errors.run([&] {
     const int64_t plane = r / out_h, oy = r % out_h;
     const float* row0 = x.data() + (plane * in_h + th.i0[oy]) * in_w;
     const float* row1 = x.data() + (plane * in_h + th.i1[oy]) * in_w;
@@ -105,7 +107,8 @@ Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w) {
       const int64_t a = tw.i0[ox], b = tw.i1[ox];
       dst[ox] = h0 * (tw.w0[ox] * row0[a] + tw.w1[ox] * row0[b]) + h1 * (tw.w0[ox] * row1[a] + tw.w1[ox] * row1[b]);
     }
-  }
+  });
+  errors.rethrow();
   return y;
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/omp_errors.h"
 #include "sam/nn/dnnl_context.h"
 #include "sam/nn/ops.h"
 
@@ -47,8 +48,9 @@ Tensor layer_norm_2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, f
   const float* b = beta.data();
   constexpr int64_t block = 256;  // pixels per task: per-pixel statistics stay in L1
   const int64_t blocks = (hw + block - 1) / block;
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static)
-  for (int64_t t = 0; t < n * blocks; ++t) {
+  for (int64_t t = 0; t < n * blocks; ++t) errors.run([&] {
     const int64_t img = t / blocks, p0 = (t % blocks) * block, len = std::min(block, hw - p0);
     const float* src = x.data() + img * c * hw + p0;
     float* dst = y.data() + img * c * hw + p0;
@@ -65,7 +67,8 @@ Tensor layer_norm_2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, f
     for (int64_t i = 0; i < len; ++i) rstd[i] = 1.f / std::sqrt(rstd[i] / static_cast<float>(c) + eps);
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t i = 0; i < len; ++i) dst[ch * hw + i] = (src[ch * hw + i] - mean[i]) * rstd[i] * g[ch] + b[ch];
-  }
+  });
+  errors.rethrow();
   return y;
 }
 

@@ -14,10 +14,16 @@ static int64_t count(const Shape& s) {
 }
 
 Tensor::Tensor(Shape shape) : shape_(std::move(shape)) {
-  for (auto d : shape_)
+  // The byte count, checked for overflow: a shape read from a file must not wrap around to a small buffer.
+  int64_t n = 1, bytes64 = 0;
+  for (auto d : shape_) {
     if (d < 0) throw std::invalid_argument("Tensor: negative dimension in " + shape_str());
-  size_t bytes = static_cast<size_t>(count(shape_)) * sizeof(float);
-  bytes = (bytes + 63) / 64 * 64;  // aligned_alloc needs a multiple of the alignment
+    if (__builtin_mul_overflow(n, d, &n)) throw std::length_error("Tensor: shape " + shape_str() + " is too large");
+  }
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(sizeof(float)), &bytes64) ||
+      __builtin_add_overflow(bytes64, int64_t{63}, &bytes64))
+    throw std::length_error("Tensor: shape " + shape_str() + " is too large");
+  const size_t bytes = static_cast<size_t>(bytes64) / 64 * 64;  // aligned_alloc needs a multiple of the alignment
   void* p = std::aligned_alloc(64, bytes ? bytes : 64);
   if (!p) throw std::bad_alloc();
   owner_.reset(static_cast<float*>(p), [](float* q) { std::free(q); });
