@@ -39,7 +39,7 @@ TEST(BadInputCli, ParseErrorsExitTwoWithOneLine) {
       {"--bogus", "subcommand"},  // CLI11 reports the missing subcommand first
       {"frobnicate", "subcommand"},
       {"select --data " + dir.path().string() + " --bogus", "--bogus"},
-      {"run -k 0 --data " + dir.path().string() + out, "-k: must be positive, got 0"},  // was a 309-digit number
+      {"run -k 0 --data " + dir.path().string() + out, "--k: Value 0 not in range 1 to 100000"},  // was a 309-digit number
       {"run -k abc --data " + dir.path().string() + out, "-k"},
       {"run -k -3 --data " + dir.path().string() + out, "-k"},
       {"sam --box", "--box"},
