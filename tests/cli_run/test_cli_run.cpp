@@ -1,4 +1,5 @@
 // `sammpa run`, the main job, end to end on small synthetic sets.
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "io/dataset.h"
@@ -8,23 +9,75 @@
 using namespace sammpa;
 namespace fs = std::filesystem;
 
-TEST(RunCli, SelectsPropagatesScoresAndDrawsOverlays) {
+TEST(RunCli, AllFourStepsGiveFinalMasksPromptsScoresAndOverlays) {
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {14, 96, 3});
-  auto r = test::run_sammpa("run --data " + (dir / "data").string() + " -k 3 --out " + (dir / "out").string());
+  const std::string args = "run --data " + (dir / "data").string() + " -k 3 --out " + (dir / "out").string();
+  auto r = test::run_sammpa(args);
   ASSERT_EQ(r.status, 0) << r.err;
   auto sel = nlohmann::json::parse(test::read_text(dir / "out/support.json"));
   ASSERT_EQ(sel["support"].size(), 3u);
-  auto ev = nlohmann::json::parse(test::read_text(dir / "out/eval.json"));
   // Propagating phantom lobes between phantoms is easy: a failure of any step shows as a low Dice.
-  double dice = ev["overall"]["dice"]["mean"];
-  EXPECT_GT(dice, 0.9);
+  auto coarse = nlohmann::json::parse(test::read_text(dir / "out/eval_coarse.json"));
+  auto final = nlohmann::json::parse(test::read_text(dir / "out/eval.json"));
+  EXPECT_GT(coarse["overall"]["dice"]["mean"].get<double>(), 0.9);
+  EXPECT_GT(final["overall"]["dice"]["mean"].get<double>(), 0.9);
+  EXPECT_EQ(final["overall"]["dice"]["n"], 11);
   for (const auto& n : sel["support"]) {  // supports are never scored nor predicted
     EXPECT_FALSE(fs::exists(dir / "out/coarse" / (n.get<std::string>() + ".png")));
+    EXPECT_FALSE(fs::exists(dir / "out/masks" / (n.get<std::string>() + ".png")));
   }
-  EXPECT_EQ(test::count_files(dir / "out/coarse"), 11u);
-  EXPECT_EQ(test::count_files(dir / "out/overlay"), 11u);
-  EXPECT_EQ(test::count_files(dir / "out/soft"), 11u);
+  for (const char* sub : {"coarse", "soft", "masks", "prompts", "overlay", "embeddings"})
+    EXPECT_EQ(test::count_files(dir / "out" / sub), std::string(sub) == "embeddings" ? 12u : 11u) << sub;
+  // Every prompt SAM got is on record, in image pixels: the phantom has two lobes per image.
+  auto seg = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
+  EXPECT_EQ(seg["summary"]["objects"], 22);
+  EXPECT_EQ(seg["summary"]["embeddings_reused"], 0);
+  const std::string first = seg["queries"][0]["name"];
+  auto prompts = nlohmann::json::parse(test::read_text(dir / "out/prompts" / (first + ".json")));
+  ASSERT_EQ(prompts["objects"].size(), 2u);
+  for (const auto& o : prompts["objects"]) {
+    EXPECT_EQ(o["points"][0]["label"], 1);
+    EXPECT_LT(o["box"][0].get<double>(), o["box"][2].get<double>());
+    EXPECT_LE(o["box"][2].get<double>(), 96.0);
+  }
+  // A re-run into the same folder needs --overwrite, reuses every embedding and gives the same masks.
+  EXPECT_EQ(test::run_sammpa(args).status, 2);
+  const std::string mask_before = test::read_text(dir / "out/masks" / (first + ".png"));
+  r = test::run_sammpa(args + " --overwrite");
+  ASSERT_EQ(r.status, 0) << r.err;
+  seg = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
+  EXPECT_EQ(seg["summary"]["embeddings_reused"], 11);
+  EXPECT_EQ(test::read_text(dir / "out/masks" / (first + ".png")), mask_before);
+}
+
+TEST(RunCli, SegmentRunsStepsThreeAndFourOnAPropagateOutput) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {8, 96, 5});
+  const std::string data = (dir / "data").string();
+  ASSERT_EQ(test::run_sammpa("run --no-sam --data " + data + " -k 2 --out " + (dir / "prop").string()).status, 0);
+  EXPECT_FALSE(fs::exists(dir / "prop/embeddings"));
+  auto r = test::run_sammpa("segment --data " + data + " --coarse " + (dir / "prop").string() + " --out " +
+                            (dir / "seg").string() + " --no-mask-prompt --no-negative");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(test::count_files(dir / "seg/masks"), 6u);
+  auto seg = nlohmann::json::parse(test::read_text(dir / "seg/segment.json"));
+  EXPECT_EQ(seg["prompt"]["mask"], false);
+  EXPECT_EQ(seg["prompt"]["negative"], false);
+  auto prompts = nlohmann::json::parse(test::read_text(dir / "seg/prompts" / (seg["queries"][0]["name"].get<std::string>() + ".json")));
+  for (const auto& o : prompts["objects"]) EXPECT_EQ(o["points"].size(), 1u);  // the positive point alone
+  auto final = nlohmann::json::parse(test::read_text(dir / "seg/eval.json"));
+  EXPECT_GT(final["overall"]["dice"]["mean"].get<double>(), 0.9);
+  // An embedding folder of another checkpoint is refused, never emptied.
+  fs::create_directories(dir / "emb");
+  std::ofstream(dir / "emb/checkpoint.txt") << "other.pt 123\n";
+  std::ofstream(dir / "emb/x.samemb") << "keep";
+  r = test::run_sammpa("segment --data " + data + " --coarse " + (dir / "prop").string() + " --out " +
+                       (dir / "seg2").string() + " --embeddings " + (dir / "emb").string());
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("another checkpoint"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "emb/x.samemb"));
+  EXPECT_FALSE(fs::exists(dir / "seg2"));
 }
 
 TEST(RunCli, UnannotatedSupportIsAnErrorAndLeavesNothing) {
