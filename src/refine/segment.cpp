@@ -60,8 +60,17 @@ ObjectResult segment_object(const sam::SamPredictor& predictor, const ObjectProm
     return r;
   }
   std::vector<Pending> pending;
-  if (ro.single) collect(predictor.predict(ps, false), "single", false, pending);
-  if (ro.multimask) collect(predictor.predict(ps, true), "multi", true, pending);
+  if (ro.single && ro.multimask) {  // one decoder pass gives all four: token 0 is the single-mask output
+    std::vector<Pending> all;
+    collect(predictor.predict(ps, sam::MaskOutput::all), "multi", true, all);
+    all[0].candidate.source = "single";
+    for (size_t i = 1; i < all.size(); ++i) all[i].candidate.source = "multi" + std::to_string(i - 1);
+    pending = std::move(all);
+  } else if (ro.single) {
+    collect(predictor.predict(ps, sam::MaskOutput::single), "single", false, pending);
+  } else {
+    collect(predictor.predict(ps, sam::MaskOutput::multimask), "multi", true, pending);
+  }
   for (auto& p : pending) r.candidates.push_back(p.candidate);
   score_candidates(r.candidates, op.object);
   int best = choose_candidate(r.candidates, ro.choice);
@@ -71,7 +80,7 @@ ObjectResult segment_object(const sam::SamPredictor& predictor, const ObjectProm
     sam::PromptSet again = ps;
     again.mask_input = chosen.low_res;
     std::vector<Pending> next;
-    collect(predictor.predict(again, false), "round" + std::to_string(round), false, next);
+    collect(predictor.predict(again, sam::MaskOutput::single), "round" + std::to_string(round), false, next);
     std::vector<Candidate> one = {next[0].candidate};
     score_candidates(one, op.object);
     chosen = next[0];

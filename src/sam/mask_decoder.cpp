@@ -64,7 +64,7 @@ MaskDecoder::MaskDecoder(const Checkpoint& ckpt, const std::string& prefix, int 
 }
 
 DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& image_pe, const Tensor& sparse,
-                               const Tensor& dense, bool multimask) const {
+                               const Tensor& dense, MaskOutput which) const {
   const int64_t c = transformer_dim();
   if (image_embeddings.rank() != 4 || image_embeddings.dim(0) != 1 || image_embeddings.dim(1) != c ||
       image_pe.shape() != image_embeddings.shape() || dense.shape() != image_embeddings.shape())
@@ -96,7 +96,8 @@ DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& ima
   up = nn::conv_transpose2d(up, up2_w_, up2_b_, 2, nn::Act::gelu);
 
   // Only the requested masks are computed: token 0 for a single mask, tokens 1.. for multimask output.
-  const int first = multimask ? 1 : 0, count = multimask ? num_mask_tokens() - 1 : 1;
+  const int first = which == MaskOutput::multimask ? 1 : 0;
+  const int count = which == MaskOutput::single ? 1 : num_mask_tokens() - first;
   if (count < 1) throw std::invalid_argument("MaskDecoder: multimask output needs more than one mask token");
   const int64_t c8 = up.dim(1), out_h = up.dim(2), out_w = up.dim(3);
   Tensor hyper({count, c8});
@@ -116,9 +117,9 @@ DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& ima
 SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt) : prompt_encoder_(ckpt), mask_decoder_(ckpt) {}
 
 DecoderOutput SamPromptDecoder::predict(const Tensor& image_embeddings, const Prompts& prompts,
-                                        bool multimask) const {
+                                        MaskOutput which) const {
   const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts);
-  return mask_decoder_.run(image_embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, multimask);
+  return mask_decoder_.run(image_embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, which);
 }
 
 }  // namespace sammpa::sam

@@ -14,6 +14,10 @@
 
 namespace sammpa::sam {
 
+// Which of the decoder's masks to return: token 0 (the official multimask_output=False), tokens 1..3
+// (multimask_output=True), or all four from one pass (the refinement scores every candidate).
+enum class MaskOutput { single, multimask, all };
+
 struct DecoderOutput {
   Tensor low_res_logits;  // [1, M, 4h, 4w] (256 x 256 for SAM); M = 3 with multimask output, else 1
   std::vector<float> iou;  // M predicted IoUs, in the order of the masks
@@ -28,7 +32,11 @@ class MaskDecoder {
   // image_embeddings, image_pe, dense: [1, C, h, w]; sparse: [1, N, C] (N may be 0). multimask: the masks of
   // tokens 1..3 (the official forward's multimask_output=True), else the single-mask token 0.
   DecoderOutput run(const Tensor& image_embeddings, const Tensor& image_pe, const Tensor& sparse,
-                    const Tensor& dense, bool multimask) const;
+                    const Tensor& dense, MaskOutput which) const;
+  DecoderOutput run(const Tensor& image_embeddings, const Tensor& image_pe, const Tensor& sparse,
+                    const Tensor& dense, bool multimask) const {
+    return run(image_embeddings, image_pe, sparse, dense, multimask ? MaskOutput::multimask : MaskOutput::single);
+  }
 
   int64_t transformer_dim() const { return transformer_.embedding_dim(); }
   int num_mask_tokens() const { return static_cast<int>(mask_tokens_.dim(0)); }
@@ -54,7 +62,10 @@ class SamPromptDecoder {
   explicit SamPromptDecoder(const Checkpoint& ckpt);
 
   // image_embeddings [1, C, 64, 64] from the image encoder.
-  DecoderOutput predict(const Tensor& image_embeddings, const Prompts& prompts, bool multimask) const;
+  DecoderOutput predict(const Tensor& image_embeddings, const Prompts& prompts, MaskOutput which) const;
+  DecoderOutput predict(const Tensor& image_embeddings, const Prompts& prompts, bool multimask) const {
+    return predict(image_embeddings, prompts, multimask ? MaskOutput::multimask : MaskOutput::single);
+  }
 
   const PromptEncoder& prompt_encoder() const { return prompt_encoder_; }
   const MaskDecoder& mask_decoder() const { return mask_decoder_; }

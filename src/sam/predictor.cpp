@@ -30,7 +30,7 @@ void SamPredictor::set_embedding(ImageEmbedding embedding) {
   embedding_ = std::move(embedding);
 }
 
-Prediction SamPredictor::predict(const PromptSet& p, bool multimask) const {
+Prediction SamPredictor::predict(const PromptSet& p, MaskOutput which) const {
   if (!has_image()) throw std::logic_error("SamPredictor::predict before set_image");
   if (p.points.size() != p.labels.size()) throw InputError("prompt: each point needs one label");
   const ImageFrame& f = embedding_.frame;
@@ -42,7 +42,7 @@ Prediction SamPredictor::predict(const PromptSet& p, bool multimask) const {
     q.box = std::array<float, 4>{a[0], a[1], b[0], b[1]};
   }
   q.mask_input = p.mask_input;
-  DecoderOutput out = model_->decode(embedding_.features, q, multimask);
+  DecoderOutput out = model_->decode(embedding_.features, q, which);
 
   Prediction r;
   r.iou = out.iou;

@@ -38,7 +38,10 @@ class SamPredictor {
   bool has_image() const { return !embedding_.features.empty(); }
   const SamModel& model() const { return *model_; }
 
-  Prediction predict(const PromptSet& prompts, bool multimask) const;
+  Prediction predict(const PromptSet& prompts, MaskOutput which) const;
+  Prediction predict(const PromptSet& prompts, bool multimask) const {
+    return predict(prompts, multimask ? MaskOutput::multimask : MaskOutput::single);
+  }
 
  private:
   std::shared_ptr<const SamModel> model_;

@@ -43,8 +43,8 @@ Tensor SamModel::encode(const Tensor& input) const {
   return std::visit([&](const auto& e) { return e.forward(input); }, encoder_->impl);
 }
 
-DecoderOutput SamModel::decode(const Tensor& image_embedding, const Prompts& prompts, bool multimask) const {
-  return decoder_->predict(image_embedding, prompts, multimask);
+DecoderOutput SamModel::decode(const Tensor& image_embedding, const Prompts& prompts, MaskOutput which) const {
+  return decoder_->predict(image_embedding, prompts, which);
 }
 
 }  // namespace sammpa::sam

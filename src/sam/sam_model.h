@@ -28,7 +28,10 @@ class SamModel {
   // [1, 3, S, S] normalised and padded image -> [1, C, 64, 64] image embedding.
   Tensor encode(const Tensor& input) const;
   // Prompts in the input frame; low-res logits [1, M, 256, 256] and M predicted IoUs.
-  DecoderOutput decode(const Tensor& image_embedding, const Prompts& prompts, bool multimask) const;
+  DecoderOutput decode(const Tensor& image_embedding, const Prompts& prompts, MaskOutput which) const;
+  DecoderOutput decode(const Tensor& image_embedding, const Prompts& prompts, bool multimask) const {
+    return decode(image_embedding, prompts, multimask ? MaskOutput::multimask : MaskOutput::single);
+  }
 
  private:
   SamModel() = default;

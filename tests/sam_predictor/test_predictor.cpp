@@ -117,3 +117,28 @@ TEST(SamPredictor, MaskPromptFromBinaryMaskHasImageFrame) {
   EXPECT_LT(t.data()[10 * 256 + 10], 0);
   EXPECT_LT(t.data()[250 * 256 + 10], 0);  // below the image (padding)
 }
+
+TEST(SamPredictor, AllMasksInOnePassEqualSingleAndMultimaskCalls) {
+  SamPredictor p(mobile_sam());
+  p.set_image(read_image(test::data_root() / "busi/images/benign_003.png"));
+  PromptSet prompts;
+  prompts.box = std::array<float, 4>{150, 120, 400, 330};
+  prompts.points = {{270, 220}, {150, 120}};
+  prompts.labels = {1, 0};
+  auto single = p.predict(prompts, MaskOutput::single), multi = p.predict(prompts, MaskOutput::multimask);
+  auto all = p.predict(prompts, MaskOutput::all);
+  ASSERT_EQ(all.iou.size(), 4u);
+  ASSERT_EQ(multi.iou.size(), 3u);
+  // Same pass through the transformer: the same numbers up to float round-off in the final matmul.
+  EXPECT_NEAR(all.iou[0], single.iou[0], 1e-6);
+  for (int m = 0; m < 3; ++m) EXPECT_NEAR(all.iou[m + 1], multi.iou[m], 1e-6);
+  const int64_t plane = all.logits.numel() / 4;
+  float err = 0;
+  for (int64_t i = 0; i < plane; ++i) {
+    err = std::max(err, std::abs(all.logits.data()[i] - single.logits.data()[i]));
+    for (int m = 0; m < 3; ++m)
+      err = std::max(err, std::abs(all.logits.data()[(m + 1) * plane + i] - multi.logits.data()[m * plane + i]));
+  }
+  EXPECT_LT(err, 1e-4);
+  EXPECT_EQ(cv::norm(all.masks[0], single.masks[0], cv::NORM_L1) / 255, 0);
+}
