@@ -4,13 +4,13 @@
 # vs final Dice over all query images (support images are never scored).
 #
 #   bash scripts/eval_segment.sh --data DATA --coarse PROP --embeddings EMB --work WORK [--exclude normal]
-#        [--variants "default box box+pos ..."] [--bin build/bin/sammpa]
+#        [--variants "default box box+pos ..."] [--queries FILE] [--bin build/bin/sammpa]
 # PROP: a `sammpa run --no-sam` or `sammpa propagate` output; EMB: a `sammpa sam-embed --data DATA` output
 # (or any earlier run's embeddings/). --exclude: name-prefix groups left out of the headline and reported apart
 # (BUSI: normal images, whose ground truth is empty: their "Dice" is the fraction of empty final masks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=build/bin/sammpa; EXCLUDE=""; VARIANTS=""
+BIN=build/bin/sammpa; EXCLUDE=""; VARIANTS=""; QUERIES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --data) DATA="$2"; shift 2 ;;
@@ -20,10 +20,11 @@ while [[ $# -gt 0 ]]; do
     --exclude) EXCLUDE="$2"; shift 2 ;;
     --variants) VARIANTS="$2"; shift 2 ;;
     --bin) BIN="$2"; shift 2 ;;
+    --queries) QUERIES=(--queries "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-RAW="--no-multimask --rounds 0 --no-keep-touching --no-fill-holes --min-agreement 0 --min-iou 0 --min-area-ratio 0 --max-area-ratio 1e9"
+RAW="--candidates single --rounds 0 --no-keep-touching --no-fill-holes --min-agreement 0 --min-iou 0 --min-area-ratio 0 --max-area-ratio 1e9"
 declare -A FLAGS=(
   [box]="--no-positive --no-negative --no-mask-prompt $RAW"
   [box+pos]="--no-negative --no-mask-prompt $RAW"
@@ -33,11 +34,13 @@ declare -A FLAGS=(
   [default]=""
   [no-fallback]="--min-agreement 0 --min-iou 0 --min-area-ratio 0 --max-area-ratio 1e9"
   [no-clean]="--no-keep-touching --no-fill-holes"
-  [rounds0]="--rounds 0"
+  [rounds1]="--rounds 1"
   [rounds2]="--rounds 2"
-  [single-only]="--no-multimask"
-  [choose-iou]="--choose iou"
-  [choose-agreement]="--choose agreement"
+  [all-candidates]="--candidates all"
+  [all-rounds1]="--candidates all --rounds 1"
+  [multimask]="--candidates multimask"
+  [choose-iou]="--candidates all --choose iou"
+  [choose-agreement]="--candidates all --choose agreement"
   [average]="--combine average"
   [no-mask-prompt]="--no-mask-prompt"
   [margin0.05]="--box-margin 0.05"
@@ -45,7 +48,7 @@ declare -A FLAGS=(
   [scale4]="--mask-logit-scale 4"
   [scale20]="--mask-logit-scale 20"
 )
-ORDER="box box+pos box+pos+neg box+pos+neg+mask mask-only default no-fallback no-clean rounds0 rounds2 single-only choose-iou choose-agreement average no-mask-prompt margin0.05 margin0.2 scale4 scale20"
+ORDER="box box+pos box+pos+neg box+pos+neg+mask mask-only default no-fallback no-clean rounds1 rounds2 all-candidates all-rounds1 multimask choose-iou choose-agreement average no-mask-prompt margin0.05 margin0.2 scale4 scale20"
 [[ -n "$VARIANTS" ]] && ORDER="$VARIANTS"
 mkdir -p "$WORK"
 for v in $ORDER; do
@@ -53,7 +56,7 @@ for v in $ORDER; do
   out="$WORK/$v"
   [[ -f "$out/eval.json" ]] && continue
   # shellcheck disable=SC2086
-  "$BIN" -q segment --data "$DATA" --coarse "$PROP" --embeddings "$EMB" --no-overlays --out "$out" --overwrite \
+  "$BIN" -q segment --data "$DATA" --coarse "$PROP" --embeddings "$EMB" --no-overlays --out "$out" --overwrite "${QUERIES[@]}" \
     ${FLAGS[$v]} >/dev/null
 done
 /usr/bin/python3 - "$WORK" "$EXCLUDE" $ORDER <<'PYEOF'

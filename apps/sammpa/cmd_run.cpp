@@ -56,9 +56,14 @@ void run(RunArgs& a) {
     std::printf("not scored: some query images have no ground-truth mask\n");
   }
   out.commit();
-  std::printf("results in %s: masks/ (final), coarse/, soft/, prompts/, overlay/ (orange: final mask, cyan: coarse "
-              "outline, green: ground truth, yellow: boxes, green/red dots: positive/negative points), run.json%s\n",
-              a.out.c_str(), r.final_scores ? ", eval.json/.csv, eval_coarse.json/.csv" : "");
+  if (o.sam)
+    std::printf("results in %s: masks/ (final), coarse/, soft/, prompts/, embeddings/, overlay/ (orange: final mask, "
+                "cyan: coarse outline, green: ground truth, yellow: boxes, green/red dots: positive/negative "
+                "points), run.json%s\n",
+                a.out.c_str(), r.final_scores ? ", eval.json/.csv, eval_coarse.json/.csv" : "");
+  else
+    std::printf("results in %s: masks/ (= coarse/), soft/, overlay/ (orange: mask, green: ground truth), run.json%s\n",
+                a.out.c_str(), r.final_scores ? ", eval.json/.csv" : "");
 }
 
 sammpa::cli::Command cmd(1, [](CLI::App& app) {

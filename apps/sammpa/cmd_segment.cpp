@@ -19,7 +19,7 @@ using namespace sammpa;
 namespace {
 
 struct SegmentArgs {
-  std::string data, coarse, support, out, embeddings;
+  std::string data, coarse, support, out, embeddings, queries;
   cli::SegmentFlags segment;
   bool overwrite = false;
 };
@@ -50,8 +50,16 @@ void run_segment(const SegmentArgs& a) {
   const auto support = support_of(prop, a.support);
   std::vector<std::string> queries;
   const std::set<std::string> support_set(support.begin(), support.end());
+  std::set<std::string> wanted;
+  if (!a.queries.empty())
+    for (const auto& n : read_support_list(a.queries)) {  // same formats as a support list
+      ds.at(n);  // InputError if the dataset has no such image
+      wanted.insert(n);
+    }
   for (const auto& s : ds.samples)
-    if (!support_set.count(s.name) && fs::exists(prop / "coarse" / (s.name + ".png"))) queries.push_back(s.name);
+    if (!support_set.count(s.name) && (wanted.empty() || wanted.count(s.name)) &&
+        fs::exists(prop / "coarse" / (s.name + ".png")))
+      queries.push_back(s.name);
   if (queries.empty()) throw InputError(prop / "coarse", "no coarse mask of a query image of " + a.data);
 
   OutputPolicy policy{a.overwrite, {a.data, a.coarse}};
@@ -83,8 +91,12 @@ void run_segment(const SegmentArgs& a) {
   bool has_truth = true;
   for (const auto& n : queries) has_truth = has_truth && ds.at(n).mask.has_value();
   if (has_truth) {
-    auto coarse = score_masks(ds, support, prop / "coarse", true, out.staging() / "eval_coarse");
-    auto final = score_masks(ds, support, out.staging() / "masks", true, out.staging() / "eval");
+    std::vector<std::string> not_scored;  // supports, and images left out by --queries
+    const std::set<std::string> scored(queries.begin(), queries.end());
+    for (const auto& s : ds.samples)
+      if (!scored.count(s.name)) not_scored.push_back(s.name);
+    auto coarse = score_masks(ds, not_scored, prop / "coarse", true, out.staging() / "eval_coarse");
+    auto final = score_masks(ds, not_scored, out.staging() / "masks", true, out.staging() / "eval");
     std::printf("coarse masks vs ground truth:\n%sfinal masks vs ground truth:\n%s", report_table(coarse).c_str(),
                 report_table(final).c_str());
   }
@@ -101,6 +113,7 @@ sammpa::cli::Command cmd(30, [](CLI::App& app) {
   sub->add_option("-s,--support", a.support, "support list (default: the one in the --coarse folder)");
   sub->add_option("-o,--out", a.out, "output folder: masks/, prompts/, overlay/, segment.json, eval*.json")->required();
   sub->add_option("--embeddings", a.embeddings, "SAM embedding cache folder (default: OUT/embeddings)");
+  sub->add_option("--queries", a.queries, "only these query images: FILE.txt (one name per line) or a,b,c");
   sub->add_flag("--no-embedding-cache", a.segment.no_embedding_cache, "do not keep the SAM embeddings");
   cli::add_segment_flags(sub, a.segment);
   cli::add_overwrite_flag(sub, a.overwrite);

@@ -27,8 +27,9 @@ void add_segment_flags(CLI::App* sub, SegmentFlags& f) {
       ->capture_default_str()->check(CLI::Range(0.1, 100.0))->group(g);
   sub->add_option("--mask-region", p.mask_region, "mask prompt: soft map kept within this fraction of the object's size")
       ->capture_default_str()->check(CLI::Range(0.0, 2.0))->group(g);
-  sub->add_flag("--no-single", f.no_single, "SAM's single-mask output is not a candidate")->group(g);
-  sub->add_flag("--no-multimask", f.no_multimask, "SAM's 3 multimask outputs are not candidates")->group(g);
+  sub->add_option("--candidates", f.candidates, "SAM outputs the refinement chooses from: single (its single-mask "
+                                                "output), multimask (its 3 multimask outputs), all (the 4)")
+      ->capture_default_str()->check(CLI::IsMember({"single", "multimask", "all"}))->group(g);
   sub->add_option("--choose", f.choose, "candidate choice: iou (SAM's predicted IoU), agreement (Dice with the "
                                         "coarse object), product (both)")
       ->capture_default_str()->check(CLI::IsMember({"iou", "agreement", "product"}))->group(g);
@@ -57,8 +58,8 @@ SegmentOptions segment_options(const SegmentFlags& f) {
   o.prompt.positive = !f.no_positive;
   o.prompt.negative = !f.no_negative;
   o.prompt.mask = !f.no_mask;
-  o.refine.single = !f.no_single;
-  o.refine.multimask = !f.no_multimask;
+  o.refine.single = f.candidates != "multimask";
+  o.refine.multimask = f.candidates != "single";
   o.refine.choice = parse_candidate_choice(f.choose);
   o.refine.combine = parse_combine(f.combine);
   o.refine.keep_touching = !f.no_keep_touching;

@@ -9,9 +9,9 @@ namespace sammpa::cli {
 
 struct SegmentFlags {
   SegmentOptions options;
-  std::string checkpoint, choose = "product", combine = "sam";
+  std::string checkpoint, choose = "product", combine = "sam", candidates = "single";
   bool no_box = false, no_positive = false, no_negative = false, no_mask = false;
-  bool no_single = false, no_multimask = false, no_keep_touching = false, no_fill_holes = false;
+  bool no_keep_touching = false, no_fill_holes = false;
   bool no_overlays = false, no_embedding_cache = false;
 };
 

@@ -17,10 +17,11 @@ enum class CandidateChoice { iou, agreement, product };
 enum class Combine { sam, average };
 
 struct RefineOptions {
+  // Defaults measured on real coarse masks (docs/PIPELINE.md): SAM's single-mask output alone, no re-prompting.
   bool single = true;        // SAM's single-mask output is a candidate
-  bool multimask = true;     // SAM's 3 multimask outputs are candidates
+  bool multimask = false;    // SAM's 3 multimask outputs are candidates
   CandidateChoice choice = CandidateChoice::product;  // product: predicted IoU x agreement with the coarse object
-  int rounds = 1;            // re-prompt with the chosen candidate's low-res logits (same points and box)
+  int rounds = 0;            // re-prompt with the chosen candidate's low-res logits (same points and box)
   bool keep_touching = true;  // drop components that do not overlap the coarse object
   bool fill_holes = true;
   double min_agreement = 0.5;    // Dice(candidate, coarse object) below this: keep the coarse object
