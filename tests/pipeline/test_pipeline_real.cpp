@@ -1,0 +1,57 @@
+// The four steps as one library call on a small real chest X-ray subset: SAM with the default prompts and
+// refinement must beat registration alone (the coarse masks), so that the test fails if SAM, the prompts or
+// the refinement silently stop working.
+#include "pipeline/pipeline.h"
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+using namespace sammpa;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A dataset folder of symbolic links to the first `n` images (and masks) of a real dataset.
+Dataset real_subset(const std::string& name, size_t n, const fs::path& dir) {
+  const Dataset all = scan_dataset(test::data_root() / name);
+  if (all.size() < n) throw std::runtime_error("real dataset " + name + " is missing or too small");
+  fs::create_directories(dir / "images");
+  fs::create_directories(dir / "masks");
+  for (size_t i = 0; i < n; ++i) {
+    const Sample& s = all.samples[i * (all.size() / n)];  // spread over the folder
+    fs::create_symlink(s.image, dir / "images" / s.image.filename());
+    fs::create_symlink(*s.mask, dir / "masks" / s.mask->filename());
+  }
+  return scan_dataset(dir);
+}
+
+}  // namespace
+
+TEST(PipelineReal, SamBeatsRegistrationOnChestXray) {
+  test::TempDir dir;
+  const Dataset ds = real_subset("cxr", 16, dir / "data");
+  PipelineOptions o;
+  o.select.k = 4;
+  o.segment.overlays = false;
+  o.segment.embeddings = dir / "out/embeddings";
+  fs::create_directories(dir / "out");
+  PipelineResult r = run_pipeline(ds, o, dir / "out");
+  ASSERT_TRUE(r.final_scores && r.coarse_scores);
+  ASSERT_EQ(r.final_scores->images.size(), 12u);  // supports never scored
+  const double coarse = r.coarse_scores->overall.dice.mean, final = r.final_scores->overall.dice.mean;
+  size_t better = 0;
+  for (size_t i = 0; i < r.final_scores->images.size(); ++i)
+    better += r.final_scores->images[i].scores.dice > r.coarse_scores->images[i].scores.dice;
+  std::printf("[ cxr 12 queries, K = 4 ] coarse Dice %.4f, final %.4f, better on %zu\n", coarse, final, better);
+  EXPECT_GT(coarse, 0.88);          // registration works
+  EXPECT_GT(final, coarse + 0.004);  // and SAM improves on it
+  EXPECT_GE(better, 8u);
+  // Every query's prompts are on record: two lungs, each with a box and a positive point.
+  auto prompts = nlohmann::json::parse(test::read_text(dir / "out/prompts" / (r.segment.queries[0].name + ".json")));
+  ASSERT_EQ(prompts["objects"].size(), 2u);
+  for (const auto& obj : prompts["objects"]) {
+    EXPECT_TRUE(obj.contains("box"));
+    EXPECT_EQ(obj["points"][0]["label"], 1);
+  }
+}
