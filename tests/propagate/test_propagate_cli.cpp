@@ -58,7 +58,9 @@ TEST(PropagateCli, CoarseMasksOfRealCxrQueriesAreAccurate) {
   }
   const double mean = sum / kQueries.size();
   RecordProperty("mean_dice", std::to_string(mean));
-  EXPECT_GT(mean, 0.88);  // measured 0.950 (vote, 3 supports); see docs/RESULTS.md
+  // Measured 0.950 (vote, 3 supports); affine-only registration gives about 0.88, so a floor above it fails
+  // when the deformable stage stops working.
+  EXPECT_GT(mean, 0.93);
 
   std::ifstream in(dir / "out/propagation.json");
   auto j = nlohmann::json::parse(in);
@@ -69,6 +71,15 @@ TEST(PropagateCli, CoarseMasksOfRealCxrQueriesAreAccurate) {
     EXPECT_EQ(q["similarity"].count(q["chosen"].get<std::string>()), 1u);
   }
   EXPECT_NEAR(j["summary"]["mean_dice"]["vote"].get<double>(), mean, 1e-9);
+
+  // Deterministic across thread counts: one thread gives byte-identical masks and soft maps.
+  auto r1 = run_cli("--data " + cxr.string() + " --support " + kSupport + " --queries " +
+                    (dir / "queries.txt").string() + " --out " + (dir / "out1").string() + " --threads 1");
+  ASSERT_EQ(r1.status, 0) << r1.err;
+  for (const auto& n : kQueries)
+    for (const char* sub : {"coarse", "soft"})
+      EXPECT_EQ(test::read_text(dir / "out1" / sub / (n + ".png")), test::read_text(dir / "out" / sub / (n + ".png")))
+          << sub << "/" << n;
 }
 
 TEST(PropagateCli, TopMRegistersOnlyTheMostSimilarSupportsDeformably) {
