@@ -95,8 +95,9 @@ void run_segment(const SegmentArgs& a) {
     const std::set<std::string> scored(queries.begin(), queries.end());
     for (const auto& s : ds.samples)
       if (!scored.count(s.name)) not_scored.push_back(s.name);
-    auto coarse = score_masks(ds, not_scored, prop / "coarse", true, out.staging() / "eval_coarse");
-    auto final = score_masks(ds, not_scored, out.staging() / "masks", true, out.staging() / "eval");
+    const bool groups = names_share_prefixes(queries);
+    auto coarse = score_masks(ds, not_scored, prop / "coarse", groups, out.staging() / "eval_coarse");
+    auto final = score_masks(ds, not_scored, out.staging() / "masks", groups, out.staging() / "eval");
     std::printf("coarse masks vs ground truth:\n%sfinal masks vs ground truth:\n%s", report_table(coarse).c_str(),
                 report_table(final).c_str());
   }

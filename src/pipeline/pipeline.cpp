@@ -2,7 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -48,6 +48,12 @@ void draw_coarse_overlays(const Dataset& ds, const std::vector<QueryResult>& que
 }
 
 }  // namespace
+
+bool names_share_prefixes(const std::vector<std::string>& names) {
+  std::set<std::string> groups;
+  for (const auto& n : names) groups.insert(name_prefix_group(n));
+  return !names.empty() && 2 * groups.size() <= names.size();
+}
 
 EvalReport score_masks(const Dataset& data, const std::vector<std::string>& support, const fs::path& masks,
                        bool group_by_prefix, const fs::path& prefix) {
@@ -111,9 +117,9 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   for (const auto& n : queries) has_truth = has_truth && ds.at(n).mask.has_value();
   if (has_truth) {
     t0 = std::chrono::steady_clock::now();
-    r.coarse_scores = score_masks(ds, r.selection.support, out_root / "coarse", o.group_by_prefix,
-                                  out_root / "eval_coarse");
-    r.final_scores = score_masks(ds, r.selection.support, out_root / "masks", o.group_by_prefix, out_root / "eval");
+    const bool groups = o.group_by_prefix && names_share_prefixes(queries);
+    r.coarse_scores = score_masks(ds, r.selection.support, out_root / "coarse", groups, out_root / "eval_coarse");
+    r.final_scores = score_masks(ds, r.selection.support, out_root / "masks", groups, out_root / "eval");
     r.seconds_score = seconds_since(t0);
   }
 

@@ -23,7 +23,9 @@ struct PipelineOptions {
   PropagateOptions propagate;
   SegmentOptions segment;
   bool sam = true;              // steps 3-4; off: the coarse masks are the final masks
-  bool group_by_prefix = true;  // scores grouped by the name up to the first '_' (BUSI: benign, malignant, ...)
+  // Scores grouped by the name up to the first '_' (BUSI: benign, malignant, normal) when names share such
+  // prefixes: at most half as many groups as scored images (random ids or plain numbers give one group).
+  bool group_by_prefix = true;
 };
 
 struct PipelineResult {
@@ -40,6 +42,9 @@ struct PipelineResult {
 // InputError when a selected support image has no mask (naming the images to annotate).
 PipelineResult run_pipeline(const Dataset& data, const PipelineOptions& options,
                             const std::filesystem::path& out_root);
+
+// True when the names share prefixes (see PipelineOptions::group_by_prefix).
+bool names_share_prefixes(const std::vector<std::string>& names);
 
 // Scores a folder of masks against the dataset (query images only) and writes PREFIX.json / PREFIX.csv.
 EvalReport score_masks(const Dataset& data, const std::vector<std::string>& support,

@@ -55,3 +55,11 @@ TEST(PipelineReal, SamBeatsRegistrationOnChestXray) {
     EXPECT_EQ(obj["points"][0]["label"], 1);
   }
 }
+
+TEST(Pipeline, ScoresAreGroupedOnlyWhenNamesSharePrefixes) {
+  EXPECT_TRUE(names_share_prefixes({"benign_1", "benign_2", "malignant_1", "malignant_2"}));
+  EXPECT_TRUE(names_share_prefixes({"CHNCXR_0001_0", "CHNCXR_0002_0"}));
+  EXPECT_FALSE(names_share_prefixes({"a81f_x", "b2c9_y", "c0d1_z"}));  // random ids: one group per image
+  EXPECT_FALSE(names_share_prefixes({"001", "002", "003", "004"}));    // plain numbers
+  EXPECT_FALSE(names_share_prefixes({}));
+}
