@@ -17,7 +17,7 @@ using namespace sammpa;
 namespace {
 
 struct RunArgs {
-  std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings;
+  std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "registration";
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
   bool no_sam = false, overwrite = false;
@@ -39,6 +39,7 @@ void run(RunArgs& a) {
   o.select.strategy = parse_select_strategy(a.strategy);
   o.select.threads = o.propagate.threads;
   o.propagate.fusion = parse_fusion(a.fusion);
+  o.propagation = parse_propagation(a.propagation);
   o.segment = cli::segment_options(a.segment);
   o.sam = !a.no_sam;
   if (!a.embeddings.empty()) {
@@ -78,6 +79,9 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::IsMember({"kcentroid", "random"}));
   sub->add_option("--seed", a.pipeline.select.seed, "random seed (k-means++ seeding, random strategy)")
       ->capture_default_str();
+  sub->add_option("--propagation", a.propagation, "step 2: registration (warp the support masks) or feature (a "
+                                                  "classifier over SAM's embedding learned from the supports)")
+      ->capture_default_str()->check(CLI::IsMember({"registration", "feature"}));
   sub->add_option("--fusion", a.fusion, "vote|best|majority")->capture_default_str();
   sub->add_option("--top", a.pipeline.propagate.top, "deformably register only the M most similar supports (0 = all)")
       ->capture_default_str();

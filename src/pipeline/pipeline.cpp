@@ -11,6 +11,7 @@
 #include "common/progress.h"
 #include "io/image_io.h"
 #include "io/overlay.h"
+#include "sam/sam_model.h"
 
 namespace fs = std::filesystem;
 
@@ -47,7 +48,70 @@ void draw_coarse_overlays(const Dataset& ds, const std::vector<QueryResult>& que
   progress.finish();
 }
 
+// Step 2 in SAM's feature space: embeddings of the supports and queries (cached for steps 3-4), a classifier
+// learned from the supports, a soft map and coarse mask (soft >= 0.5) per query.
+PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::string>& support,
+                                     const PipelineOptions& o, const fs::path& out_root,
+                                     std::vector<CoarseInput>& coarse) {
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path ckpt = o.segment.checkpoint.empty() ? sam::default_checkpoint() : o.segment.checkpoint;
+  auto model = sam::SamModel::load(ckpt);
+  if (!o.segment.embeddings.empty()) claim_embedding_cache(o.segment.embeddings, ckpt);
+  const fs::path previous = o.segment.previous_embeddings.empty() || !fs::exists(o.segment.previous_embeddings)
+                                ? fs::path()
+                                : o.segment.previous_embeddings;
+  sam::SamPredictor predictor(model);
+  const std::set<std::string> support_set(support.begin(), support.end());
+  std::vector<std::string> queries;
+  for (const auto& s : ds.samples)
+    if (!support_set.count(s.name)) queries.push_back(s.name);
+  Progress progress("propagate (features)", support.size() + queries.size());
+  std::vector<sam::ImageEmbedding> embeddings;
+  std::vector<cv::Mat> masks;
+  for (const auto& name : support) {
+    const Sample& s = ds.at(name);
+    const cv::Mat image = read_image(s.image);
+    masks.push_back(read_mask(*s.mask, image.size()));
+    set_cached_embedding(predictor, image, name, o.segment.embeddings, previous);
+    embeddings.push_back(predictor.embedding());
+    progress.tick();
+  }
+  std::vector<const sam::ImageEmbedding*> refs;
+  for (const auto& e : embeddings) refs.push_back(&e);
+  const FeatureClassifier classifier = FeatureClassifier::train(refs, masks, o.feature);
+  fs::create_directories(out_root / "coarse");
+  fs::create_directories(out_root / "soft");
+  PropagationRun run;
+  run.support = support;
+  for (const auto& name : queries) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const cv::Mat image = read_image(ds.at(name).image);
+    set_cached_embedding(predictor, image, name, o.segment.embeddings, previous);
+    cv::Mat soft = classifier.predict(predictor.embedding()), mask = soft >= 0.5f, soft8;
+    soft.convertTo(soft8, CV_8U, 255.0);
+    write_png(out_root / "coarse" / (name + ".png"), mask);
+    write_png(out_root / "soft" / (name + ".png"), soft8);
+    coarse[*ds.index_of(name)] = {mask, soft};
+    QueryResult q;
+    q.name = name;
+    q.seconds = seconds_since(t0);
+    run.queries.push_back(std::move(q));
+    progress.tick();
+  }
+  progress.finish();
+  run.seconds = seconds_since(start);
+  return run;
+}
+
 }  // namespace
+
+Propagation parse_propagation(const std::string& n) {
+  if (n == "registration") return Propagation::registration;
+  if (n == "feature") return Propagation::feature;
+  throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature)");
+}
+
+std::string propagation_name(Propagation p) { return p == Propagation::registration ? "registration" : "feature"; }
 
 bool names_share_prefixes(const std::vector<std::string>& names) {
   std::set<std::string> groups;
@@ -85,8 +149,18 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   po.on_query = [&](const std::string& name, const cv::Mat& mask, const cv::Mat& soft) {
     coarse[*ds.index_of(name)] = {mask.clone(), soft.clone()};  // distinct slots: no lock needed
   };
-  r.propagation = propagate_dataset(ds, r.selection.support, po, out_root);
-  write_json_atomic(out_root / "propagation.json", to_json(r.propagation, o.propagate));
+  if (o.propagation == Propagation::registration) {
+    r.propagation = propagate_dataset(ds, r.selection.support, po, out_root);
+    write_json_atomic(out_root / "propagation.json", to_json(r.propagation, o.propagate));
+  } else {
+    r.propagation = propagate_by_features(ds, r.selection.support, o, out_root, coarse);
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& q : r.propagation.queries) names.push_back(q.name);
+    write_json_atomic(out_root / "propagation.json",
+                      {{"mode", "feature"}, {"support", r.selection.support}, {"queries", names},
+                       {"options", {{"l2", o.feature.l2}, {"iterations", o.feature.iterations}}},
+                       {"summary", {{"queries", names.size()}, {"seconds", r.propagation.seconds}}}});
+  }
   r.seconds_propagate = seconds_since(t0);
   std::printf("step 2 propagate: %zu coarse masks in %.1f s\n", r.propagation.queries.size(), r.seconds_propagate);
 
@@ -128,6 +202,7 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
                         {"support", r.selection.support},
                         {"select", {{"strategy", select_strategy_name(o.select.strategy)},
                                     {"k", o.select.k}, {"seed", o.select.seed}}},
+                        {"propagation", propagation_name(o.propagation)},
                         {"sam", o.sam},
                         {"seconds", {{"select", r.seconds_select}, {"propagate", r.seconds_propagate},
                                      {"segment", r.seconds_segment}, {"score", r.seconds_score}}}};

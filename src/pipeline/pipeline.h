@@ -13,14 +13,23 @@
 #include "eval/evaluate.h"
 #include "io/dataset.h"
 #include "pipeline/segment_dataset.h"
+#include "propagate/feature_propagation.h"
 #include "propagate/propagate.h"
 #include "select/select.h"
 
 namespace sammpa {
 
+// Step 2's way of finding the object in a query: registration of every support (docs/PROPAGATE.md), or a
+// classifier over SAM's image embedding learned from the supports (propagate/feature_propagation.h).
+enum class Propagation { registration, feature };
+Propagation parse_propagation(const std::string& name);  // InputError if unknown
+std::string propagation_name(Propagation p);
+
 struct PipelineOptions {
   SelectOptions select;
+  Propagation propagation = Propagation::registration;
   PropagateOptions propagate;
+  FeaturePropagationOptions feature;
   SegmentOptions segment;
   bool sam = true;              // steps 3-4; off: the coarse masks are the final masks
   // Scores grouped by the name up to the first '_' (BUSI: benign, malignant, normal) when names share such

@@ -66,6 +66,31 @@ void claim_embedding_cache(const fs::path& dir, const fs::path& checkpoint) {
   }
 }
 
+bool set_cached_embedding(sam::SamPredictor& predictor, const cv::Mat& image, const std::string& name,
+                          const fs::path& cache, const fs::path& previous) {
+  const std::string file = name + ".samemb";
+  const sam::SamModel& model = predictor.model();
+  sam::ImageEmbedding emb;
+  bool reused = false;
+  if (!cache.empty() && load_cached(cache / file, model, image, emb)) {
+    reused = true;
+  } else if (!previous.empty() && load_cached(previous / file, model, image, emb)) {
+    reused = true;
+    if (!cache.empty()) {
+      std::error_code ec;
+      fs::create_hard_link(previous / file, cache / file, ec);
+      if (ec) fs::copy_file(previous / file, cache / file, fs::copy_options::overwrite_existing);
+    }
+  }
+  if (reused) {
+    predictor.set_embedding(std::move(emb));
+  } else {
+    predictor.set_image(image);
+    if (!cache.empty()) predictor.embedding().save(cache / file);
+  }
+  return reused;
+}
+
 SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& queries,
                            const std::function<CoarseInput(const std::string&)>& coarse_of, const SegmentOptions& o,
                            const fs::path& out_root) {
@@ -98,25 +123,9 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
     q.name = name;
 
     t0 = std::chrono::steady_clock::now();
-    const std::string file = name + ".samemb";
-    sam::ImageEmbedding emb;
-    if (use_cache && load_cached(o.embeddings / file, *model, image, emb)) {
-      q.embedding_reused = true;
-    } else if (use_previous && load_cached(o.previous_embeddings / file, *model, image, emb)) {
-      q.embedding_reused = true;
-      if (use_cache) {
-        std::error_code ec;
-        fs::create_hard_link(o.previous_embeddings / file, o.embeddings / file, ec);
-        if (ec) fs::copy_file(o.previous_embeddings / file, o.embeddings / file, fs::copy_options::overwrite_existing);
-      }
-    }
-    if (q.embedding_reused) {
-      predictor.set_embedding(std::move(emb));
-      ++run.embeddings_reused;
-    } else {
-      predictor.set_image(image);
-      if (use_cache) predictor.embedding().save(o.embeddings / file);
-    }
+    q.embedding_reused = set_cached_embedding(predictor, image, name, o.embeddings,
+                                              use_previous ? o.previous_embeddings : fs::path());
+    run.embeddings_reused += q.embedding_reused;
     run.seconds_encode += seconds_since(t0);
 
     t0 = std::chrono::steady_clock::now();

@@ -12,6 +12,7 @@
 
 #include "io/dataset.h"
 #include "refine/segment.h"
+#include "sam/predictor.h"
 
 namespace sammpa {
 
@@ -53,6 +54,12 @@ inline constexpr const char* kEmbeddingCacheId = "checkpoint.txt";
 std::string checkpoint_identity(const std::filesystem::path& checkpoint);
 // Creates `dir` if needed and records the checkpoint in it; InputError if it holds another checkpoint's.
 void claim_embedding_cache(const std::filesystem::path& dir, const std::filesystem::path& checkpoint);
+
+// Sets the predictor's embedding of `image` from `cache`/NAME.samemb (or `previous`, linked into `cache`) when it
+// matches the model and the image, else runs the encoder and saves the result into `cache` (if given). The
+// caller has claimed `cache` (claim_embedding_cache). Returns whether a cached embedding was used.
+bool set_cached_embedding(sam::SamPredictor& predictor, const cv::Mat& image, const std::string& name,
+                          const std::filesystem::path& cache, const std::filesystem::path& previous);
 
 // `coarse_of(name)` gives a query's coarse mask and soft map (image size). Files go under `out_root`.
 SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& queries,

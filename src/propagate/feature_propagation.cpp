@@ -1,0 +1,129 @@
+#include "propagate/feature_propagation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+#include "common/error.h"
+
+namespace sammpa {
+
+namespace {
+
+int grid_of(const sam::ImageEmbedding& e) { return static_cast<int>(e.features.dim(2)); }
+
+// Cells of the grid that hold image (not padding): ceil(input / stride).
+cv::Size valid_cells(const sam::ImageEmbedding& e) {
+  const int g = grid_of(e);
+  const double stride = static_cast<double>(e.frame.target) / g;
+  return {std::min(g, static_cast<int>(std::ceil(e.frame.input_w / stride))),
+          std::min(g, static_cast<int>(std::ceil(e.frame.input_h / stride)))};
+}
+
+// Rows of valid cells x C features (row-major over the grid).
+cv::Mat cell_features(const sam::ImageEmbedding& e, std::vector<cv::Point>* cells = nullptr) {
+  const int c = static_cast<int>(e.features.dim(1)), g = grid_of(e);
+  const cv::Size v = valid_cells(e);
+  cv::Mat x(v.area(), c, CV_32F);
+  const float* f = e.features.data();
+  for (int y = 0, r = 0; y < v.height; ++y)
+    for (int xx = 0; xx < v.width; ++xx, ++r) {
+      float* row = x.ptr<float>(r);
+      for (int ch = 0; ch < c; ++ch) row[ch] = f[(static_cast<int64_t>(ch) * g + y) * g + xx];
+      if (cells) cells->push_back({xx, y});
+    }
+  return x;
+}
+
+}  // namespace
+
+cv::Mat mask_on_embedding_grid(const cv::Mat& mask, const sam::ImageEmbedding& e) {
+  const auto& f = e.frame;
+  CV_Assert(mask.rows == f.orig_h && mask.cols == f.orig_w);
+  const int g = grid_of(e);
+  cv::Mat m, square = cv::Mat::zeros(f.target, f.target, CV_32F), grid;
+  mask.convertTo(m, CV_32F, 1.0 / 255.0);
+  cv::resize(m, m, {f.input_w, f.input_h}, 0, 0, cv::INTER_AREA);
+  m.copyTo(square(cv::Rect(0, 0, f.input_w, f.input_h)));
+  cv::resize(square, grid, {g, g}, 0, 0, cv::INTER_AREA);
+  const cv::Size v = valid_cells(e);
+  for (int y = 0; y < g; ++y)
+    for (int x = 0; x < g; ++x)
+      if (x >= v.width || y >= v.height) grid.at<float>(y, x) = -1.f;
+  return grid;
+}
+
+cv::Mat grid_to_image(const cv::Mat& grid, const sam::ImageEmbedding& e) {
+  const auto& f = e.frame;
+  cv::Mat square, out;
+  cv::resize(grid, square, {f.target, f.target}, 0, 0, cv::INTER_LINEAR);
+  cv::resize(square(cv::Rect(0, 0, f.input_w, f.input_h)), out, {f.orig_w, f.orig_h}, 0, 0, cv::INTER_LINEAR);
+  return out;
+}
+
+FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmbedding*>& supports,
+                                           const std::vector<cv::Mat>& masks, const FeaturePropagationOptions& o) {
+  CV_Assert(supports.size() == masks.size() && !supports.empty());
+  cv::Mat x, y;  // cells x C, cells x 1 (coverage fraction as a soft label)
+  for (size_t i = 0; i < supports.size(); ++i) {
+    cv::Mat xi = cell_features(*supports[i]);
+    const cv::Mat grid = mask_on_embedding_grid(masks[i], *supports[i]);
+    const cv::Size v = valid_cells(*supports[i]);
+    cv::Mat yi(v.area(), 1, CV_32F);
+    for (int r = 0; r < v.area(); ++r) yi.at<float>(r) = grid.at<float>(r / v.width, r % v.width);
+    x.push_back(xi);
+    y.push_back(yi);
+  }
+  const double positive = cv::sum(y)[0];
+  if (positive < 0.5) throw InputError("feature propagation: the support masks hold no object");
+  FeatureClassifier fc;
+  cv::Mat sd;
+  cv::reduce(x, fc.mean_, 0, cv::REDUCE_AVG);
+  cv::Mat centred = x - cv::repeat(fc.mean_, x.rows, 1);
+  cv::reduce(centred.mul(centred), sd, 0, cv::REDUCE_AVG);
+  cv::sqrt(sd, sd);
+  fc.scale_ = 1.0 / (sd + 1e-6);
+  cv::Mat z = centred.mul(cv::repeat(fc.scale_, x.rows, 1)), ones = cv::Mat::ones(x.rows, 1, CV_32F), xb;
+  cv::hconcat(z, ones, xb);
+  xb.convertTo(xb, CV_64F);
+  cv::Mat t;
+  y.convertTo(t, CV_64F);
+  // Class balance: positives and negatives weigh the same in total.
+  const double n = xb.rows, wpos = n / (2 * positive), wneg = n / (2 * (n - positive));
+  const int d = xb.cols;
+  cv::Mat w = cv::Mat::zeros(d, 1, CV_64F), reg = cv::Mat::eye(d, d, CV_64F) * o.l2;
+  reg.at<double>(d - 1, d - 1) = 0;  // no penalty on the bias
+  for (int it = 0; it < o.iterations; ++it) {
+    cv::Mat p = xb * w, g, s(xb.rows, 1, CV_64F), r(xb.rows, 1, CV_64F);
+    for (int i = 0; i < xb.rows; ++i) {
+      const double pi = 1.0 / (1.0 + std::exp(-p.at<double>(i))), ti = t.at<double>(i);
+      const double wi = ti * wpos + (1 - ti) * wneg;
+      r.at<double>(i) = wi * (pi - ti);
+      s.at<double>(i) = std::sqrt(wi * pi * (1 - pi) + 1e-12);
+    }
+    g = xb.t() * r + reg * w;
+    cv::Mat xs = xb.mul(cv::repeat(s, 1, d));
+    cv::Mat h = xs.t() * xs + reg, step;
+    cv::solve(h, g, step, cv::DECOMP_CHOLESKY);
+    w -= step;
+  }
+  w.convertTo(fc.weights_, CV_32F);
+  return fc;
+}
+
+cv::Mat FeatureClassifier::predict(const sam::ImageEmbedding& q) const {
+  std::vector<cv::Point> cells;
+  cv::Mat x = cell_features(q, &cells);
+  cv::Mat z = (x - cv::repeat(mean_, x.rows, 1)).mul(cv::repeat(scale_, x.rows, 1));
+  const int c = z.cols;
+  cv::Mat logit = z * weights_.rowRange(0, c) + weights_.at<float>(c);
+  const int g = grid_of(q);
+  cv::Mat grid = cv::Mat::zeros(g, g, CV_32F);
+  for (size_t i = 0; i < cells.size(); ++i)
+    grid.at<float>(cells[i]) = 1.f / (1.f + std::exp(-logit.at<float>(static_cast<int>(i))));
+  cv::Mat soft = grid_to_image(grid, q);
+  cv::min(cv::max(soft, 0.0), 1.0, soft);
+  return soft;
+}
+
+}  // namespace sammpa

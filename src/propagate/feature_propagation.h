@@ -1,0 +1,37 @@
+#pragma once
+// Mask propagation in SAM's feature space (an alternative to registration for objects that move between
+// images, such as breast lesions): a class-balanced logistic regression over the image embedding's channels,
+// learned from the K support embeddings and their masks brought onto the embedding grid, predicts a soft map
+// for each query. Everything learned comes from the run's own supports.
+#include <opencv2/core.hpp>
+#include <vector>
+
+#include "sam/image_embedding.h"
+
+namespace sammpa {
+
+struct FeaturePropagationOptions {
+  double l2 = 1.0;       // ridge penalty on the weights (features are standardised)
+  int iterations = 12;   // Newton steps
+};
+
+// The fraction of each embedding-grid cell that a mask (image size, 0/255) covers, in the model's padded frame:
+// CV_32FC1 grid x grid; cells outside the image (padding) are -1.
+cv::Mat mask_on_embedding_grid(const cv::Mat& mask, const sam::ImageEmbedding& embedding);
+// A grid x grid map (cells in the padded frame) back to the image's size (CV_32FC1, bilinear).
+cv::Mat grid_to_image(const cv::Mat& grid, const sam::ImageEmbedding& embedding);
+
+class FeatureClassifier {
+ public:
+  // InputError when the supports hold no object pixel at all.
+  static FeatureClassifier train(const std::vector<const sam::ImageEmbedding*>& supports,
+                                 const std::vector<cv::Mat>& masks, const FeaturePropagationOptions& options);
+  // Soft map (CV_32FC1 in [0, 1]) at the query's image size.
+  cv::Mat predict(const sam::ImageEmbedding& query) const;
+
+ private:
+  cv::Mat mean_, scale_;  // 1 x C standardisation
+  cv::Mat weights_;       // (C + 1) x 1, last = bias
+};
+
+}  // namespace sammpa

@@ -1,0 +1,87 @@
+// Propagation in SAM's feature space: the mapping between image and embedding grid (known answers), and the
+// classifier on synthetic embeddings whose objects sit at different places in every image (where registration
+// cannot follow them).
+#include "propagate/feature_propagation.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "common/error.h"
+#include "eval/metrics.h"
+
+using namespace sammpa;
+
+namespace {
+
+// An embedding of a w x h image (long side to 1024, 64 x 64 grid) whose channel 0 marks the cells an object
+// covers and whose other channels are noise.
+sam::ImageEmbedding synthetic(int w, int h, cv::Rect object, uint32_t seed, int channels = 8) {
+  sam::ImageEmbedding e;
+  e.model_type = "vit_t";
+  e.frame = sam::make_frame(h, w, 1024);
+  e.features = sam::Tensor({1, channels, 64, 64});
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.f, 1.f);
+  cv::Mat mask = cv::Mat::zeros(h, w, CV_8UC1);
+  cv::rectangle(mask, object, 255, cv::FILLED);
+  const cv::Mat grid = mask_on_embedding_grid(mask, e);
+  float* f = e.features.data();
+  for (int c = 0; c < channels; ++c)
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64; ++x)
+        f[(c * 64 + y) * 64 + x] = (c == 0 ? 2.f * std::max(0.f, grid.at<float>(y, x)) : 0.f) + 0.3f * noise(rng);
+  return e;
+}
+
+cv::Mat rect_mask(int w, int h, cv::Rect r) {
+  cv::Mat m = cv::Mat::zeros(h, w, CV_8UC1);
+  cv::rectangle(m, r, 255, cv::FILLED);
+  return m;
+}
+
+}  // namespace
+
+TEST(FeatureGrid, MaskCoverageInThePaddedFrame) {
+  // 200 x 100 image: input 1024 x 512, so 64 x 32 grid cells hold image and the lower 32 rows are padding.
+  sam::ImageEmbedding e = synthetic(200, 100, {0, 0, 1, 1}, 1);
+  const cv::Mat grid = mask_on_embedding_grid(rect_mask(200, 100, {0, 0, 100, 100}), e);  // left half
+  ASSERT_EQ(grid.size(), cv::Size(64, 64));
+  EXPECT_NEAR(grid.at<float>(10, 10), 1.f, 1e-5);
+  EXPECT_NEAR(grid.at<float>(31, 31), 1.f, 1e-5);
+  EXPECT_NEAR(grid.at<float>(10, 32), 0.f, 1e-5);
+  EXPECT_NEAR(grid.at<float>(10, 63), 0.f, 1e-5);
+  EXPECT_EQ(grid.at<float>(32, 10), -1.f);  // padding
+  EXPECT_EQ(grid.at<float>(63, 63), -1.f);
+  // And back: a grid holding the left half gives the left half of the image.
+  cv::Mat g = cv::Mat::zeros(64, 64, CV_32F);
+  g(cv::Rect(0, 0, 32, 32)).setTo(1.f);
+  const cv::Mat back = grid_to_image(g, e);
+  ASSERT_EQ(back.size(), cv::Size(200, 100));
+  EXPECT_GT(back.at<float>(50, 20), 0.99f);
+  EXPECT_LT(back.at<float>(50, 180), 0.01f);
+  EXPECT_NEAR(cv::countNonZero(back >= 0.5f), 100 * 100, 2 * 100);  // the boundary within a pixel column or two
+}
+
+TEST(FeatureClassifier, FindsObjectsThatMoveBetweenImages) {
+  const int w = 300, h = 240;
+  const std::vector<cv::Rect> places = {{20, 30, 60, 50}, {200, 150, 70, 60}, {120, 20, 50, 80}, {30, 160, 90, 50}};
+  std::vector<sam::ImageEmbedding> supports;
+  std::vector<cv::Mat> masks;
+  for (size_t i = 0; i < 3; ++i) {
+    supports.push_back(synthetic(w, h, places[i], 10 + i));
+    masks.push_back(rect_mask(w, h, places[i]));
+  }
+  std::vector<const sam::ImageEmbedding*> refs;
+  for (const auto& s : supports) refs.push_back(&s);
+  const FeatureClassifier fc = FeatureClassifier::train(refs, masks, {});
+  const sam::ImageEmbedding query = synthetic(w, h, places[3], 99);  // the object somewhere none of the supports has it
+  const cv::Mat soft = fc.predict(query);
+  ASSERT_EQ(soft.size(), cv::Size(w, h));
+  const double d = dice_score(soft >= 0.5f, rect_mask(w, h, places[3]));
+  EXPECT_GT(d, 0.85) << d;  // a 64 x 64 grid over a 300 px image: boundaries within a cell
+  // Supports without any object cannot teach anything: an error, not a silent empty answer.
+  std::vector<cv::Mat> empty(3, cv::Mat::zeros(h, w, CV_8UC1));
+  EXPECT_THROW(FeatureClassifier::train(refs, empty, {}), InputError);
+}
