@@ -79,9 +79,10 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::IsMember({"kcentroid", "random"}));
   sub->add_option("--seed", a.pipeline.select.seed, "random seed (k-means++ seeding, random strategy)")
       ->capture_default_str();
-  sub->add_option("--propagation", a.propagation, "step 2: registration (warp the support masks) or feature (a "
-                                                  "classifier over SAM's embedding learned from the supports)")
-      ->capture_default_str()->check(CLI::IsMember({"registration", "feature"}));
+  sub->add_option("--propagation", a.propagation, "step 2: registration (warp the support masks), feature (a "
+                                                  "classifier over SAM's embedding learned from the supports), or "
+                                                  "auto (the better of the two by leave-one-out on the supports)")
+      ->capture_default_str()->check(CLI::IsMember({"registration", "feature", "auto"}));
   sub->add_option("--fusion", a.fusion, "vote|best|majority")->capture_default_str();
   sub->add_option("--top", a.pipeline.propagate.top, "deformably register only the M most similar supports (0 = all)")
       ->capture_default_str();

@@ -11,6 +11,7 @@
 #include "common/progress.h"
 #include "io/image_io.h"
 #include "io/overlay.h"
+#include "pipeline/self_config.h"
 #include "sam/sam_model.h"
 
 namespace fs = std::filesystem;
@@ -103,15 +104,24 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
   return run;
 }
 
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / v.size();
+}
+
 }  // namespace
 
 Propagation parse_propagation(const std::string& n) {
   if (n == "registration") return Propagation::registration;
   if (n == "feature") return Propagation::feature;
-  throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature)");
+  if (n == "auto") return Propagation::automatic;
+  throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature, auto)");
 }
 
-std::string propagation_name(Propagation p) { return p == Propagation::registration ? "registration" : "feature"; }
+std::string propagation_name(Propagation p) {
+  return p == Propagation::registration ? "registration" : p == Propagation::feature ? "feature" : "auto";
+}
 
 bool names_share_prefixes(const std::vector<std::string>& names) {
   std::set<std::string> groups;
@@ -149,7 +159,22 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   po.on_query = [&](const std::string& name, const cv::Mat& mask, const cv::Mat& soft) {
     coarse[*ds.index_of(name)] = {mask.clone(), soft.clone()};  // distinct slots: no lock needed
   };
-  if (o.propagation == Propagation::registration) {
+  r.propagation_used = o.propagation;
+  if (o.propagation == Propagation::automatic) {
+    if (r.selection.support.size() >= 3 && o.sam) {
+      LeaveOneOut loo = choose_by_leave_one_out(ds, r.selection.support, o, out_root / ".leave-one-out");
+      write_json_atomic(out_root / "self_config.json", to_json(loo));
+      r.propagation_used = loo.chosen;
+      std::printf("self-configuration (leave-one-out on %zu supports, final Dice): registration %.3f, feature %.3f "
+                  "-> %s\n",
+                  r.selection.support.size(), mean_of(loo.final_dice["registration"]),
+                  mean_of(loo.final_dice["feature"]), propagation_name(loo.chosen).c_str());
+    } else {
+      r.propagation_used = Propagation::registration;
+      std::printf("self-configuration needs K >= 3 supports and SAM: using registration\n");
+    }
+  }
+  if (r.propagation_used == Propagation::registration) {
     r.propagation = propagate_dataset(ds, r.selection.support, po, out_root);
     write_json_atomic(out_root / "propagation.json", to_json(r.propagation, o.propagate));
   } else {
@@ -202,7 +227,8 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
                         {"support", r.selection.support},
                         {"select", {{"strategy", select_strategy_name(o.select.strategy)},
                                     {"k", o.select.k}, {"seed", o.select.seed}}},
-                        {"propagation", propagation_name(o.propagation)},
+                        {"propagation", propagation_name(r.propagation_used)},
+                        {"propagation_asked", propagation_name(o.propagation)},
                         {"sam", o.sam},
                         {"seconds", {{"select", r.seconds_select}, {"propagate", r.seconds_propagate},
                                      {"segment", r.seconds_segment}, {"score", r.seconds_score}}}};

@@ -19,9 +19,10 @@
 
 namespace sammpa {
 
-// Step 2's way of finding the object in a query: registration of every support (docs/PROPAGATE.md), or a
-// classifier over SAM's image embedding learned from the supports (propagate/feature_propagation.h).
-enum class Propagation { registration, feature };
+// Step 2's way of finding the object in a query: registration of every support (docs/PROPAGATE.md), a
+// classifier over SAM's image embedding learned from the supports (propagate/feature_propagation.h), or
+// automatic: the one that scores best by leave-one-out on the supports (self_config.h; K >= 3, else registration).
+enum class Propagation { registration, feature, automatic };
 Propagation parse_propagation(const std::string& name);  // InputError if unknown
 std::string propagation_name(Propagation p);
 
@@ -42,6 +43,7 @@ struct PipelineResult {
   PropagationRun propagation;
   SegmentRun segment;
   std::optional<EvalReport> coarse_scores, final_scores;  // when every query has ground truth
+  Propagation propagation_used = Propagation::registration;
   double seconds_select = 0, seconds_propagate = 0, seconds_segment = 0, seconds_score = 0;
 };
 

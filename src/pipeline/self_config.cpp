@@ -1,0 +1,105 @@
+#include "pipeline/self_config.h"
+
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/progress.h"
+#include "eval/metrics.h"
+#include "io/image_io.h"
+#include "sam/sam_model.h"
+
+namespace fs = std::filesystem;
+
+namespace sammpa {
+
+namespace {
+
+double mean(const std::vector<double>& v) {
+  return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / v.size();
+}
+
+}  // namespace
+
+LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::string>& support,
+                                    const PipelineOptions& o, const fs::path& work) {
+  if (support.size() < 3) throw InputError("--propagation auto", "leave-one-out needs at least 3 supports");
+  const auto start = std::chrono::steady_clock::now();
+  LeaveOneOut loo;
+  loo.support = support;
+  const fs::path ckpt = o.segment.checkpoint.empty() ? sam::default_checkpoint() : o.segment.checkpoint;
+  auto model = sam::SamModel::load(ckpt);
+  if (!o.segment.embeddings.empty()) claim_embedding_cache(o.segment.embeddings, ckpt);
+  const fs::path previous = o.segment.previous_embeddings.empty() || !fs::exists(o.segment.previous_embeddings)
+                                ? fs::path()
+                                : o.segment.previous_embeddings;
+  sam::SamPredictor predictor(model);
+  const size_t k = support.size();
+  std::vector<sam::ImageEmbedding> embeddings;
+  std::vector<cv::Mat> masks;
+  Progress progress("leave-one-out", 3 * k);
+  for (const auto& name : support) {
+    const Sample& s = ds.at(name);
+    const cv::Mat image = read_image(s.image);
+    masks.push_back(read_mask(*s.mask, image.size()));
+    set_cached_embedding(predictor, image, name, o.segment.embeddings, previous);
+    embeddings.push_back(predictor.embedding());
+    progress.tick();
+  }
+  auto finish = [&](const std::string& mode, size_t i, const cv::Mat& coarse, const cv::Mat& soft) {
+    predictor.set_embedding(embeddings[i]);
+    QuerySegmentation seg = segment_query(predictor, coarse, soft, o.segment.prompt, o.segment.refine);
+    loo.coarse_dice[mode].push_back(dice_score(coarse, masks[i]));
+    loo.final_dice[mode].push_back(dice_score(seg.mask, masks[i]));
+  };
+  PropagateOptions po = o.propagate;
+  po.threads = 1;  // one query at a time
+  for (size_t i = 0; i < k; ++i) {
+    std::vector<std::string> others;
+    std::vector<const sam::ImageEmbedding*> refs;
+    std::vector<cv::Mat> other_masks;
+    for (size_t j = 0; j < k; ++j)
+      if (j != i) others.push_back(support[j]), refs.push_back(&embeddings[j]), other_masks.push_back(masks[j]);
+    // Registration from the other supports.
+    cv::Mat coarse, soft;
+    po.queries = {support[i]};
+    po.on_query = [&](const std::string&, const cv::Mat& m, const cv::Mat& s) { coarse = m.clone(), soft = s.clone(); };
+    propagate_dataset(ds, others, po, work / ("registration_" + std::to_string(i)));
+    finish("registration", i, coarse, soft);
+    progress.tick();
+    // Features learned from the other supports (none of them has an object: nothing to find).
+    bool any = false;
+    for (const auto& m : other_masks) any = any || cv::countNonZero(m) > 0;
+    if (any) {
+      const FeatureClassifier fc = FeatureClassifier::train(refs, other_masks, o.feature);
+      cv::Mat fsoft = fc.predict(embeddings[i]);
+      finish("feature", i, fsoft >= 0.5f, fsoft);
+    } else {
+      const cv::Mat none = cv::Mat::zeros(masks[i].size(), CV_8UC1);
+      finish("feature", i, none, cv::Mat::zeros(masks[i].size(), CV_32F));
+    }
+    progress.tick();
+  }
+  progress.finish();
+  std::error_code ec;
+  fs::remove_all(work, ec);
+  // Ties go to registration, the paper's method.
+  loo.chosen = mean(loo.final_dice["feature"]) > mean(loo.final_dice["registration"]) ? Propagation::feature
+                                                                                       : Propagation::registration;
+  loo.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return loo;
+}
+
+nlohmann::json to_json(const LeaveOneOut& loo) {
+  nlohmann::json modes = nlohmann::json::object();
+  for (const auto& [mode, d] : loo.final_dice) {
+    const auto& c = loo.coarse_dice.at(mode);
+    modes[mode] = {{"mean_final_dice", mean(d)}, {"mean_coarse_dice", mean(c)}, {"final_dice", d}, {"coarse_dice", c}};
+  }
+  return {{"chosen", propagation_name(loo.chosen)}, {"support", loo.support}, {"modes", modes},
+          {"seconds", loo.seconds}};
+}
+
+}  // namespace sammpa

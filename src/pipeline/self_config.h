@@ -1,0 +1,32 @@
+#pragma once
+// Self-configuration by leave-one-out on the supports: each support in turn is a query for the other K - 1,
+// every candidate way of finding the object (step 2: registration, feature) runs with steps 3-4, and its Dice
+// against the support's own mask is the score. The best mean wins and is used on the real queries. No query
+// label is used; everything comes from the K annotated images of the run.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "pipeline/pipeline.h"
+
+namespace sammpa {
+
+struct LeaveOneOut {
+  Propagation chosen = Propagation::registration;
+  std::vector<std::string> support;
+  // Per mode ("registration", "feature"): per support, Dice of the coarse and of the final mask.
+  std::map<std::string, std::vector<double>> coarse_dice, final_dice;
+  double seconds = 0;
+};
+
+// Needs K >= 3 supports, each with a mask. `work` is a scratch folder (removed afterwards). Embeddings go to
+// (and come from) options.segment.embeddings.
+LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::string>& support,
+                                    const PipelineOptions& options, const std::filesystem::path& work);
+
+nlohmann::json to_json(const LeaveOneOut& loo);
+
+}  // namespace sammpa
