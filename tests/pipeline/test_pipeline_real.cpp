@@ -3,6 +3,7 @@
 // the refinement silently stop working.
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "test_support.h"
@@ -12,14 +13,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A dataset folder of symbolic links to the first `n` images (and masks) of a real dataset.
-Dataset real_subset(const std::string& name, size_t n, const fs::path& dir) {
+// A dataset folder of symbolic links to `n` images (and masks) spread over a real dataset, optionally only
+// those whose name starts with one of `prefixes`.
+Dataset real_subset(const std::string& name, size_t n, const fs::path& dir, std::vector<std::string> prefixes = {}) {
   const Dataset all = scan_dataset(test::data_root() / name);
-  if (all.size() < n) throw std::runtime_error("real dataset " + name + " is missing or too small");
+  std::vector<const Sample*> pool;
+  for (const auto& s : all.samples)
+    if (prefixes.empty() || std::any_of(prefixes.begin(), prefixes.end(), [&](auto& p) { return s.name.rfind(p, 0) == 0; }))
+      pool.push_back(&s);
+  if (pool.size() < n) throw std::runtime_error("real dataset " + name + " is missing or too small");
   fs::create_directories(dir / "images");
   fs::create_directories(dir / "masks");
   for (size_t i = 0; i < n; ++i) {
-    const Sample& s = all.samples[i * (all.size() / n)];  // spread over the folder
+    const Sample& s = *pool[i * (pool.size() / n)];
     fs::create_symlink(s.image, dir / "images" / s.image.filename());
     fs::create_symlink(*s.mask, dir / "masks" / s.mask->filename());
   }
@@ -33,10 +39,12 @@ TEST(PipelineReal, SamBeatsRegistrationOnChestXray) {
   const Dataset ds = real_subset("cxr", 16, dir / "data");
   PipelineOptions o;
   o.select.k = 4;
+  o.propagation = Propagation::automatic;  // leave-one-out must keep registration on chest X-rays
   o.segment.overlays = false;
   o.segment.embeddings = dir / "out/embeddings";
   fs::create_directories(dir / "out");
   PipelineResult r = run_pipeline(ds, o, dir / "out");
+  EXPECT_EQ(r.propagation_used, Propagation::registration);
   ASSERT_TRUE(r.final_scores && r.coarse_scores);
   ASSERT_EQ(r.final_scores->images.size(), 12u);  // supports never scored
   const double coarse = r.coarse_scores->overall.dice.mean, final = r.final_scores->overall.dice.mean;
@@ -62,4 +70,24 @@ TEST(Pipeline, ScoresAreGroupedOnlyWhenNamesSharePrefixes) {
   EXPECT_FALSE(names_share_prefixes({"a81f_x", "b2c9_y", "c0d1_z"}));  // random ids: one group per image
   EXPECT_FALSE(names_share_prefixes({"001", "002", "003", "004"}));    // plain numbers
   EXPECT_FALSE(names_share_prefixes({}));
+}
+
+TEST(PipelineReal, FeaturePropagationFindsBreastLesionsThatRegistrationMisses) {
+  test::TempDir dir;
+  const Dataset ds = real_subset("busi", 16, dir / "data", {"benign_", "malignant_"});
+  PipelineOptions o;
+  o.select.k = 5;
+  o.propagation = Propagation::automatic;
+  o.segment.overlays = false;
+  o.segment.embeddings = dir / "out/embeddings";
+  fs::create_directories(dir / "out");
+  PipelineResult r = run_pipeline(ds, o, dir / "out");
+  auto loo = nlohmann::json::parse(test::read_text(dir / "out/self_config.json"));
+  const double reg = loo["modes"]["registration"]["mean_final_dice"], feat = loo["modes"]["feature"]["mean_final_dice"];
+  const double final = r.final_scores->overall.dice.mean;
+  std::printf("[ busi 11 lesion queries, K = 5 ] leave-one-out final Dice: registration %.3f, feature %.3f; "
+              "queries: coarse %.3f, final %.3f\n", reg, feat, r.coarse_scores->overall.dice.mean, final);
+  EXPECT_EQ(r.propagation_used, Propagation::feature);
+  EXPECT_GT(feat, reg + 0.1);
+  EXPECT_GT(final, 0.3);  // registration gives about 0.05 on BUSI
 }
