@@ -74,8 +74,22 @@ FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmb
     x.push_back(xi);
     y.push_back(yi);
   }
+  if (cv::sum(y)[0] < 0.5) throw InputError("feature propagation: the support masks hold no object");
+  {  // Thin the background cells (every n-th, deterministic) so that the fit stays cheap for large K.
+    int negatives = 0;
+    for (int r = 0; r < y.rows; ++r) negatives += y.at<float>(r) <= 0.f;
+    const int stride = (negatives + o.max_negative_cells - 1) / std::max(1, o.max_negative_cells);
+    if (stride > 1) {
+      cv::Mat xk, yk;
+      for (int r = 0, seen = 0; r < y.rows; ++r) {
+        const bool background = y.at<float>(r) <= 0.f;
+        if (!background || seen++ % stride == 0) xk.push_back(x.row(r)), yk.push_back(y.row(r));
+      }
+      x = xk;
+      y = yk;
+    }
+  }
   const double positive = cv::sum(y)[0];
-  if (positive < 0.5) throw InputError("feature propagation: the support masks hold no object");
   FeatureClassifier fc;
   cv::Mat sd;
   cv::reduce(x, fc.mean_, 0, cv::REDUCE_AVG);

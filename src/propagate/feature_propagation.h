@@ -13,6 +13,7 @@ namespace sammpa {
 struct FeaturePropagationOptions {
   double l2 = 1.0;       // ridge penalty on the weights (features are standardised)
   int iterations = 12;   // Newton steps
+  int max_negative_cells = 8000;  // background cells beyond this are thinned (every n-th kept): the fit's cost
 };
 
 // The fraction of each embedding-grid cell that a mask (image size, 0/255) covers, in the model's padded frame:
