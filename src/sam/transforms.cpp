@@ -14,8 +14,10 @@ ImageFrame make_frame(int orig_h, int orig_w, int target, int low_res) {
   ImageFrame f;
   f.orig_h = orig_h;
   f.orig_w = orig_w;
-  f.input_h = static_cast<int>(orig_h * scale + 0.5);
-  f.input_w = static_cast<int>(orig_w * scale + 0.5);
+  // At least one pixel: a very thin image (e.g. 1x700 for LiteMedSAM's 256) would otherwise round to 0, where
+  // the official code fails.
+  f.input_h = std::max(1, static_cast<int>(orig_h * scale + 0.5));
+  f.input_w = std::max(1, static_cast<int>(orig_w * scale + 0.5));
   f.target = target;
   f.low_res = low_res;
   return f;

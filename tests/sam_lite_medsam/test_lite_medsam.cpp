@@ -195,3 +195,20 @@ TEST(LiteMedSam, EmbeddingFileRoundTripAndModelCheck) {
   SamPredictor mobile(load_env("SAMMPA_MOBILE_SAM"));
   EXPECT_THROW(mobile.set_embedding(e), InputError);
 }
+
+TEST(LiteMedSam, VeryThinImageGetsAOnePixelInput) {
+  // 1x700 at 256 / 700 would round to 0 rows (the official code fails there); we keep one row.
+  ImageFrame f = make_frame(1, 700, 256, 256);
+  EXPECT_EQ(f.input_h, 1);
+  EXPECT_EQ(f.input_w, 256);
+  SamPredictor p(lite_medsam());
+  cv::Mat img(1, 700, CV_8UC1);
+  cv::randu(img, 0, 255);
+  p.set_image(img);
+  PromptSet prompts;
+  prompts.box = std::array<float, 4>{100, 0, 400, 1};
+  Prediction r = p.predict(prompts, false);
+  ASSERT_EQ(r.masks.size(), 1u);
+  EXPECT_EQ(r.masks[0].rows, 1);
+  EXPECT_EQ(r.masks[0].cols, 700);
+}
