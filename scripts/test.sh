@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 export SAMMPA_DATA="${SAMMPA_DATA:-$(cd .. && pwd)/shared/data}"
-# The Python reference (official SAM and MobileSAM code, real mobile_sam.pt), cached outside the repo.
+# The Python reference (official SAM, MobileSAM and LiteMedSAM code, real mobile_sam.pt and lite_medsam.pth),
+# cached outside the repo.
 PYREF=$(bash scripts/setup_reference.sh | tail -n 1)
 export PYTHONPATH="$PYREF${PYTHONPATH:+:$PYTHONPATH}"
 export SAMMPA_MOBILE_SAM="${SAMMPA_MOBILE_SAM:-${SAMMPA_CACHE:-$HOME/.cache/sammpa}/mobile_sam.pt}"
+export SAMMPA_LITE_MEDSAM="${SAMMPA_LITE_MEDSAM:-${SAMMPA_CACHE:-$HOME/.cache/sammpa}/lite_medsam.pth}"
 ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"

@@ -49,7 +49,7 @@ Tensor load_mask_prompt(const fs::path& file, const ImageFrame& frame) {
     FloatArray a = read_npy(file);
     int64_t n = 1;
     for (auto d : a.shape) n *= d;
-    const int64_t side = frame.target / 4;
+    const int64_t side = frame.low_res_side();
     if (n != side * side || a.shape.size() < 2 || a.shape.back() != side)
       throw InputError(file, "mask input must hold one " + std::to_string(side) + "x" + std::to_string(side) +
                                  " low-resolution logits plane (e.g. lowres_0.npy from an earlier run)");
@@ -140,7 +140,7 @@ sammpa::cli::Command sam_cmd(50, [](CLI::App& app) {
   sub->add_option("--image", a.image, "the image (any supported format)");
   sub->add_option("--embedding", a.embedding, "a saved embedding (sammpa sam-embed) instead of running the encoder");
   sub->add_option("--checkpoint", a.checkpoint,
-                  "official SAM / MedSAM / MobileSAM checkpoint (default: $SAMMPA_CHECKPOINT or the cached MobileSAM)");
+                  "official SAM / MedSAM / MobileSAM / LiteMedSAM checkpoint (default: $SAMMPA_CHECKPOINT or the cached MobileSAM)");
   sub->add_option("--point", a.points, "X,Y,LABEL in image pixels; LABEL 1 = foreground, 0 = background (repeatable)");
   sub->add_option("--box", a.box, "X0,Y0,X1,Y1 in image pixels");
   sub->add_option("--mask-input", a.mask_input,

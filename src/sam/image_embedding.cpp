@@ -19,7 +19,8 @@ void ImageEmbedding::save(const fs::path& file) const {
   nlohmann::json h = {{"model_type", model_type},
                       {"orig_h", frame.orig_h}, {"orig_w", frame.orig_w},
                       {"input_h", frame.input_h}, {"input_w", frame.input_w},
-                      {"target", frame.target}, {"shape", features.shape()}};
+                      {"target", frame.target}, {"low_res", frame.low_res_side()},
+                      {"shape", features.shape()}};
   std::string header = h.dump();
   if (file.has_parent_path()) fs::create_directories(file.parent_path());
   fs::path tmp = file;
@@ -64,12 +65,13 @@ ImageEmbedding ImageEmbedding::load(const fs::path& file) {
     e.frame.input_h = h.at("input_h");
     e.frame.input_w = h.at("input_w");
     e.frame.target = h.at("target");
+    e.frame.low_res = h.value("low_res", 0);  // absent in files written before LiteMedSAM support
     shape = h.at("shape").get<Shape>();
   } catch (const std::exception& ex) {
     throw InputError(file, std::string("corrupt embedding header: ") + ex.what());
   }
   const auto& f = e.frame;
-  for (int v : {f.orig_h, f.orig_w, f.input_h, f.input_w, f.target})
+  for (int v : {f.orig_h, f.orig_w, f.input_h, f.input_w, f.target, f.low_res_side()})
     if (v < 1 || v > (1 << 16)) throw InputError(file, "corrupt embedding header (image frame)");
   // [1, C, H, W], and exactly as many bytes in the file as the shape needs: checked before allocating.
   const auto bytes = checked_bytes(shape, sizeof(float));

@@ -321,6 +321,7 @@ ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int
 
 struct ImageEncoderTinyViT::Impl {
   Reorder input_to_nhwc;
+  int image_size = 0;
   Conv stem0, stem1;
   std::vector<MBConv> mbconvs;
   std::array<PatchMerging, 3> merges;
@@ -333,19 +334,27 @@ struct ImageEncoderTinyViT::Impl {
   mutable std::array<Tensor, kBufCount> buffers;
 };
 
+int ImageEncoderTinyViT::image_size() const { return impl_->image_size; }
+
 ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, const std::string& prefix) {
   Reader r(checkpoint, prefix);
   auto m = std::make_shared<Impl>();
   BufSizes& sizes = m->sizes;
 
-  // Stem: 1024 -> 512 (GELU) -> 256.
+  // Stem: 1024 -> 512 (GELU) -> 256 with MobileSAM's 3x3 stride-2 convs; 256 -> 256 -> 256 with LiteMedSAM's
+  // 1x1 stride-1 convs (told apart by the first conv's kernel).
   const int half = kDims[0] / 2;
-  m->input_to_nhwc = Reorder(3, kImageSize, kImageSize, Tag::nchw, kLayout);
-  need(sizes, kBig1, 3 * kImageSize * kImageSize);
-  m->stem0 = r.conv_bn("patch_embed.seq.0",
-                       {3, half, 3, 2, 1, kImageSize, kImageSize, kLayout, kLayout, Post::gelu});
+  const std::string stem_key = prefix + "patch_embed.seq.0.c.weight";
+  const bool pointwise = checkpoint.has(stem_key) && checkpoint.shape(stem_key).size() == 4 &&
+                         checkpoint.shape(stem_key)[2] == 1;
+  const int kernel = pointwise ? 1 : 3, stride = pointwise ? 1 : 2;
+  const int size = pointwise ? 256 : 1024;
+  m->image_size = size;
+  m->input_to_nhwc = Reorder(3, size, size, Tag::nchw, kLayout);
+  need(sizes, kBig1, int64_t{3} * size * size);
+  m->stem0 = r.conv_bn("patch_embed.seq.0", {3, half, kernel, stride, 1, size, size, kLayout, kLayout, Post::gelu});
   const int64_t h1 = m->stem0.out_height();
-  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, kDims[0], 3, 2, 1, h1, h1, kLayout, kLayout, Post::none});
+  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, kDims[0], kernel, stride, 1, h1, h1, kLayout, kLayout, Post::none});
   int64_t h = m->stem1.out_height();
   need(sizes, kBig0, h1 * h1 * half);
   need(sizes, kX0, h * h * kDims[0]);
@@ -386,10 +395,11 @@ ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, cons
 }
 
 Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
-  if (image.shape() != Shape{1, 3, kImageSize, kImageSize})
-    throw std::invalid_argument("ImageEncoderTinyViT: expected an image of shape [1, 3, 1024, 1024], got " +
-                                image.shape_str());
   const Impl& m = *impl_;
+  if (image.shape() != Shape{1, 3, m.image_size, m.image_size})
+    throw std::invalid_argument("ImageEncoderTinyViT: expected an image of shape [1, 3, " +
+                                std::to_string(m.image_size) + ", " + std::to_string(m.image_size) + "], got " +
+                                image.shape_str());
   std::lock_guard<std::mutex> lock(m.mutex);
   std::array<float*, kBufCount> buf{};
   for (int i = 0; i < kBufCount; ++i) {

@@ -114,7 +114,8 @@ DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& ima
   return out;
 }
 
-SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt) : prompt_encoder_(ckpt), mask_decoder_(ckpt) {}
+SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size, int input_image_size)
+    : prompt_encoder_(ckpt, "prompt_encoder.", image_embedding_size, input_image_size), mask_decoder_(ckpt) {}
 
 DecoderOutput SamPromptDecoder::predict(const Tensor& image_embeddings, const Prompts& prompts,
                                         MaskOutput which) const {

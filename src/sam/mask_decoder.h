@@ -59,7 +59,9 @@ class MaskDecoder {
 // Prompt encoder + mask decoder of one checkpoint: prompts and an image embedding in, low-res logits out.
 class SamPromptDecoder {
  public:
-  explicit SamPromptDecoder(const Checkpoint& ckpt);
+  // The embedding grid and input sizes are not stored in checkpoints: 64 and 1024 for SAM / MobileSAM / MedSAM,
+  // 64 and 256 for LiteMedSAM (SamConfig::image_embedding_size / image_size).
+  explicit SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size = 64, int input_image_size = 1024);
 
   // image_embeddings [1, C, 64, 64] from the image encoder.
   DecoderOutput predict(const Tensor& image_embeddings, const Prompts& prompts, MaskOutput which) const;

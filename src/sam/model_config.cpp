@@ -100,7 +100,14 @@ TinyVitConfig read_tiny_vit(const Layout& l, int& embedding_size) {
   }
   t.mlp_ratio = l.ratio(l.dim(kEnc + "layers.1.blocks.0.mlp.fc1.weight", 2, 0), t.embed_dims[1],
                         kEnc + "layers.1.blocks.0.mlp.fc1.weight");
-  int side = 1024 / 4;  // the patch embedding halves the input twice
+  // Stem: two convs (with BatchNorm) of the same square kernel; MobileSAM's are 3x3 stride 2, LiteMedSAM's 1x1
+  // stride 1. Either way the first stage runs at 256x256 in the official models (not stored in the weights).
+  const Shape stem0 = l.need(kEnc + "patch_embed.seq.0.c.weight", 4), stem2 = l.need(kEnc + "patch_embed.seq.2.c.weight", 4);
+  if (stem0[2] != stem0[3] || stem2[2] != stem0[2] || stem2[3] != stem0[3] || (stem0[2] != 3 && stem0[2] != 1))
+    l.fail("patch_embed.seq.0/.2 kernels must both be 3x3 (MobileSAM) or both 1x1 (LiteMedSAM)");
+  t.stem_kernel = static_cast<int>(stem0[2]);
+  t.stem_stride = t.stem_kernel == 3 ? 2 : 1;
+  int side = 256;
   for (int i = 0; i < 3; ++i) {
     l.need(kEnc + "layers." + std::to_string(i) + ".downsample.conv2.c.weight", 4);
     const int out = t.embed_dims[i + 1];
@@ -161,7 +168,7 @@ std::string official_vit_name(const VitConfig& v, int embedding_size) {
   return "vit";
 }
 
-bool is_official_tiny_vit(const TinyVitConfig& t) {
+bool has_official_tiny_vit_sizes(const TinyVitConfig& t) {
   return t.embed_dims == std::array<int, 4>{64, 128, 160, 320} && t.depths == std::array<int, 4>{2, 2, 6, 2} &&
          t.num_heads == std::array<int, 4>{0, 4, 5, 10} && t.window_sizes == std::array<int, 4>{0, 7, 14, 7};
 }
@@ -179,11 +186,13 @@ SamConfig detect_sam_config(const Checkpoint& ckpt) {
   } else if (l.has(kEnc + "patch_embed.seq.0.c.weight")) {
     c.encoder = EncoderKind::TinyViT;
     c.tiny = read_tiny_vit(l, c.image_embedding_size);
-    c.image_size = 1024;  // not stored; MobileSAM's input size
-    c.model_type = is_official_tiny_vit(c.tiny) ? "vit_t" : "tiny_vit";
+    // Not stored: 1024 for MobileSAM's stem (two stride-2 convs), 256 for LiteMedSAM's (stride 1).
+    c.image_size = 256 * c.tiny.stem_stride * c.tiny.stem_stride;
+    if (c.tiny.stem_kernel == 1) c.input_norm = InputNorm::MinMax;
+    c.model_type = !has_official_tiny_vit_sizes(c.tiny) ? "tiny_vit" : c.tiny.stem_kernel == 3 ? "vit_t" : "lite_medsam";
   } else {
     l.fail("expected image_encoder.patch_embed.proj.weight (SAM ViT) or image_encoder.patch_embed.seq.0.c.weight "
-           "(MobileSAM TinyViT), plus prompt_encoder.* and mask_decoder.* keys");
+           "(MobileSAM / LiteMedSAM TinyViT), plus prompt_encoder.* and mask_decoder.* keys");
   }
   c.prompt = read_prompt(l);
   c.decoder = read_decoder(l);

@@ -4,6 +4,8 @@
 //   vit_b: ViT embed 768, depth 12, 12 heads, global attention in blocks 2,5,8,11 (also MedSAM)
 //   vit_l: 1024, 24, 16 heads, 5,11,17,23        vit_h: 1280, 32, 16 heads, 7,15,23,31
 //   vit_t: MobileSAM TinyViT, embed dims 64,128,160,320, depths 2,2,6,2, heads -,4,5,10, windows -,7,14,7
+//   lite_medsam: LiteMedSAM, the same TinyViT but with a 1x1 stride-1 stem (two 3x3 stride-2 convs in MobileSAM):
+//     256x256 input, 64x64 embedding, its own pre-processing (see InputNorm)
 #include <array>
 #include <string>
 #include <vector>
@@ -36,6 +38,9 @@ struct TinyVitConfig {
   // Stride of each stage's PatchMerging (stages 0-2). Not stored in the weights: MobileSAM's code uses 1 when
   // the output dim is 320, 448 or 576 and 2 otherwise, which keeps a 64x64 output for a 1024 input.
   std::array<int, 3> merge_strides{};
+  // The stem (patch_embed.seq.0 / .2): 3x3 stride 2 twice in MobileSAM (input 4x the stage-0 side), 1x1 stride 1
+  // in LiteMedSAM (input = stage-0 side). Kernel from the weights; stride 2 for 3x3, 1 for 1x1.
+  int stem_kernel = 3, stem_stride = 2;
   int out_chans = 0;             // neck.0.weight rows
 };
 
@@ -56,15 +61,25 @@ struct MaskDecoderConfig {
   int iou_head_hidden_dim = 0;
 };
 
+// How an image becomes the encoder input (both: RGB, longest side resized to image_size, zero padding at the
+// bottom and right).
+enum class InputNorm {
+  MeanStd,  // SAM / MobileSAM / MedSAM: Pillow bilinear resize, (pixel - pixel_mean) / pixel_std
+  MinMax,   // LiteMedSAM: OpenCV INTER_AREA resize, (pixel - min) / max(max - min, 1e-8) over the resized image
+};
+
 struct SamConfig {
-  std::string model_type;  // "vit_b", "vit_l", "vit_h", "vit_t", or "vit" / "tiny_vit" for other sizes
+  std::string model_type;  // "vit_b", "vit_l", "vit_h", "vit_t", "lite_medsam", or "vit" / "tiny_vit" otherwise
   EncoderKind encoder = EncoderKind::ViT;
   VitConfig vit;           // when encoder == ViT
   TinyVitConfig tiny;      // when encoder == TinyViT
   PromptEncoderConfig prompt;
   MaskDecoderConfig decoder;
-  int image_size = 0;             // input side (1024 for official models)
+  int image_size = 0;             // input side (1024 for official models, 256 for LiteMedSAM)
   int image_embedding_size = 0;   // encoder output side (64)
+  InputNorm input_norm = InputNorm::MeanStd;
+  // Side of the decoder's low-resolution mask frame (mask logits out, mask prompts in): 4x the embedding.
+  int low_res_size() const { return 4 * image_embedding_size; }
   // Not stored in the weights (non-persistent buffers); the official values.
   std::array<float, 3> pixel_mean{123.675f, 116.28f, 103.53f};
   std::array<float, 3> pixel_std{58.395f, 57.12f, 57.375f};

@@ -17,16 +17,23 @@ SamPredictor::SamPredictor(std::shared_ptr<const SamModel> model) : model_(std::
 void SamPredictor::set_image(const cv::Mat& image) {
   if (image.empty() || image.depth() != CV_8U || (image.channels() != 1 && image.channels() != 3))
     throw std::invalid_argument("SamPredictor::set_image: expected an 8-bit grey or RGB image");
-  ImageFrame frame = make_frame(image.rows, image.cols, model_->config().image_size);
-  embedding_.model_type = model_->config().model_type;
+  const SamConfig& c = model_->config();
+  ImageFrame frame = make_frame(image.rows, image.cols, c.image_size, c.low_res_size());
+  embedding_.model_type = c.model_type;
   embedding_.frame = frame;
-  embedding_.features = model_->encode(preprocess_image(image, frame));
+  embedding_.features = model_->encode(c.input_norm == InputNorm::MinMax ? preprocess_image_minmax(image, frame)
+                                                                         : preprocess_image(image, frame));
 }
 
 void SamPredictor::set_embedding(ImageEmbedding embedding) {
-  if (embedding.model_type != model_->config().model_type)
+  const SamConfig& c = model_->config();
+  if (embedding.model_type != c.model_type)
     throw InputError("embedding was computed with model '" + embedding.model_type + "' but the checkpoint is '" +
-                     model_->config().model_type + "'");
+                     c.model_type + "'");
+  if (embedding.frame.target != c.image_size)
+    throw InputError("embedding was computed for a " + std::to_string(embedding.frame.target) +
+                     " input but the checkpoint takes " + std::to_string(c.image_size));
+  embedding.frame.low_res = c.low_res_size();
   embedding_ = std::move(embedding);
 }
 
@@ -34,11 +41,19 @@ Prediction SamPredictor::predict(const PromptSet& p, MaskOutput which) const {
   if (!has_image()) throw std::logic_error("SamPredictor::predict before set_image");
   if (p.points.size() != p.labels.size()) throw InputError("prompt: each point needs one label");
   const ImageFrame& f = embedding_.frame;
+  // SAM scales each axis by its rounded resized size (ResizeLongestSide.apply_coords); LiteMedSAM scales both by
+  // target / longest side, as its official inference scales boxes.
+  const bool lite = model_->config().input_norm == InputNorm::MinMax;
+  const double lite_scale = static_cast<double>(f.target) / std::max(f.orig_h, f.orig_w);
+  auto to_input = [&](float x, float y) -> std::array<float, 2> {
+    if (!lite) return to_input_coords(x, y, f);
+    return {static_cast<float>(x * lite_scale), static_cast<float>(y * lite_scale)};
+  };
   Prompts q;
-  for (const auto& pt : p.points) q.points.push_back(to_input_coords(pt[0], pt[1], f));
+  for (const auto& pt : p.points) q.points.push_back(to_input(pt[0], pt[1]));
   q.labels = p.labels;
   if (p.box) {
-    auto a = to_input_coords((*p.box)[0], (*p.box)[1], f), b = to_input_coords((*p.box)[2], (*p.box)[3], f);
+    auto a = to_input((*p.box)[0], (*p.box)[1]), b = to_input((*p.box)[2], (*p.box)[3]);
     q.box = std::array<float, 4>{a[0], a[1], b[0], b[1]};
   }
   q.mask_input = p.mask_input;
@@ -70,8 +85,10 @@ Tensor mask_to_prompt_logits(const cv::Mat& mask, const ImageFrame& f, float sca
   if (mask.rows != f.orig_h || mask.cols != f.orig_w)
     throw InputError("mask prompt is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) +
                      " but the image is " + std::to_string(f.orig_w) + "x" + std::to_string(f.orig_h));
-  const int side = f.target / 4;  // the decoder's low-resolution frame (256 for 1024 inputs)
-  const int h = std::max(1, static_cast<int>(f.input_h / 4.0 + 0.5)), w = std::max(1, static_cast<int>(f.input_w / 4.0 + 0.5));
+  // The decoder's low-resolution frame: 256 for every official model (a 1024 input for SAM, 256 for LiteMedSAM).
+  const int side = f.low_res_side();
+  const double ratio = static_cast<double>(f.target) / side;
+  const int h = std::max(1, static_cast<int>(f.input_h / ratio + 0.5)), w = std::max(1, static_cast<int>(f.input_w / ratio + 0.5));
   cv::Mat m8 = mask.channels() == 1 ? mask : cv::Mat();
   if (m8.empty()) cv::cvtColor(mask, m8, cv::COLOR_RGB2GRAY);
   cv::Mat small;

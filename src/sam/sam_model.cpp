@@ -31,11 +31,17 @@ std::shared_ptr<const SamModel> SamModel::load(const std::filesystem::path& path
   auto model = std::shared_ptr<SamModel>(new SamModel());
   model->config_ = detect_sam_config(ckpt);
   model->path_ = path;
-  if (model->config_.encoder == EncoderKind::TinyViT)
-    model->encoder_ = std::make_shared<Encoder>(Encoder{ImageEncoderTinyViT::load(ckpt)});
-  else
+  if (model->config_.encoder == EncoderKind::TinyViT) {
+    auto enc = ImageEncoderTinyViT::load(ckpt);
+    if (enc.image_size() != model->config_.image_size)
+      throw CheckpointError(path.string() + ": TinyViT stem gives a " + std::to_string(enc.image_size()) +
+                            " input, the detected configuration " + std::to_string(model->config_.image_size));
+    model->encoder_ = std::make_shared<Encoder>(Encoder{std::move(enc)});
+  } else {
     model->encoder_ = std::make_shared<Encoder>(Encoder{ImageEncoderViT::load(ckpt)});
-  model->decoder_ = std::make_shared<SamPromptDecoder>(ckpt);
+  }
+  model->decoder_ =
+      std::make_shared<SamPromptDecoder>(ckpt, model->config_.image_embedding_size, model->config_.image_size);
   return model;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// A whole Segment Anything Model loaded from an official checkpoint (SAM ViT-B/L/H, MedSAM, MobileSAM): the
+// A whole Segment Anything Model loaded from an official checkpoint (SAM ViT-B/L/H, MedSAM, MobileSAM, LiteMedSAM): the
 // variant is detected from the weights, the image encoder (ViT or TinyViT) and the prompt encoder + mask decoder
 // are built on the memory-mapped weights. Like the official Sam module; SamPredictor adds pre/post-processing.
 #include <filesystem>
@@ -24,10 +24,12 @@ class SamModel {
 
   const SamConfig& config() const { return config_; }
   const std::filesystem::path& checkpoint_path() const { return path_; }
+  // The input side the prompt encoder scales prompt coordinates by (config().image_size).
+  int decoder_input_size() const { return decoder_->prompt_encoder().input_image_size(); }
 
-  // [1, 3, S, S] normalised and padded image -> [1, C, 64, 64] image embedding.
+  // [1, 3, S, S] normalised and padded image (S = config().image_size) -> [1, C, 64, 64] image embedding.
   Tensor encode(const Tensor& input) const;
-  // Prompts in the input frame; low-res logits [1, M, 256, 256] and M predicted IoUs.
+  // Prompts in the input frame (S x S); low-res logits [1, M, 256, 256] and M predicted IoUs.
   DecoderOutput decode(const Tensor& image_embedding, const Prompts& prompts, MaskOutput which) const;
   DecoderOutput decode(const Tensor& image_embedding, const Prompts& prompts, bool multimask) const {
     return decode(image_embedding, prompts, multimask ? MaskOutput::multimask : MaskOutput::single);

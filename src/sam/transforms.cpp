@@ -8,15 +8,18 @@
 
 namespace sammpa::sam {
 
-ImageFrame make_frame(int orig_h, int orig_w, int target) {
+ImageFrame make_frame(int orig_h, int orig_w, int target, int low_res) {
   // Same rounding as ResizeLongestSide.get_preprocess_shape.
   double scale = static_cast<double>(target) / std::max(orig_h, orig_w);
   ImageFrame f;
   f.orig_h = orig_h;
   f.orig_w = orig_w;
-  f.input_h = static_cast<int>(orig_h * scale + 0.5);
-  f.input_w = static_cast<int>(orig_w * scale + 0.5);
+  // At least one pixel: a very thin image (e.g. 1x700 for LiteMedSAM's 256) would otherwise round to 0, where
+  // the official code fails.
+  f.input_h = std::max(1, static_cast<int>(orig_h * scale + 0.5));
+  f.input_w = std::max(1, static_cast<int>(orig_w * scale + 0.5));
   f.target = target;
+  f.low_res = low_res;
   return f;
 }
 
@@ -130,6 +133,30 @@ Tensor preprocess_image(const cv::Mat& image, const ImageFrame& frame) {
     for (int y = 0; y < frame.input_h; ++y) {
       const uint8_t* row = resized.ptr<uint8_t>(y);
       for (int x = 0; x < frame.input_w; ++x) plane[y * s + x] = (row[x * 3 + c] - mean[c]) / stdev[c];
+    }
+  }
+  return out;
+}
+
+Tensor preprocess_image_minmax(const cv::Mat& image, const ImageFrame& frame) {
+  if (image.rows != frame.orig_h || image.cols != frame.orig_w)
+    throw std::invalid_argument("preprocess_image_minmax: image size does not match its frame");
+  cv::Mat rgb = image;
+  if (image.channels() == 1) cv::cvtColor(image, rgb, cv::COLOR_GRAY2RGB);
+  cv::Mat resized;
+  cv::resize(rgb, resized, {frame.input_w, frame.input_h}, 0, 0, cv::INTER_AREA);
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(resized.reshape(1), &lo, &hi);
+  // 8-bit differences divided in double, then stored as float32 (numpy's uint8 / float64, then .float()).
+  const double range = std::max(hi - lo, 1e-8);
+  const int mn = static_cast<int>(lo);
+  const int s = frame.target;
+  Tensor out = Tensor::zeros({1, 3, s, s});
+  for (int c = 0; c < 3; ++c) {
+    float* plane = out.data() + static_cast<size_t>(c) * s * s;
+    for (int y = 0; y < frame.input_h; ++y) {
+      const uint8_t* row = resized.ptr<uint8_t>(y);
+      for (int x = 0; x < frame.input_w; ++x) plane[y * s + x] = static_cast<float>((row[x * 3 + c] - mn) / range);
     }
   }
   return out;
