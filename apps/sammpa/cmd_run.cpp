@@ -17,7 +17,7 @@ using namespace sammpa;
 namespace {
 
 struct RunArgs {
-  std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "registration";
+  std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto";
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
   bool no_sam = false, overwrite = false;

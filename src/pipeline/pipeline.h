@@ -28,7 +28,7 @@ std::string propagation_name(Propagation p);
 
 struct PipelineOptions {
   SelectOptions select;
-  Propagation propagation = Propagation::registration;
+  Propagation propagation = Propagation::automatic;  // chosen per data set by leave-one-out on the supports
   PropagateOptions propagate;
   FeaturePropagationOptions feature;
   SegmentOptions segment;

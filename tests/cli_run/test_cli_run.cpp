@@ -27,8 +27,14 @@ TEST(RunCli, AllFourStepsGiveFinalMasksPromptsScoresAndOverlays) {
     EXPECT_FALSE(fs::exists(dir / "out/coarse" / (n.get<std::string>() + ".png")));
     EXPECT_FALSE(fs::exists(dir / "out/masks" / (n.get<std::string>() + ".png")));
   }
-  for (const char* sub : {"coarse", "soft", "masks", "prompts", "overlay", "embeddings"})
-    EXPECT_EQ(test::count_files(dir / "out" / sub), std::string(sub) == "embeddings" ? 12u : 11u) << sub;
+  for (const char* sub : {"coarse", "soft", "masks", "prompts", "overlay"})
+    EXPECT_EQ(test::count_files(dir / "out" / sub), 11u) << sub;
+  // Every image's embedding (the supports' too: leave-one-out prompts them) and the checkpoint it came from.
+  EXPECT_EQ(test::count_files(dir / "out/embeddings"), 15u);
+  // Self-configuration: phantom lobes sit at the same place in every image, so registration wins.
+  auto self = nlohmann::json::parse(test::read_text(dir / "out/self_config.json"));
+  EXPECT_EQ(self["chosen"], "registration");
+  EXPECT_EQ(self["modes"]["registration"]["final_dice"].size(), 3u);
   // Every prompt SAM got is on record, in image pixels: the phantom has two lobes per image.
   auto seg = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
   EXPECT_EQ(seg["summary"]["objects"], 22);
