@@ -55,13 +55,8 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
                                      const PipelineOptions& o, const fs::path& out_root,
                                      std::vector<CoarseInput>& coarse) {
   const auto start = std::chrono::steady_clock::now();
-  const fs::path ckpt = o.segment.checkpoint.empty() ? sam::default_checkpoint() : o.segment.checkpoint;
-  auto model = sam::SamModel::load(ckpt);
-  if (!o.segment.embeddings.empty()) claim_embedding_cache(o.segment.embeddings, ckpt);
-  const fs::path previous = o.segment.previous_embeddings.empty() || !fs::exists(o.segment.previous_embeddings)
-                                ? fs::path()
-                                : o.segment.previous_embeddings;
-  sam::SamPredictor predictor(model);
+  const EmbeddingSource src = open_embedding_source(o.segment);
+  sam::SamPredictor predictor(src.model);
   const std::set<std::string> support_set(support.begin(), support.end());
   std::vector<std::string> queries;
   for (const auto& s : ds.samples)
@@ -73,7 +68,7 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
     const Sample& s = ds.at(name);
     const cv::Mat image = read_image(s.image);
     masks.push_back(read_mask(*s.mask, image.size()));
-    set_cached_embedding(predictor, image, name, o.segment.embeddings, previous);
+    src.set(predictor, image, name);
     embeddings.push_back(predictor.embedding());
     progress.tick();
   }
@@ -87,7 +82,7 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
   for (const auto& name : queries) {
     const auto t0 = std::chrono::steady_clock::now();
     const cv::Mat image = read_image(ds.at(name).image);
-    set_cached_embedding(predictor, image, name, o.segment.embeddings, previous);
+    src.set(predictor, image, name);
     cv::Mat soft = classifier.predict(predictor.embedding()), mask = soft >= 0.5f, soft8;
     soft.convertTo(soft8, CV_8U, 255.0);
     write_png(out_root / "coarse" / (name + ".png"), mask);

@@ -91,26 +91,33 @@ bool set_cached_embedding(sam::SamPredictor& predictor, const cv::Mat& image, co
   return reused;
 }
 
+EmbeddingSource open_embedding_source(const SegmentOptions& o) {
+  EmbeddingSource src;
+  src.checkpoint = o.checkpoint.empty() ? sam::default_checkpoint() : o.checkpoint;
+  const auto t0 = std::chrono::steady_clock::now();
+  src.model = sam::SamModel::load(src.checkpoint);
+  src.seconds_load = seconds_since(t0);
+  src.cache = o.embeddings;
+  if (!src.cache.empty()) claim_embedding_cache(src.cache, src.checkpoint);
+  if (cache_matches(o.previous_embeddings, checkpoint_identity(src.checkpoint))) src.previous = o.previous_embeddings;
+  return src;
+}
+
 SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& queries,
                            const std::function<CoarseInput(const std::string&)>& coarse_of, const SegmentOptions& o,
                            const fs::path& out_root) {
   const auto start = std::chrono::steady_clock::now();
   SegmentRun run;
-  const fs::path ckpt = o.checkpoint.empty() ? sam::default_checkpoint() : o.checkpoint;
+  const EmbeddingSource src = open_embedding_source(o);
+  run.seconds_load = src.seconds_load;
+  run.checkpoint = fs::absolute(src.checkpoint).lexically_normal().string();
+  run.model_type = src.model->config().model_type;
   auto t0 = std::chrono::steady_clock::now();
-  auto model = sam::SamModel::load(ckpt);
-  run.seconds_load = seconds_since(t0);
-  run.checkpoint = fs::absolute(ckpt).lexically_normal().string();
-  run.model_type = model->config().model_type;
-  const std::string identity = checkpoint_identity(ckpt);
-  const bool use_cache = !o.embeddings.empty();
-  const bool use_previous = cache_matches(o.previous_embeddings, identity);
-  if (use_cache) claim_embedding_cache(o.embeddings, ckpt);
   fs::create_directories(out_root / "masks");
   fs::create_directories(out_root / "prompts");
   if (o.overlays) fs::create_directories(out_root / "overlay");
 
-  sam::SamPredictor predictor(model);
+  sam::SamPredictor predictor(src.model);
   Progress progress("segment", queries.size());
   for (const auto& name : queries) {
     const auto tq = std::chrono::steady_clock::now();
@@ -123,8 +130,7 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
     q.name = name;
 
     t0 = std::chrono::steady_clock::now();
-    q.embedding_reused = set_cached_embedding(predictor, image, name, o.embeddings,
-                                              use_previous ? o.previous_embeddings : fs::path());
+    q.embedding_reused = src.set(predictor, image, name);
     run.embeddings_reused += q.embedding_reused;
     run.seconds_encode += seconds_since(t0);
 

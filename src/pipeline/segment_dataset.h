@@ -4,6 +4,7 @@
 // masks/NAME.png (final masks), prompts/NAME.json (every prompt given to SAM) and, if asked, overlay/NAME.png.
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -60,6 +61,18 @@ void claim_embedding_cache(const std::filesystem::path& dir, const std::filesyst
 // caller has claimed `cache` (claim_embedding_cache). Returns whether a cached embedding was used.
 bool set_cached_embedding(sam::SamPredictor& predictor, const cv::Mat& image, const std::string& name,
                           const std::filesystem::path& cache, const std::filesystem::path& previous);
+
+// The model of options.checkpoint (or the default one) with options.embeddings claimed as its cache and
+// options.previous_embeddings kept only when it holds this checkpoint's embeddings.
+struct EmbeddingSource {
+  std::filesystem::path checkpoint, cache, previous;
+  std::shared_ptr<const sam::SamModel> model;
+  double seconds_load = 0;
+  bool set(sam::SamPredictor& predictor, const cv::Mat& image, const std::string& name) const {
+    return set_cached_embedding(predictor, image, name, cache, previous);
+  }
+};
+EmbeddingSource open_embedding_source(const SegmentOptions& options);
 
 // `coarse_of(name)` gives a query's coarse mask and soft map (image size). Files go under `out_root`.
 SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& queries,

@@ -29,13 +29,8 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   const auto start = std::chrono::steady_clock::now();
   LeaveOneOut loo;
   loo.support = support;
-  const fs::path ckpt = o.segment.checkpoint.empty() ? sam::default_checkpoint() : o.segment.checkpoint;
-  auto model = sam::SamModel::load(ckpt);
-  if (!o.segment.embeddings.empty()) claim_embedding_cache(o.segment.embeddings, ckpt);
-  const fs::path previous = o.segment.previous_embeddings.empty() || !fs::exists(o.segment.previous_embeddings)
-                                ? fs::path()
-                                : o.segment.previous_embeddings;
-  sam::SamPredictor predictor(model);
+  const EmbeddingSource src = open_embedding_source(o.segment);
+  sam::SamPredictor predictor(src.model);
   const size_t k = support.size();
   std::vector<sam::ImageEmbedding> embeddings;
   std::vector<cv::Mat> masks;
@@ -44,7 +39,7 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
     const Sample& s = ds.at(name);
     const cv::Mat image = read_image(s.image);
     masks.push_back(read_mask(*s.mask, image.size()));
-    set_cached_embedding(predictor, image, name, o.segment.embeddings, previous);
+    src.set(predictor, image, name);
     embeddings.push_back(predictor.embedding());
     progress.tick();
   }
