@@ -64,14 +64,7 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
   Progress progress("propagate (features)", support.size() + queries.size());
   std::vector<sam::ImageEmbedding> embeddings;
   std::vector<cv::Mat> masks;
-  for (const auto& name : support) {
-    const Sample& s = ds.at(name);
-    const cv::Mat image = read_image(s.image);
-    masks.push_back(read_mask(*s.mask, image.size()));
-    src.set(predictor, image, name);
-    embeddings.push_back(predictor.embedding());
-    progress.tick();
-  }
+  embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
   std::vector<const sam::ImageEmbedding*> refs;
   for (const auto& e : embeddings) refs.push_back(&e);
   const FeatureClassifier classifier = FeatureClassifier::train(refs, masks, o.feature);

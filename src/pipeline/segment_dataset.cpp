@@ -103,6 +103,20 @@ EmbeddingSource open_embedding_source(const SegmentOptions& o) {
   return src;
 }
 
+void embed_supports(const Dataset& ds, const std::vector<std::string>& support, const EmbeddingSource& src,
+                    sam::SamPredictor& predictor, std::vector<sam::ImageEmbedding>& embeddings,
+                    std::vector<cv::Mat>& masks, const std::function<void()>& tick) {
+  for (const auto& name : support) {
+    const Sample& s = ds.at(name);
+    if (!s.mask) throw InputError(s.image, "support has no mask (expected masks/" + name + ".<ext>)");
+    const cv::Mat image = read_image(s.image);
+    masks.push_back(read_mask(*s.mask, image.size()));
+    src.set(predictor, image, name);
+    embeddings.push_back(predictor.embedding());
+    tick();
+  }
+}
+
 SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& queries,
                            const std::function<CoarseInput(const std::string&)>& coarse_of, const SegmentOptions& o,
                            const fs::path& out_root) {

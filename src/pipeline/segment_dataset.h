@@ -74,6 +74,11 @@ struct EmbeddingSource {
 };
 EmbeddingSource open_embedding_source(const SegmentOptions& options);
 
+// The supports' embeddings (through `source`, cached) and their masks at image size; `tick` after each.
+void embed_supports(const Dataset& data, const std::vector<std::string>& support, const EmbeddingSource& source,
+                    sam::SamPredictor& predictor, std::vector<sam::ImageEmbedding>& embeddings,
+                    std::vector<cv::Mat>& masks, const std::function<void()>& tick);
+
 // `coarse_of(name)` gives a query's coarse mask and soft map (image size). Files go under `out_root`.
 SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& queries,
                            const std::function<CoarseInput(const std::string&)>& coarse_of,

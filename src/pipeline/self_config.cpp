@@ -35,14 +35,7 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   std::vector<sam::ImageEmbedding> embeddings;
   std::vector<cv::Mat> masks;
   Progress progress("leave-one-out", 3 * k);
-  for (const auto& name : support) {
-    const Sample& s = ds.at(name);
-    const cv::Mat image = read_image(s.image);
-    masks.push_back(read_mask(*s.mask, image.size()));
-    src.set(predictor, image, name);
-    embeddings.push_back(predictor.embedding());
-    progress.tick();
-  }
+  embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
   auto finish = [&](const std::string& mode, size_t i, const cv::Mat& coarse, const cv::Mat& soft) {
     predictor.set_embedding(embeddings[i]);
     QuerySegmentation seg = segment_query(predictor, coarse, soft, o.segment.prompt, o.segment.refine);
