@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   prefer_passive_openmp_waits(argv);
   CLI::App app{
       "sammpa: segment a whole folder of medical images of one kind from a handful of annotated examples\n"
-      "(SAM-MPA: example selection, mask propagation by registration, prompt generation, SAM + refinement)."};
+      "(SAM-MPA: example selection, mask propagation (registration or SAM features, chosen by leave-one-out),\n"
+      "prompt generation, SAM + refinement)."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "sammpa 0.1.0");
   bool quiet = false;
