@@ -13,6 +13,16 @@
 
 namespace sammpa::test {
 
+// The message of the CheckpointError that opening `file` throws ("" if it opens).
+inline std::string open_error(const std::filesystem::path& file) {
+  try {
+    sam::Checkpoint::open(file);
+  } catch (const sam::CheckpointError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 inline std::filesystem::path fixture(const std::string& name) {
   return std::filesystem::path(SAMMPA_CKPT_FIXTURES) / name;
 }

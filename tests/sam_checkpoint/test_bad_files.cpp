@@ -12,19 +12,10 @@
 namespace fs = std::filesystem;
 using sammpa::sam::Checkpoint;
 using sammpa::sam::CheckpointError;
+using sammpa::test::open_error;
 using sammpa::test::fixture;
 
 namespace {
-
-// The message of the CheckpointError that opening `file` throws ("" if it opens).
-std::string open_error(const fs::path& file) {
-  try {
-    Checkpoint::open(file);
-  } catch (const CheckpointError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::string read_bytes(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

@@ -16,18 +16,10 @@
 namespace fs = std::filesystem;
 using sammpa::sam::Checkpoint;
 using sammpa::sam::CheckpointError;
+using sammpa::test::open_error;
 using sammpa::test::CraftedTensor;
 
 namespace {
-
-std::string open_error(const fs::path& file) {
-  try {
-    Checkpoint::open(file);
-  } catch (const CheckpointError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // The error message of unpickling `bytes` directly.
 std::string pickle_error(const std::string& bytes) {
