@@ -22,6 +22,7 @@ void parallel_for(size_t n, int threads, const std::function<void(size_t)>& body
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
+  size_t error_index = n;
   std::mutex mu;
   auto worker = [&] {
     for (size_t i; !failed && (i = next.fetch_add(1)) < n;) {
@@ -29,7 +30,12 @@ void parallel_for(size_t n, int threads, const std::function<void(size_t)>& body
         body(i);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
-        if (!error) error = std::current_exception();
+        // Indices are handed out in order, so every index below a failed one has started and will finish:
+        // keeping the lowest failed index makes the reported error the same whatever the thread timing.
+        if (i < error_index) {
+          error_index = i;
+          error = std::current_exception();
+        }
         failed = true;
       }
     }

@@ -1,6 +1,7 @@
 #pragma once
 // parallel_for over an index range with a fixed number of std::threads (dynamic scheduling, one index at a
-// time). Exceptions from a worker are rethrown in the caller after all workers stop.
+// time). After a failure no new index starts; the exception of the lowest failed index is rethrown in the
+// caller after all workers stop, so the error a user sees does not depend on thread timing.
 #include <cstddef>
 #include <functional>
 
