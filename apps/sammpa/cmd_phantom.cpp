@@ -9,12 +9,17 @@ sammpa::cli::Command cmd(5, [](CLI::App& app) {
   static std::string out;
   static sammpa::PhantomOptions opt;
   static bool overwrite = false;
+  static std::string kind = "lobes";
   sub->add_option("-o,--out", out, "output dataset folder")->required();
   sub->add_option("-n,--count", opt.count, "number of images")->capture_default_str()->check(CLI::Range(1, 100000));
   sub->add_option("--size", opt.size, "image side in pixels")->capture_default_str()->check(CLI::Range(32, 4096));
   sub->add_option("--seed", opt.seed, "random seed")->capture_default_str();
+  sub->add_option("--kind", kind, "lobes (two lobes at about the same place in every image) or lesion (one dark "
+                                  "lesion anywhere, every fifth image without one)")
+      ->capture_default_str()->check(CLI::IsMember({"lobes", "lesion"}));
   sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
+    opt.kind = kind == "lesion" ? sammpa::PhantomKind::lesion : sammpa::PhantomKind::lobes;
     sammpa::OutputDir dir(out, {overwrite, {}});
     sammpa::write_phantom_dataset(dir.staging(), opt);
     dir.commit();

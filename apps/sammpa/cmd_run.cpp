@@ -9,6 +9,7 @@
 #include "common/output_dir.h"
 #include "io/phantom.h"
 #include "pipeline/pipeline.h"
+#include "select/support_list.h"
 #include "segment_options.h"
 
 namespace fs = std::filesystem;
@@ -17,7 +18,8 @@ using namespace sammpa;
 namespace {
 
 struct RunArgs {
-  std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto";
+  std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto", support,
+              ranked_round = "auto";
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
   bool no_sam = false, overwrite = false;
@@ -37,9 +39,12 @@ void run(RunArgs& a) {
   const Dataset ds = scan_dataset(data);
   PipelineOptions o = a.pipeline;
   o.select.strategy = parse_select_strategy(a.strategy);
+  if (!a.support.empty()) o.support = read_support_list(a.support);
   o.select.threads = o.propagate.threads;
   o.propagate.fusion = parse_fusion(a.fusion);
   o.propagation = parse_propagation(a.propagation);
+  o.ranked.round = a.ranked_round == "on" ? RankedRound::on : a.ranked_round == "off" ? RankedRound::off
+                                                                                     : RankedRound::automatic;
   o.segment = cli::segment_options(a.segment);
   o.sam = !a.no_sam;
   if (!a.embeddings.empty()) {
@@ -77,13 +82,29 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1, 100000));
   sub->add_option("--strategy", a.strategy, "support selection: kcentroid|random")
       ->capture_default_str()->check(CLI::IsMember({"kcentroid", "random"}));
+  sub->add_option("--support", a.support,
+                  "skip step 1: the support images already annotated (support.json / .txt from `sammpa select`, "
+                  "or names separated by commas)");
   sub->add_option("--seed", a.pipeline.select.seed, "random seed (k-means++ seeding, random strategy)")
       ->capture_default_str();
-  sub->add_option("--propagation", a.propagation, "step 2: registration (warp the support masks), feature (a "
-                                                  "classifier over SAM's embedding learned from the supports), or "
-                                                  "auto (the better of the two by leave-one-out on the supports)")
-      ->capture_default_str()->check(CLI::IsMember({"registration", "feature", "auto"}));
+  sub->add_option("--propagation", a.propagation,
+                  "finding the object: registration (warp the support masks), feature (a classifier over SAM's "
+                  "embedding learned from the supports, then prompts), ranked (SAM's candidates over the whole "
+                  "image, chosen by a ranker fitted on the supports' candidates; may answer 'no object'), or auto "
+                  "(the best of the three by leave-one-out on the supports)")
+      ->capture_default_str()->check(CLI::IsMember({"registration", "feature", "ranked", "auto"}));
   sub->add_option("--fusion", a.fusion, "vote|best|majority")->capture_default_str();
+  auto& rc = a.pipeline.ranked.candidates;
+  sub->add_option("--ranked-grid", rc.grid, "ranked mode: G x G point prompts over the image")
+      ->capture_default_str()->check(CLI::Range(0, 64));
+  sub->add_option("--ranked-peaks", rc.soft_peaks, "ranked mode: point prompts at the soft map's peaks")
+      ->capture_default_str()->check(CLI::Range(0, 64));
+  sub->add_option("--ranked-boxes", rc.soft_boxes, "ranked mode: box prompts around the soft map's components")
+      ->capture_default_str()->check(CLI::Range(0, 64));
+  sub->add_option("--ranked-round", a.ranked_round,
+                  "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
+                  "supports' leave-one-out Dice)")
+      ->capture_default_str()->check(CLI::IsMember({"on", "off", "auto"}));
   sub->add_option("--top", a.pipeline.propagate.top, "deformably register only the M most similar supports (0 = all)")
       ->capture_default_str();
   sub->add_option("-t,--threads", a.pipeline.propagate.threads, "threads (0 = all cores)")->capture_default_str();

@@ -11,7 +11,56 @@ namespace fs = std::filesystem;
 
 namespace sammpa {
 
+namespace {
+
+void write_lesion_phantoms(const fs::path& root, const PhantomOptions& opt) {
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  const int s = opt.size;
+  for (int i = 0; i < opt.count; ++i) {
+    cv::theRNG().state = opt.seed * 1000003ULL + static_cast<uint64_t>(i);
+    // Tissue: horizontal layers of varying brightness, and speckle (blurred multiplicative noise).
+    cv::Mat img(s, s, CV_32FC1);
+    const double phase = u(rng) * 3, freq = 3 + 2 * u(rng);
+    for (int y = 0; y < s; ++y) img.row(y).setTo(120 + 35 * std::sin(phase + freq * 6.283 * y / s) + 20 * y / s);
+    cv::Mat speckle(s, s, CV_32FC1);
+    cv::randn(speckle, 1.0, 0.35);
+    cv::GaussianBlur(speckle, speckle, {0, 0}, 1.2);
+    img = img.mul(speckle);
+    cv::Mat mask(s, s, CV_8UC1, cv::Scalar(0));
+    const bool has_lesion = i % 5 != 4;
+    if (has_lesion) {
+      // An ellipse anywhere in the middle 70%, with a wavy edge.
+      const cv::Point2d c(s * (0.5 + 0.35 * u(rng)), s * (0.5 + 0.35 * u(rng)));
+      const double a = s * (0.12 + 0.04 * u(rng)), b = a * (0.6 + 0.2 * u(rng)), turn = u(rng) * 3.1416;
+      const double w1 = 0.12 * u(rng), w2 = 0.08 * u(rng), ph = u(rng) * 3;
+      std::vector<cv::Point> edge;
+      for (int k = 0; k < 72; ++k) {
+        const double t = k * 6.2832 / 72, r = 1 + w1 * std::sin(3 * t + ph) + w2 * std::sin(5 * t);
+        const double x = a * r * std::cos(t), y = b * r * std::sin(t);
+        edge.emplace_back(static_cast<int>(c.x + x * std::cos(turn) - y * std::sin(turn)),
+                          static_cast<int>(c.y + x * std::sin(turn) + y * std::cos(turn)));
+      }
+      cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{edge}, cv::Scalar(255));
+      cv::Mat inside;
+      mask.convertTo(inside, CV_32FC1, 1.0 / 255.0);
+      cv::GaussianBlur(inside, inside, {0, 0}, 1.5);
+      img = img.mul(1.0 - 0.75 * inside);  // hypoechoic: dark inside
+    }
+    cv::GaussianBlur(img, img, {0, 0}, 0.8);
+    cv::Mat out8;
+    img.convertTo(out8, CV_8UC1);
+    char name[32];
+    std::snprintf(name, sizeof name, "%s_%03d.png", has_lesion ? "lesion" : "normal", i);
+    write_png(root / "images" / name, out8);
+    write_png(root / "masks" / name, mask);
+  }
+}
+
+}  // namespace
+
 void write_phantom_dataset(const fs::path& root, const PhantomOptions& opt) {
+  if (opt.kind == PhantomKind::lesion) return write_lesion_phantoms(root, opt);
   std::mt19937_64 rng(opt.seed);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   const int s = opt.size;

@@ -7,13 +7,19 @@
 
 namespace sammpa {
 
+// lobes: two lobes at about the same place in every image (registration carries them well).
+// lesion: one dark lesion with an irregular edge anywhere in speckled tissue, every fifth image without one
+// (like breast ultrasound: registration cannot carry it, a model of what a lesion looks like can).
+enum class PhantomKind { lobes, lesion };
+
 struct PhantomOptions {
   int count = 40;
   int size = 256;
   uint64_t seed = 1;
+  PhantomKind kind = PhantomKind::lobes;
 };
 
-// Writes root/images/phantom_NNN.png and root/masks/phantom_NNN.png.
+// Writes root/images/phantom_NNN.png and root/masks/phantom_NNN.png (lesion: lesion_NNN / normal_NNN).
 void write_phantom_dataset(const std::filesystem::path& root, const PhantomOptions& opt = {});
 
 }  // namespace sammpa

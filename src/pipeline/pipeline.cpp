@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <nlohmann/json.hpp>
 
@@ -103,12 +104,19 @@ double mean_of(const std::vector<double>& v) {
 Propagation parse_propagation(const std::string& n) {
   if (n == "registration") return Propagation::registration;
   if (n == "feature") return Propagation::feature;
+  if (n == "ranked") return Propagation::ranked;
   if (n == "auto") return Propagation::automatic;
-  throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature, auto)");
+  throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature, ranked, auto)");
 }
 
 std::string propagation_name(Propagation p) {
-  return p == Propagation::registration ? "registration" : p == Propagation::feature ? "feature" : "auto";
+  switch (p) {
+    case Propagation::registration: return "registration";
+    case Propagation::feature: return "feature";
+    case Propagation::ranked: return "ranked";
+    case Propagation::automatic: break;
+  }
+  return "auto";
 }
 
 bool names_share_prefixes(const std::vector<std::string>& names) {
@@ -132,8 +140,16 @@ EvalReport score_masks(const Dataset& data, const std::vector<std::string>& supp
 PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const fs::path& out_root) {
   PipelineResult r;
   auto t0 = std::chrono::steady_clock::now();
-  r.selection = select_examples(ds, o.select);
-  write_selection(out_root / "support.json", selection_json(ds, o.select, r.selection));
+  if (o.support.empty()) {
+    r.selection = select_examples(ds, o.select);
+    write_selection(out_root / "support.json", selection_json(ds, o.select, r.selection));
+  } else {
+    for (const auto& n : o.support)
+      if (!ds.index_of(n)) throw InputError(ds.root / "images", "support image '" + n + "' is not in the data set");
+    if (o.support.size() >= ds.size()) throw InputError("--support", "every image is a support: nothing to segment");
+    r.selection.support = o.support;
+    write_selection(out_root / "support.json", {{"strategy", "given"}, {"k", o.support.size()}, {"support", o.support}});
+  }
   r.seconds_select = seconds_since(t0);
   std::printf("step 1 select: %zu support image(s) to annotate:", r.selection.support.size());
   for (const auto& n : r.selection.support) std::printf(" %s", n.c_str());
@@ -148,15 +164,16 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     coarse[*ds.index_of(name)] = {mask.clone(), soft.clone()};  // distinct slots: no lock needed
   };
   r.propagation_used = o.propagation;
+  std::optional<RankedSupports> ranked;
   if (o.propagation == Propagation::automatic) {
     if (r.selection.support.size() >= 3 && o.sam) {
       LeaveOneOut loo = choose_by_leave_one_out(ds, r.selection.support, o, out_root / ".leave-one-out");
       write_json_atomic(out_root / "self_config.json", to_json(loo));
       r.propagation_used = loo.chosen;
-      std::printf("self-configuration (leave-one-out on %zu supports, final Dice): registration %.3f, feature %.3f "
-                  "-> %s\n",
-                  r.selection.support.size(), mean_of(loo.final_dice["registration"]),
-                  mean_of(loo.final_dice["feature"]), propagation_name(loo.chosen).c_str());
+      std::printf("self-configuration (leave-one-out on %zu supports, final Dice):", r.selection.support.size());
+      for (const auto& [mode, dice] : loo.final_dice) std::printf(" %s %.3f", mode.c_str(), mean_of(dice));
+      std::printf(" -> %s\n", propagation_name(loo.chosen).c_str());
+      if (loo.chosen == Propagation::ranked) ranked = std::move(loo.ranked);
     } else {
       r.propagation_used = Propagation::registration;
       std::printf("self-configuration needs K >= 3 supports and SAM: using registration\n");
@@ -181,13 +198,22 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   for (const auto& q : r.propagation.queries) queries.push_back(q.name);
   if (o.sam) {
     t0 = std::chrono::steady_clock::now();
+    SegmentOptions so = o.segment;
+    if (r.propagation_used == Propagation::ranked) {
+      if (!ranked) ranked = fit_ranker_on_supports(ds, r.selection.support, o);
+      write_json_atomic(out_root / "ranker.json", to_json(*ranked, r.selection.support));
+      so.segment_one = [&](const sam::SamPredictor& p, const std::string& name, const cv::Mat& image,
+                           const CoarseInput& in) {
+        return segment_ranked(p, image, in.soft, *ranked, o.ranked, name);
+      };
+    }
     r.segment = segment_dataset(
         ds, queries,
         [&](const std::string& name) {
           CoarseInput in = std::move(coarse[*ds.index_of(name)]);  // released as it is used
           return in;
         },
-        o.segment, out_root);
+        so, out_root);
     write_json_atomic(out_root / "segment.json", to_json(r.segment, o.segment));
     r.seconds_segment = seconds_since(t0);
     std::printf("steps 3-4 prompt, SAM (%s), refine: %zu final masks in %.1f s (%zu embeddings reused)\n",
@@ -213,7 +239,7 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   nlohmann::json run = {{"dataset", fs::absolute(ds.root).lexically_normal().string()},
                         {"images", ds.size()},
                         {"support", r.selection.support},
-                        {"select", {{"strategy", select_strategy_name(o.select.strategy)},
+                        {"select", {{"strategy", o.support.empty() ? select_strategy_name(o.select.strategy) : "given"},
                                     {"k", o.select.k}, {"seed", o.select.seed}}},
                         {"propagation", propagation_name(r.propagation_used)},
                         {"propagation_asked", propagation_name(o.propagation)},

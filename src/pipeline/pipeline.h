@@ -12,6 +12,7 @@
 
 #include "eval/evaluate.h"
 #include "io/dataset.h"
+#include "pipeline/ranked.h"
 #include "pipeline/segment_dataset.h"
 #include "propagate/feature_propagation.h"
 #include "propagate/propagate.h"
@@ -21,16 +22,20 @@ namespace sammpa {
 
 // Step 2's way of finding the object in a query: registration of every support (docs/PROPAGATE.md), a
 // classifier over SAM's image embedding learned from the supports (propagate/feature_propagation.h), or
+// ranked: SAM's candidates over the whole image ranked by a model fitted on the supports (ranked.h), or
 // automatic: the one that scores best by leave-one-out on the supports (self_config.h; K >= 3, else registration).
-enum class Propagation { registration, feature, automatic };
+enum class Propagation { registration, feature, ranked, automatic };
 Propagation parse_propagation(const std::string& name);  // InputError if unknown
 std::string propagation_name(Propagation p);
 
 struct PipelineOptions {
   SelectOptions select;
+  // The support set, when a person has already chosen and annotated it: step 1 is skipped (names must exist).
+  std::vector<std::string> support;
   Propagation propagation = Propagation::automatic;  // chosen per data set by leave-one-out on the supports
   PropagateOptions propagate;
   FeaturePropagationOptions feature;
+  RankedOptions ranked;
   SegmentOptions segment;
   bool sam = true;              // steps 3-4; off: the coarse masks are the final masks
   // Scores grouped by the name up to the first '_' (BUSI: benign, malignant, normal) when names share such

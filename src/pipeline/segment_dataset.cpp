@@ -149,7 +149,8 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
     run.seconds_encode += seconds_since(t0);
 
     t0 = std::chrono::steady_clock::now();
-    q.result = segment_query(predictor, in.coarse, in.soft, o.prompt, o.refine);
+    q.result = o.segment_one ? o.segment_one(predictor, name, image, in)
+                             : segment_query(predictor, in.coarse, in.soft, o.prompt, o.refine);
     run.seconds_decode += seconds_since(t0);
     write_png(out_root / "masks" / (name + ".png"), q.result.mask);
     write_json_atomic(out_root / "prompts" / (name + ".json"), to_json(q.result, o.prompt));

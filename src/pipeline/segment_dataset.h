@@ -17,6 +17,11 @@
 
 namespace sammpa {
 
+struct CoarseInput {
+  cv::Mat coarse;  // CV_8UC1 0/255
+  cv::Mat soft;    // CV_32FC1 [0, 1], CV_8UC1 0-255, or empty
+};
+
 struct SegmentOptions {
   PromptOptions prompt;
   RefineOptions refine;
@@ -28,11 +33,10 @@ struct SegmentOptions {
   // copied) into `embeddings` instead of being recomputed.
   std::filesystem::path previous_embeddings;
   bool overlays = true;
-};
-
-struct CoarseInput {
-  cv::Mat coarse;  // CV_8UC1 0/255
-  cv::Mat soft;    // CV_32FC1 [0, 1], CV_8UC1 0-255, or empty
+  // Replaces prompts + SAM + refinement for each query when set (the ranked mode): the predictor holds the
+  // query's embedding; the query's name, its image as read, its coarse mask and soft map.
+  std::function<QuerySegmentation(const sam::SamPredictor&, const std::string&, const cv::Mat&, const CoarseInput&)>
+      segment_one;
 };
 
 struct SegmentedQuery {

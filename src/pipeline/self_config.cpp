@@ -21,7 +21,25 @@ double mean(const std::vector<double>& v) {
   return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / v.size();
 }
 
+std::vector<cv::Mat> read_images(const Dataset& ds, const std::vector<std::string>& names) {
+  std::vector<cv::Mat> images;
+  for (const auto& n : names) images.push_back(read_image(ds.at(n).image));
+  return images;
+}
+
 }  // namespace
+
+RankedSupports fit_ranker_on_supports(const Dataset& ds, const std::vector<std::string>& support,
+                                      const PipelineOptions& o) {
+  const EmbeddingSource src = open_embedding_source(o.segment);
+  sam::SamPredictor predictor(src.model);
+  std::vector<sam::ImageEmbedding> embeddings;
+  std::vector<cv::Mat> masks;
+  Progress progress("ranker", support.size());
+  embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
+  progress.finish();
+  return fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support);
+}
 
 LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::string>& support,
                                     const PipelineOptions& o, const fs::path& work) {
@@ -34,7 +52,7 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   const size_t k = support.size();
   std::vector<sam::ImageEmbedding> embeddings;
   std::vector<cv::Mat> masks;
-  Progress progress("leave-one-out", 3 * k);
+  Progress progress("leave-one-out", 3 * k + 1);
   embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
   auto finish = [&](const std::string& mode, size_t i, const cv::Mat& coarse, const cv::Mat& soft) {
     predictor.set_embedding(embeddings[i]);
@@ -70,12 +88,19 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
     }
     progress.tick();
   }
+  // Ranked: each support's candidates chosen by a ranker fitted on the other supports' candidates.
+  loo.ranked = fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support);
+  loo.final_dice["ranked"] = loo.ranked->loo.dice;
+  loo.coarse_dice["ranked"] = loo.coarse_dice["feature"];
+  progress.tick();
   progress.finish();
   std::error_code ec;
   fs::remove_all(work, ec);
-  // Ties go to registration, the paper's method.
-  loo.chosen = mean(loo.final_dice["feature"]) > mean(loo.final_dice["registration"]) ? Propagation::feature
-                                                                                       : Propagation::registration;
+  // Ties go to registration (the paper's method), then to feature.
+  loo.chosen = Propagation::registration;
+  double best = mean(loo.final_dice["registration"]);
+  for (const auto& [mode, p] : {std::pair{"feature", Propagation::feature}, std::pair{"ranked", Propagation::ranked}})
+    if (mean(loo.final_dice[mode]) > best) best = mean(loo.final_dice[mode]), loo.chosen = p;
   loo.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return loo;
 }

@@ -1,10 +1,12 @@
 #pragma once
 // Self-configuration by leave-one-out on the supports: each support in turn is a query for the other K - 1,
-// every candidate way of finding the object (step 2: registration, feature) runs with steps 3-4, and its Dice
-// against the support's own mask is the score. The best mean wins and is used on the real queries. No query
+// every candidate way of finding the object (step 2: registration, feature, each with steps 3-4; ranked, whose
+// ranker is fitted on the other supports' candidates) runs, and its Dice against the support's own mask is the
+// score (the ranked mode's in the decoder's low-resolution frame). The best mean wins and is used on the real queries. No query
 // label is used; everything comes from the K annotated images of the run.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +21,13 @@ struct LeaveOneOut {
   std::vector<std::string> support;
   // Per mode ("registration", "feature"): per support, Dice of the coarse and of the final mask.
   std::map<std::string, std::vector<double>> coarse_dice, final_dice;
+  std::optional<RankedSupports> ranked;  // the ranked mode's fit on all supports (reused when it is chosen)
   double seconds = 0;
 };
+
+// The ranked mode's ranker fitted on the supports (embeddings through options.segment's cache).
+RankedSupports fit_ranker_on_supports(const Dataset& data, const std::vector<std::string>& support,
+                                      const PipelineOptions& options);
 
 // Needs K >= 3 supports, each with a mask. `work` is a scratch folder (removed afterwards). Embeddings go to
 // (and come from) options.segment.embeddings.

@@ -37,7 +37,7 @@ void SamPredictor::set_embedding(ImageEmbedding embedding) {
   embedding_ = std::move(embedding);
 }
 
-Prediction SamPredictor::predict(const PromptSet& p, MaskOutput which) const {
+DecoderOutput SamPredictor::predict_low_res(const PromptSet& p, MaskOutput which) const {
   if (!has_image()) throw std::logic_error("SamPredictor::predict before set_image");
   if (p.points.size() != p.labels.size()) throw InputError("prompt: each point needs one label");
   const ImageFrame& f = embedding_.frame;
@@ -57,7 +57,12 @@ Prediction SamPredictor::predict(const PromptSet& p, MaskOutput which) const {
     q.box = std::array<float, 4>{a[0], a[1], b[0], b[1]};
   }
   q.mask_input = p.mask_input;
-  DecoderOutput out = model_->decode(embedding_.features, q, which);
+  return model_->decode(embedding_.features, q, which);
+}
+
+Prediction SamPredictor::predict(const PromptSet& p, MaskOutput which) const {
+  DecoderOutput out = predict_low_res(p, which);
+  const ImageFrame& f = embedding_.frame;
 
   Prediction r;
   r.iou = out.iou;

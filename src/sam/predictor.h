@@ -39,6 +39,9 @@ class SamPredictor {
   const SamModel& model() const { return *model_; }
 
   Prediction predict(const PromptSet& prompts, MaskOutput which) const;
+  // The decoder's output alone, in its low-resolution frame (no upscaling to the image): for callers that look
+  // at many candidates and upscale only the ones they keep.
+  DecoderOutput predict_low_res(const PromptSet& prompts, MaskOutput which) const;
   Prediction predict(const PromptSet& prompts, bool multimask) const {
     return predict(prompts, multimask ? MaskOutput::multimask : MaskOutput::single);
   }

@@ -98,3 +98,23 @@ TEST(RunCli, UnannotatedSupportIsAnErrorAndLeavesNothing) {
   EXPECT_EQ(r2.status, 2);
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
+
+TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {30, 256, 7, PhantomKind::lesion});
+  auto r = test::run_sammpa("run --data " + (dir / "data").string() + " -k 6 --no-overlays --out " +
+                            (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto self = nlohmann::json::parse(test::read_text(dir / "out/self_config.json"));
+  const double reg = self["modes"]["registration"]["mean_final_dice"];
+  const double feat = self["modes"]["feature"]["mean_final_dice"], ranked = self["modes"]["ranked"]["mean_final_dice"];
+  auto final = nlohmann::json::parse(test::read_text(dir / "out/eval.json"));
+  ASSERT_TRUE(final["groups"].contains("lesion")) << final.dump();
+  const double lesion = final["groups"]["lesion"]["dice"]["mean"];
+  std::printf("[ lesion phantom, K = 6 ] leave-one-out: registration %.3f, feature %.3f, ranked %.3f -> %s; "
+              "final Dice on lesion queries %.3f\n", reg, feat, ranked, self["chosen"].get<std::string>().c_str(),
+              lesion);
+  EXPECT_NE(self["chosen"], "registration");
+  EXPECT_GT(std::max(feat, ranked), reg + 0.2);
+  EXPECT_GT(lesion, 0.7);
+}

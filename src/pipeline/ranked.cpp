@@ -1,0 +1,138 @@
+#include "pipeline/ranked.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "common/error.h"
+#include "eval/metrics.h"
+
+namespace sammpa {
+
+namespace {
+
+// Developer aid for studying the ranker offline: with SAMMPA_RANKED_DUMP=DIR, every image's candidates are
+// written as DIR/NAME.csv (one row of features per candidate) and DIR/NAME_I.png (its mask in the work frame).
+void dump_candidates(const std::string& name, const std::vector<MaskCandidate>& cands,
+                     const std::vector<std::vector<double>>& features) {
+  const char* dir = std::getenv("SAMMPA_RANKED_DUMP");
+  if (!dir || !*dir || name.empty()) return;
+  std::filesystem::create_directories(dir);
+  std::ofstream csv(std::filesystem::path(dir) / (name + ".csv"));
+  csv << "source";
+  for (const auto& n : candidate_feature_names()) csv << ',' << n;
+  csv << '\n';
+  for (size_t i = 0; i < cands.size(); ++i) {
+    csv << cands[i].source;
+    for (double v : features[i]) csv << ',' << v;
+    csv << '\n';
+    cv::imwrite((std::filesystem::path(dir) / (name + "_" + std::to_string(i) + ".png")).string(), cands[i].mask);
+  }
+}
+
+cv::Mat grey_work(const cv::Mat& image, const sam::ImageFrame& f) { return to_work_frame(image, f); }
+
+}  // namespace
+
+RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
+                          const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
+                          const RankedOptions& o, sam::SamPredictor& predictor,
+                          const std::vector<std::string>& names) {
+  const size_t k = embeddings.size();
+  if (k < 2) throw InputError("ranked mode", "needs at least 2 supports");
+  RankedSupports r;
+  std::vector<std::vector<MaskCandidate>> candidates(k);
+  std::vector<cv::Mat> truths(k);
+  for (size_t i = 0; i < k; ++i) {
+    std::vector<const sam::ImageEmbedding*> refs;
+    std::vector<cv::Mat> others;
+    bool any = false;
+    for (size_t j = 0; j < k; ++j)
+      if (j != i) refs.push_back(&embeddings[j]), others.push_back(masks[j]), any = any || cv::countNonZero(masks[j]) > 0;
+    const cv::Mat soft = any ? FeatureClassifier::train(refs, others, feature).predict(embeddings[i])
+                             : cv::Mat::zeros(masks[i].size(), CV_32F);
+    predictor.set_embedding(embeddings[i]);
+    const auto& f = predictor.embedding().frame;
+    candidates[i] = generate_candidates(predictor, soft, o.candidates);
+    truths[i] = to_work_frame(masks[i], f);
+    r.images.push_back(label_candidates(candidates[i], to_work_frame(soft, f), grey_work(images[i], f), truths[i]));
+    dump_candidates(i < names.size() ? "support_" + names[i] : "", candidates[i], r.images.back().features);
+  }
+  r.loo = rank_leave_one_out(r.images, o.ranker);
+  // The last round, judged on the same held-out choices.
+  r.dice_without_round = r.loo.dice;
+  r.dice_with_round = r.loo.dice;
+  if (o.round != RankedRound::off) {
+    for (size_t i = 0; i < k; ++i) {
+      const int c = r.loo.chosen[i];
+      if (c < 0 || r.loo.best_score[i] < r.loo.threshold) continue;  // answered empty
+      predictor.set_embedding(embeddings[i]);
+      const MaskCandidate refined = refine_candidate(predictor, candidates[i][c]);
+      r.dice_with_round[i] = dice_score(refined.mask, truths[i] >= 127.5f);
+    }
+  }
+  double with = 0, without = 0;
+  for (size_t i = 0; i < k; ++i) with += r.dice_with_round[i], without += r.dice_without_round[i];
+  r.round = o.round == RankedRound::on || (o.round == RankedRound::automatic && with > without + 1e-12);
+  if (r.round) r.loo.dice = r.dice_with_round;
+  std::vector<const RankedImage*> all;
+  for (const auto& im : r.images) all.push_back(&im);
+  r.ranker = CandidateRanker::train(all, o.ranker);
+  r.ranker.empty_below = r.loo.threshold;
+  return r;
+}
+
+QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::Mat& image, const cv::Mat& soft,
+                                 const RankedSupports& fitted, const RankedOptions& o, const std::string& name) {
+  const CandidateRanker& ranker = fitted.ranker;
+  const auto& f = predictor.embedding().frame;
+  const std::vector<MaskCandidate> cands = generate_candidates(predictor, soft, o.candidates);
+  const auto features = candidate_features(cands, to_work_frame(soft, f), grey_work(image, f));
+  dump_candidates(name, cands, features);
+  QuerySegmentation q;
+  q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
+  const int c = ranker.choose(features);
+  if (c < 0) return q;
+  const MaskCandidate chosen = fitted.round ? refine_candidate(predictor, cands[c]) : cands[c];
+  ObjectResult obj;
+  obj.prompt.points = {chosen.point};
+  obj.prompt.labels = {1};
+  if (chosen.box) obj.prompt.box = *chosen.box;
+  obj.mask = candidate_to_image(chosen, f);
+  obj.source = chosen.source;
+  obj.iou = chosen.iou;
+  obj.agreement = ranker.score(features[c]);  // the ranker's predicted IoU with the truth
+  obj.prompt.area = cv::countNonZero(obj.mask);
+  obj.prompt.bbox = cv::boundingRect(obj.mask);
+  q.mask = obj.mask.clone();
+  q.objects.push_back(std::move(obj));
+  return q;
+}
+
+nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& names) {
+  nlohmann::json per = nlohmann::json::array();
+  for (size_t i = 0; i < s.images.size(); ++i)
+    per.push_back({{"name", i < names.size() ? names[i] : ""},
+                   {"candidates", s.images[i].features.size()},
+                   {"empty_truth", s.images[i].empty_truth},
+                   {"held_out_score", s.loo.best_score[i] <= -1e299 ? nlohmann::json(nullptr) : nlohmann::json(s.loo.best_score[i])},
+                   {"held_out_dice", s.loo.dice[i]}});
+  double mean = 0;
+  for (double d : s.loo.dice) mean += d / std::max<size_t>(1, s.loo.dice.size());
+  auto mean_of = [](const std::vector<double>& v) {
+    double m = 0;
+    for (double d : v) m += d / std::max<size_t>(1, v.size());
+    return m;
+  };
+  return {{"ranker", s.ranker.to_json()},
+          {"leave_one_out_mean_dice", mean},
+          {"last_round", {{"used", s.round},
+                          {"leave_one_out_mean_dice_without", mean_of(s.dice_without_round)},
+                          {"leave_one_out_mean_dice_with", mean_of(s.dice_with_round)}}},
+          {"supports", per}};
+}
+
+}  // namespace sammpa

@@ -1,0 +1,53 @@
+#pragma once
+// The ranked mode (steps 2-4 for objects that move, such as breast lesions): the feature classifier's soft map
+// (propagate/feature_propagation.h) no longer prompts SAM directly; instead SAM proposes candidates over the
+// whole image (refine/candidates.h) and a ranker fitted on the supports' own candidates (refine/ranker.h) picks
+// one, or none. The supports' soft maps are leave-one-out (each from a classifier fitted on the other
+// supports), so the ranker learns from soft maps as good as a query's, not from ones that saw the answer.
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "propagate/feature_propagation.h"
+#include "refine/candidates.h"
+#include "refine/ranker.h"
+#include "refine/segment.h"
+#include "sam/predictor.h"
+
+namespace sammpa {
+
+// A last decoder round on the chosen candidate (refine_candidate): on, off, or automatic (used when it raises
+// the supports' leave-one-out Dice).
+enum class RankedRound { off, on, automatic };
+
+struct RankedOptions {
+  CandidateOptions candidates;
+  RankerOptions ranker;
+  RankedRound round = RankedRound::automatic;
+};
+
+struct RankedSupports {
+  std::vector<RankedImage> images;  // per support: its candidates' features and IoUs with its mask
+  RankerLeaveOneOut loo;            // each support chosen by a ranker fitted on the others
+  CandidateRanker ranker;           // fitted on every support, with the leave-one-out threshold for "empty"
+  bool round = false;               // whether queries get the last decoder round
+  std::vector<double> dice_without_round, dice_with_round;  // per support, leave-one-out
+};
+
+// embeddings, masks (image size, 0/255), images (as read) of the K >= 2 supports.
+RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
+                          const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
+                          const RankedOptions& options, sam::SamPredictor& predictor,
+                          const std::vector<std::string>& names = {});
+
+// One query whose embedding is set in `predictor`: soft map (image size, CV_32FC1) from the classifier of all
+// supports. The result holds one object (the chosen candidate) or none.
+QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::Mat& image, const cv::Mat& soft,
+                                 const RankedSupports& fitted, const RankedOptions& options,
+                                 const std::string& name = "");
+
+nlohmann::json to_json(const RankedSupports& supports, const std::vector<std::string>& names);
+
+}  // namespace sammpa

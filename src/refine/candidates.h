@@ -1,0 +1,55 @@
+#pragma once
+// SAM's own candidate masks over a whole image, for the ranked mode (ranker.h): a grid of single-point prompts
+// (as SAM's automatic mode), points at the soft map's strongest peaks, and a box around each of the soft map's
+// largest components, each giving SAM's three multimask outputs. Candidates are kept in the decoder's
+// low-resolution frame without its padding (the "work frame", about a quarter of the image side for SAM) so
+// that hundreds can be compared cheaply; only the one chosen is brought back to the image size.
+#include <array>
+#include <optional>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "sam/predictor.h"
+
+namespace sammpa {
+
+struct CandidateOptions {
+  // Cost: one decoder pass per prompt. A 6 x 6 grid plus the soft map's own prompts (42 passes, ~1.3 s per
+  // image on 2 loaded cores) instead of SAM's automatic 32 x 32: the soft map already says where to look; the
+  // grid only catches objects the soft map missed (on 100 BUSI lesions an 8 x 8 grid's points were chosen for 17).
+  int grid = 6;             // grid x grid point prompts over the image (0: none)
+  int soft_peaks = 6;       // points at the soft map's strongest local maxima (above 0.3)
+  int soft_boxes = 2;       // boxes around the soft map's largest components (soft >= 0.5)
+  float min_iou = 0.5f;     // SAM's predicted IoU below this: dropped
+  double min_area = 0.0005;  // fraction of the image
+  double max_area = 0.6;
+  double nms_iou = 0.85;    // near-duplicates (IoU above this): the higher predicted IoU is kept
+};
+
+struct MaskCandidate {
+  cv::Mat mask;        // CV_8UC1 0/255 in the work frame
+  float iou = 0;       // SAM's predicted IoU
+  float stability = 0;  // area(logits > 1) / area(logits > -1), as SAM's automatic mode
+  std::string source;  // "grid", "peak" or "box", with the output index
+  std::array<float, 2> point{};  // the point prompt (image pixels)
+  std::optional<std::array<float, 4>> box;
+  sam::Tensor low_res;  // [1, 1, S, S] decoder logits, to bring the mask to the image size
+};
+
+// The work frame's size for an embedding (the unpadded part of the decoder's low-resolution frame).
+cv::Size work_size(const sam::ImageFrame& frame);
+// An image-sized map (mask 0/255, soft map or grey image) resized to the work frame (area averaging), as float.
+cv::Mat to_work_frame(const cv::Mat& image_sized, const sam::ImageFrame& frame);
+// A candidate's mask at the image's size (CV_8UC1 0/255).
+cv::Mat candidate_to_image(const MaskCandidate& candidate, const sam::ImageFrame& frame);
+
+// soft: CV_32FC1 [0, 1] at the image size, or empty (no peaks or boxes then).
+std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predictor, const cv::Mat& soft,
+                                               const CandidateOptions& options);
+
+// One more decoder pass for a chosen candidate: its bounding box, its deepest point and its own logits as the
+// mask prompt, SAM's single-mask output (the round the prompt-based refinement also offers).
+MaskCandidate refine_candidate(const sam::SamPredictor& predictor, const MaskCandidate& candidate);
+
+}  // namespace sammpa

@@ -1,0 +1,197 @@
+#include "refine/ranker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "common/error.h"
+
+namespace sammpa {
+
+namespace {
+
+constexpr double kNone = -1e300;
+
+struct Stats {
+  double mean = 0, sd = 0;
+};
+
+Stats masked_stats(const cv::Mat& values, const cv::Mat& mask) {
+  Stats s;
+  if (cv::countNonZero(mask) == 0) return s;
+  cv::Scalar m, d;
+  cv::meanStdDev(values, m, d, mask);
+  s.mean = m[0];
+  s.sd = d[0];
+  return s;
+}
+
+}  // namespace
+
+const std::vector<std::string>& candidate_feature_names() {
+  static const std::vector<std::string> names = {
+      "sam_iou",      "stability",     "soft_inside",   "soft_ring",     "soft_held",   "soft_max",
+      "log_area",     "area",          "centre_x",      "centre_y",      "off_centre",  "touches_border",
+      "solidity",     "grey_inside",   "grey_ring",     "grey_contrast", "grey_sd_inside", "coarse_dice"};
+  return names;
+}
+
+std::vector<std::vector<double>> candidate_features(const std::vector<MaskCandidate>& cands, const cv::Mat& soft,
+                                                    const cv::Mat& grey) {
+  cv::Scalar gm, gs;
+  cv::meanStdDev(grey, gm, gs);
+  const double gsd = std::max(gs[0], 1e-6);
+  const double soft_total = std::max(cv::sum(soft)[0], 1e-6);
+  const double area_total = static_cast<double>(grey.total());
+  const cv::Mat coarse = soft >= 0.5f;  // the feature classifier's own answer
+  const double coarse_area = cv::countNonZero(coarse);
+  std::vector<std::vector<double>> out;
+  for (const auto& c : cands) {
+    const double area = std::max(1, cv::countNonZero(c.mask));
+    const int r = std::max(2, static_cast<int>(std::lround(std::sqrt(area) / 4)));
+    cv::Mat grown;
+    cv::dilate(c.mask, grown, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * r + 1, 2 * r + 1}));
+    const cv::Mat ring = grown & ~c.mask;
+    const Stats si = masked_stats(soft, c.mask), sr = masked_stats(soft, ring);
+    const Stats gi = masked_stats(grey, c.mask), gr = masked_stats(grey, ring);
+    double soft_max = 0;
+    cv::minMaxLoc(soft, nullptr, &soft_max, nullptr, nullptr, c.mask);
+    const cv::Moments mo = cv::moments(c.mask, true);
+    const double cx = mo.m10 / std::max(mo.m00, 1.0) / c.mask.cols, cy = mo.m01 / std::max(mo.m00, 1.0) / c.mask.rows;
+    const cv::Rect b = cv::boundingRect(c.mask);
+    const bool border = b.x == 0 || b.y == 0 || b.x + b.width == c.mask.cols || b.y + b.height == c.mask.rows;
+    std::vector<cv::Point> pts;
+    cv::findNonZero(c.mask, pts);
+    std::vector<cv::Point> hull;
+    cv::convexHull(pts, hull);
+    const double hull_area = std::max(cv::contourArea(hull), 1.0);
+    out.push_back({c.iou, c.stability, si.mean, sr.mean, si.mean * area / soft_total, soft_max,
+                   std::log(area / area_total), area / area_total, cx, cy,
+                   (cx - 0.5) * (cx - 0.5) + (cy - 0.5) * (cy - 0.5), border ? 1.0 : 0.0,
+                   std::min(1.0, area / hull_area), (gi.mean - gm[0]) / gsd, (gr.mean - gm[0]) / gsd,
+                   (gi.mean - gr.mean) / gsd, gi.sd / gsd,
+                   2.0 * cv::countNonZero(c.mask & coarse) / (area + coarse_area)});
+  }
+  return out;
+}
+
+RankedImage label_candidates(const std::vector<MaskCandidate>& cands, const cv::Mat& soft, const cv::Mat& grey,
+                             const cv::Mat& truth_work) {
+  RankedImage r;
+  r.features = candidate_features(cands, soft, grey);
+  const cv::Mat truth = truth_work >= 127.5f;
+  const double t = cv::countNonZero(truth);
+  r.empty_truth = t == 0;
+  for (const auto& c : cands) {
+    const double i = cv::countNonZero(c.mask & truth), a = cv::countNonZero(c.mask);
+    r.iou.push_back(a + t - i > 0 ? i / (a + t - i) : 0.0);
+    r.dice.push_back(a + t > 0 ? 2 * i / (a + t) : 0.0);
+  }
+  return r;
+}
+
+CandidateRanker CandidateRanker::train(const std::vector<const RankedImage*>& images, const RankerOptions& o) {
+  std::vector<const std::vector<double>*> x;
+  std::vector<double> y;
+  for (const auto* im : images)
+    for (size_t i = 0; i < im->features.size(); ++i) x.push_back(&im->features[i]), y.push_back(im->iou[i]);
+  if (x.empty()) throw InputError("ranked mode", "SAM gave no candidate on any support image to learn from");
+  const size_t d = x[0]->size(), n = x.size();
+  CandidateRanker r;
+  r.mean_.assign(d, 0);
+  r.scale_.assign(d, 0);
+  for (const auto* v : x)
+    for (size_t j = 0; j < d; ++j) r.mean_[j] += (*v)[j] / n;
+  for (const auto* v : x)
+    for (size_t j = 0; j < d; ++j) r.scale_[j] += ((*v)[j] - r.mean_[j]) * ((*v)[j] - r.mean_[j]) / n;
+  for (auto& s : r.scale_) s = s > 1e-12 ? 1.0 / std::sqrt(s) : 0.0;  // constant features drop out
+  // Normal equations with the bias unpenalised.
+  cv::Mat a = cv::Mat::zeros(static_cast<int>(d + 1), static_cast<int>(d + 1), CV_64F), b = cv::Mat::zeros(static_cast<int>(d + 1), 1, CV_64F);
+  std::vector<double> z(d + 1);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < d; ++j) z[j] = ((*x[i])[j] - r.mean_[j]) * r.scale_[j];
+    z[d] = 1;
+    for (size_t p = 0; p <= d; ++p) {
+      b.at<double>(static_cast<int>(p)) += z[p] * y[i];
+      for (size_t q = 0; q <= d; ++q) a.at<double>(static_cast<int>(p), static_cast<int>(q)) += z[p] * z[q];
+    }
+  }
+  for (size_t j = 0; j < d; ++j) a.at<double>(static_cast<int>(j), static_cast<int>(j)) += o.l2;
+  a.at<double>(static_cast<int>(d), static_cast<int>(d)) += 1e-9;
+  cv::Mat w;
+  cv::solve(a, b, w, cv::DECOMP_CHOLESKY);
+  r.weights_.assign(w.begin<double>(), w.end<double>());
+  return r;
+}
+
+double CandidateRanker::score(const std::vector<double>& f) const {
+  double s = weights_.back();
+  for (size_t j = 0; j < f.size(); ++j) s += weights_[j] * (f[j] - mean_[j]) * scale_[j];
+  return s;
+}
+
+int CandidateRanker::choose(const std::vector<std::vector<double>>& features) const {
+  int best = -1;
+  double best_score = kNone;
+  for (size_t i = 0; i < features.size(); ++i) {
+    const double s = score(features[i]);
+    if (best < 0 || s > best_score) best = static_cast<int>(i), best_score = s;
+  }
+  return best >= 0 && best_score >= empty_below ? best : -1;
+}
+
+nlohmann::json CandidateRanker::to_json() const {
+  nlohmann::json w = nlohmann::json::object();
+  const auto& names = candidate_feature_names();
+  for (size_t j = 0; j < names.size() && j < scale_.size(); ++j) w[names[j]] = weights_[j] * scale_[j];
+  return {{"weights_per_unit", w}, {"bias", weights_.empty() ? 0.0 : weights_.back()},
+          {"empty_below", empty_below <= kNone ? nlohmann::json(nullptr) : nlohmann::json(empty_below)}};
+}
+
+RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, const RankerOptions& o) {
+  RankerLeaveOneOut r;
+  const size_t k = images.size();
+  for (size_t i = 0; i < k; ++i) {
+    std::vector<const RankedImage*> others;
+    for (size_t j = 0; j < k; ++j)
+      if (j != i) others.push_back(&images[j]);
+    r.empty_truth.push_back(images[i].empty_truth);
+    double best = kNone, dice = 0;
+    int c = -1;
+    bool any = false;
+    for (const auto* im : others) any = any || !im->features.empty();
+    if (any && !images[i].features.empty()) {
+      const CandidateRanker ranker = CandidateRanker::train(others, o);
+      c = ranker.choose(images[i].features);
+      best = ranker.score(images[i].features[c]);
+      dice = images[i].dice[c];
+    }
+    r.chosen.push_back(c);
+    r.best_score.push_back(best);
+    r.chosen_dice.push_back(dice);
+  }
+  auto dice_at = [&](double threshold, std::vector<double>* per) {
+    double sum = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const bool empty = r.best_score[i] < threshold;
+      const double d = empty ? (r.empty_truth[i] ? 1.0 : 0.0) : r.chosen_dice[i];
+      if (per) per->push_back(d);
+      sum += d;
+    }
+    return sum;
+  };
+  // Never empty first: a threshold must do strictly better to be used.
+  double best_sum = dice_at(kNone, nullptr);
+  for (size_t i = 0; i < k; ++i) {
+    const double t = std::nextafter(r.best_score[i], std::numeric_limits<double>::infinity());
+    if (r.best_score[i] <= kNone) continue;
+    const double s = dice_at(t, nullptr);
+    if (s > best_sum + 1e-12) best_sum = s, r.threshold = t;
+  }
+  dice_at(r.threshold, &r.dice);
+  return r;
+}
+
+}  // namespace sammpa

@@ -1,0 +1,65 @@
+#pragma once
+// The ranked mode's choice among SAM's candidates (candidates.h): a ridge regression from a few plain
+// features of a candidate (SAM's predicted IoU and stability, how much of the soft map it holds, its size,
+// place, shape and brightness against its surroundings) to its IoU with the true mask, fitted on the
+// candidates of the run's own support images. A query gets its highest-scoring candidate, or nothing when
+// even that scores below a threshold that leave-one-out on the supports chose (only supports without an
+// object can make "nothing" pay off, so a folder whose supports all hold an object never gets empty answers).
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "refine/candidates.h"
+
+namespace sammpa {
+
+// Everything the ranker knows about an image's candidates. soft, grey: work-frame maps (to_work_frame):
+// the soft map in [0, 1] and the grey image in 0-255.
+std::vector<std::vector<double>> candidate_features(const std::vector<MaskCandidate>& candidates,
+                                                    const cv::Mat& soft, const cv::Mat& grey);
+const std::vector<std::string>& candidate_feature_names();
+
+// One support image's candidates as training data: features and IoU with the true mask (work frame).
+struct RankedImage {
+  std::vector<std::vector<double>> features;
+  std::vector<double> iou;   // IoU of each candidate with the truth
+  std::vector<double> dice;  // Dice of each candidate with the truth
+  bool empty_truth = false;
+};
+RankedImage label_candidates(const std::vector<MaskCandidate>& candidates, const cv::Mat& soft,
+                             const cv::Mat& grey, const cv::Mat& truth_work);
+
+struct RankerOptions {
+  double l2 = 1.0;  // ridge penalty (features standardised)
+};
+
+class CandidateRanker {
+ public:
+  // Throws InputError when there is no candidate to learn from.
+  static CandidateRanker train(const std::vector<const RankedImage*>& images, const RankerOptions& options);
+  double score(const std::vector<double>& features) const;
+  // Index of the best candidate, or -1 when there is none or the best scores below empty_below.
+  int choose(const std::vector<std::vector<double>>& features) const;
+  double empty_below = -1e300;
+  nlohmann::json to_json() const;
+
+ private:
+  std::vector<double> mean_, scale_, weights_;  // weights_: one per feature, then the bias
+};
+
+// Leave-one-out over the supports' candidates: for each image, a ranker fitted on the others picks its
+// candidate. Gives each image's Dice (an empty answer scores 1 on an empty truth, else 0) for a threshold, and
+// the threshold (among the held-out best scores, or never empty) with the best mean Dice.
+struct RankerLeaveOneOut {
+  std::vector<int> chosen;         // index of the held-out ranker's candidate (-1: none)
+  std::vector<double> best_score;  // the held-out ranker's score of its chosen candidate (-inf: none)
+  std::vector<double> chosen_dice;  // Dice of that candidate (0 if none)
+  std::vector<bool> empty_truth;
+  double threshold = -1e300;
+  std::vector<double> dice;  // per image, with the threshold applied
+};
+RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, const RankerOptions& options);
+
+}  // namespace sammpa

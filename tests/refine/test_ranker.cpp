@@ -1,0 +1,103 @@
+// The ranked mode's parts on constructed data: the frame arithmetic, the features of known masks, the ridge
+// ranker, and the leave-one-out choice of the "no object" threshold.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+#include "refine/candidates.h"
+#include "refine/ranker.h"
+#include "sam/transforms.h"
+
+using namespace sammpa;
+
+namespace {
+
+size_t feature(const std::string& name) {
+  const auto& n = candidate_feature_names();
+  return static_cast<size_t>(std::find(n.begin(), n.end(), name) - n.begin());
+}
+
+// An image whose candidates have features {quality + noise, noise} and IoU = quality; or, with empty truth,
+// candidates whose quality feature is low and IoU 0.
+RankedImage image_with(double quality, bool empty, cv::RNG& rng) {
+  RankedImage im;
+  im.empty_truth = empty;
+  for (int c = 0; c < 6; ++c) {
+    const double q = empty ? 0.1 * rng.uniform(0.0, 1.0) : quality * (c + 1) / 6.0;
+    im.features.push_back({q + 0.01 * rng.gaussian(1.0), rng.gaussian(1.0)});
+    im.iou.push_back(empty ? 0.0 : q);
+    im.dice.push_back(empty ? 0.0 : 2 * q / (1 + q));
+  }
+  return im;
+}
+
+}  // namespace
+
+TEST(Candidates, WorkFrameIsTheUnpaddedPartOfTheLowResolutionFrame) {
+  // 600 x 450 -> 1024 x 768 in SAM's 1024 input -> 256 x 192 in its 256 x 256 low-resolution frame.
+  EXPECT_EQ(work_size(sam::make_frame(450, 600, 1024, 256)), cv::Size(256, 192));
+  // LiteMedSAM: a 256 input and a 256 low-resolution frame: the work frame is the resized image itself.
+  EXPECT_EQ(work_size(sam::make_frame(450, 600, 256, 256)), cv::Size(256, 192));
+  const cv::Mat white(450, 600, CV_8UC1, cv::Scalar(255));
+  const cv::Mat w = to_work_frame(white, sam::make_frame(450, 600, 1024, 256));
+  EXPECT_EQ(w.size(), cv::Size(256, 192));
+  EXPECT_NEAR(cv::mean(w)[0], 255.0, 1e-3);
+}
+
+TEST(Ranker, FeaturesOfAKnownSquare) {
+  MaskCandidate c;
+  c.mask = cv::Mat::zeros(100, 100, CV_8UC1);
+  c.mask(cv::Rect(40, 40, 20, 20)).setTo(255);
+  c.iou = 0.9f;
+  c.stability = 0.8f;
+  cv::Mat soft = cv::Mat::zeros(100, 100, CV_32F);
+  soft(cv::Rect(40, 40, 20, 20)).setTo(1.f);
+  cv::Mat grey(100, 100, CV_32F, cv::Scalar(200));
+  grey(cv::Rect(40, 40, 20, 20)).setTo(50.f);  // a dark lesion in bright tissue
+  const auto f = candidate_features({c}, soft, grey)[0];
+  ASSERT_EQ(f.size(), candidate_feature_names().size());
+  EXPECT_FLOAT_EQ(f[feature("sam_iou")], 0.9f);
+  EXPECT_NEAR(f[feature("soft_inside")], 1.0, 1e-9);
+  EXPECT_NEAR(f[feature("soft_ring")], 0.0, 1e-9);
+  EXPECT_NEAR(f[feature("soft_held")], 1.0, 1e-9);
+  EXPECT_NEAR(f[feature("area")], 0.04, 1e-9);
+  EXPECT_NEAR(f[feature("centre_x")], 0.495, 1e-9);  // pixel centres 40..59 of 100
+  EXPECT_EQ(f[feature("touches_border")], 0.0);
+  EXPECT_NEAR(f[feature("solidity")], 1.0, 0.1);
+  EXPECT_LT(f[feature("grey_contrast")], -3.0);  // darker than its ring by many image standard deviations
+  c.mask(cv::Rect(0, 0, 5, 5)).setTo(255);
+  EXPECT_EQ(candidate_features({c}, soft, grey)[0][feature("touches_border")], 1.0);
+}
+
+TEST(Ranker, LearnsWhichFeatureCarriesTheIoU) {
+  cv::RNG rng(1);
+  std::vector<RankedImage> images;
+  for (int i = 0; i < 6; ++i) images.push_back(image_with(0.5 + 0.08 * i, false, rng));
+  std::vector<const RankedImage*> refs;
+  for (const auto& im : images) refs.push_back(&im);
+  const CandidateRanker r = CandidateRanker::train(refs, {});
+  for (const auto& im : images) EXPECT_EQ(r.choose(im.features), 5);  // the best candidate is the last
+  EXPECT_GT(r.score({0.9, 0.0}), r.score({0.2, 0.0}));
+  EXPECT_NEAR(r.score({0.9, 5.0}), r.score({0.9, -5.0}), 0.1);  // noise feature: little weight
+}
+
+TEST(Ranker, NeverAnswersEmptyWhenEverySupportHasAnObject) {
+  cv::RNG rng(2);
+  std::vector<RankedImage> images;
+  for (int i = 0; i < 5; ++i) images.push_back(image_with(0.4 + 0.1 * i, false, rng));
+  const RankerLeaveOneOut loo = rank_leave_one_out(images, {});
+  EXPECT_LT(loo.threshold, -1e299);
+  for (size_t i = 0; i < images.size(); ++i) EXPECT_NEAR(loo.dice[i], images[i].dice[5], 1e-12) << i;
+}
+
+TEST(Ranker, LeaveOneOutSetsAThresholdThatEmptiesImagesWithoutObject) {
+  cv::RNG rng(3);
+  std::vector<RankedImage> images;
+  for (int i = 0; i < 4; ++i) images.push_back(image_with(0.6 + 0.1 * i, false, rng));
+  for (int i = 0; i < 3; ++i) images.push_back(image_with(0, true, rng));
+  const RankerLeaveOneOut loo = rank_leave_one_out(images, {});
+  EXPECT_GT(loo.threshold, -1e299);
+  for (size_t i = 0; i < 4; ++i) EXPECT_GT(loo.dice[i], 0.7) << i;   // objects kept
+  for (size_t i = 4; i < 7; ++i) EXPECT_EQ(loo.dice[i], 1.0) << i;  // empty answers on empty truths
+}
