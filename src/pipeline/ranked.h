@@ -24,16 +24,21 @@ enum class RankedRound { off, on, automatic };
 
 struct RankedOptions {
   CandidateOptions candidates;
-  RankerOptions ranker;
+  RankerOptions ranker{0.0};  // l2 0: the penalty is chosen by leave-one-out on the supports
   RankedRound round = RankedRound::automatic;
 };
 
 struct RankedSupports {
   std::vector<RankedImage> images;  // per support: its candidates' features and IoUs with its mask
   RankerLeaveOneOut loo;            // each support chosen by a ranker fitted on the others
+  double l2 = 0;                    // the penalty leave-one-out chose (ranker_penalties)
+  std::vector<double> loo_by_penalty;  // mean leave-one-out Dice for each of ranker_penalties()
   CandidateRanker ranker;           // fitted on every support, with the leave-one-out threshold for "empty"
   bool round = false;               // whether queries get the last decoder round
   std::vector<double> dice_without_round, dice_with_round;  // per support, leave-one-out
+  // Per support: Dice of the candidate chosen by a ranker whose penalty and threshold were chosen on the other
+  // supports alone (nested leave-one-out): the unbiased score the automatic choice compares.
+  std::vector<double> nested_dice;
 };
 
 // embeddings, masks (image size, 0/255), images (as read) of the K >= 2 supports.

@@ -90,7 +90,7 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   }
   // Ranked: each support's candidates chosen by a ranker fitted on the other supports' candidates.
   loo.ranked = fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support);
-  loo.final_dice["ranked"] = loo.ranked->loo.dice;
+  loo.final_dice["ranked"] = loo.ranked->nested_dice;
   loo.coarse_dice["ranked"] = loo.coarse_dice["feature"];
   progress.tick();
   progress.finish();

@@ -15,10 +15,10 @@
 namespace sammpa {
 
 struct CandidateOptions {
-  // Cost: one decoder pass per prompt. A 6 x 6 grid plus the soft map's own prompts (42 passes, ~1.3 s per
-  // image on 2 loaded cores) instead of SAM's automatic 32 x 32: the soft map already says where to look; the
-  // grid only catches objects the soft map missed (on 100 BUSI lesions an 8 x 8 grid's points were chosen for 17).
-  int grid = 6;             // grid x grid point prompts over the image (0: none)
+  // Cost: one decoder pass per prompt (about 17 ms on 2 idle cores), so 72 passes per image instead of SAM's
+  // automatic 32 x 32. Measured on BUSI (K = 10, 147 lesion queries): the best candidate's Dice (an upper bound
+  // for any ranker) is 0.85 with this 8 x 8 grid and 0.70 without a grid: the soft map alone misses lesions.
+  int grid = 8;             // grid x grid point prompts over the image (0: none)
   int soft_peaks = 6;       // points at the soft map's strongest local maxima (above 0.3)
   int soft_boxes = 2;       // boxes around the soft map's largest components (soft >= 0.5)
   float min_iou = 0.5f;     // SAM's predicted IoU below this: dropped

@@ -34,7 +34,7 @@ const std::vector<std::string>& candidate_feature_names() {
   static const std::vector<std::string> names = {
       "sam_iou",      "stability",     "soft_inside",   "soft_ring",     "soft_held",   "soft_max",
       "log_area",     "area",          "centre_x",      "centre_y",      "off_centre",  "touches_border",
-      "solidity",     "grey_inside",   "grey_ring",     "grey_contrast", "grey_sd_inside", "coarse_dice"};
+      "solidity",     "grey_inside",   "grey_ring",     "grey_contrast", "grey_sd_inside"};
   return names;
 }
 
@@ -45,8 +45,6 @@ std::vector<std::vector<double>> candidate_features(const std::vector<MaskCandid
   const double gsd = std::max(gs[0], 1e-6);
   const double soft_total = std::max(cv::sum(soft)[0], 1e-6);
   const double area_total = static_cast<double>(grey.total());
-  const cv::Mat coarse = soft >= 0.5f;  // the feature classifier's own answer
-  const double coarse_area = cv::countNonZero(coarse);
   std::vector<std::vector<double>> out;
   for (const auto& c : cands) {
     const double area = std::max(1, cv::countNonZero(c.mask));
@@ -71,8 +69,7 @@ std::vector<std::vector<double>> candidate_features(const std::vector<MaskCandid
                    std::log(area / area_total), area / area_total, cx, cy,
                    (cx - 0.5) * (cx - 0.5) + (cy - 0.5) * (cy - 0.5), border ? 1.0 : 0.0,
                    std::min(1.0, area / hull_area), (gi.mean - gm[0]) / gsd, (gr.mean - gm[0]) / gsd,
-                   (gi.mean - gr.mean) / gsd, gi.sd / gsd,
-                   2.0 * cv::countNonZero(c.mask & coarse) / (area + coarse_area)});
+                   (gi.mean - gr.mean) / gsd, gi.sd / gsd});
   }
   return out;
 }
@@ -118,7 +115,7 @@ CandidateRanker CandidateRanker::train(const std::vector<const RankedImage*>& im
       for (size_t q = 0; q <= d; ++q) a.at<double>(static_cast<int>(p), static_cast<int>(q)) += z[p] * z[q];
     }
   }
-  for (size_t j = 0; j < d; ++j) a.at<double>(static_cast<int>(j), static_cast<int>(j)) += o.l2;
+  for (size_t j = 0; j < d; ++j) a.at<double>(static_cast<int>(j), static_cast<int>(j)) += o.l2 * n;
   a.at<double>(static_cast<int>(d), static_cast<int>(d)) += 1e-9;
   cv::Mat w;
   cv::solve(a, b, w, cv::DECOMP_CHOLESKY);
@@ -148,6 +145,12 @@ nlohmann::json CandidateRanker::to_json() const {
   for (size_t j = 0; j < names.size() && j < scale_.size(); ++j) w[names[j]] = weights_[j] * scale_[j];
   return {{"weights_per_unit", w}, {"bias", weights_.empty() ? 0.0 : weights_.back()},
           {"empty_below", empty_below <= kNone ? nlohmann::json(nullptr) : nlohmann::json(empty_below)}};
+}
+
+double RankerLeaveOneOut::mean_dice() const {
+  double m = 0;
+  for (double d : dice) m += d / std::max<size_t>(1, dice.size());
+  return m;
 }
 
 RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, const RankerOptions& o) {

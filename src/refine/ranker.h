@@ -32,8 +32,17 @@ RankedImage label_candidates(const std::vector<MaskCandidate>& candidates, const
                              const cv::Mat& grey, const cv::Mat& truth_work);
 
 struct RankerOptions {
-  double l2 = 1.0;  // ridge penalty (features standardised)
+  // Ridge penalty per training candidate (features standardised): the penalty is l2 x the number of candidates
+  // fitted on, so that it means the same with 5 supports or 50.
+  double l2 = 1.0;
 };
+
+// The ridge penalties leave-one-out chooses among (fit_ranker): with ten supports, the penalty decides how much
+// the ranker may trust the few lesions it has seen.
+inline const std::vector<double>& ranker_penalties() {
+  static const std::vector<double> p = {0.01, 0.1, 0.3, 1.0, 3.0, 10.0};
+  return p;
+}
 
 class CandidateRanker {
  public:
@@ -59,6 +68,7 @@ struct RankerLeaveOneOut {
   std::vector<bool> empty_truth;
   double threshold = -1e300;
   std::vector<double> dice;  // per image, with the threshold applied
+  double mean_dice() const;
 };
 RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, const RankerOptions& options);
 
