@@ -118,3 +118,19 @@ TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
   EXPECT_GT(std::max(feat, ranked), reg + 0.2);
   EXPECT_GT(lesion, 0.7);
 }
+
+TEST(RunCli, GivenSupportsSkipSelectionAndUnknownNamesAreErrors) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {6, 64, 4});
+  const std::string base = "run --data " + (dir / "data").string() + " --no-sam --no-overlays --out " + (dir / "out").string();
+  auto r = test::run_sammpa(base + " --support phantom_000,phantom_404");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("phantom_404"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));  // nothing half-written
+  r = test::run_sammpa(base + " --support phantom_001,phantom_003 --propagation registration");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto sel = nlohmann::json::parse(test::read_text(dir / "out/support.json"));
+  EXPECT_EQ(sel["strategy"], "given");
+  EXPECT_EQ(sel["support"], nlohmann::json({"phantom_001", "phantom_003"}));
+  EXPECT_EQ(test::count_files(dir / "out/masks"), 4u);
+}
