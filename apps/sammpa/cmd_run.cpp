@@ -22,7 +22,7 @@ struct RunArgs {
               ranked_round = "auto";
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
-  bool no_sam = false, overwrite = false;
+  bool no_sam = false, overwrite = false, resume = false;
 };
 
 void run(RunArgs& a) {
@@ -52,6 +52,14 @@ void run(RunArgs& a) {
   } else if (!a.segment.no_embedding_cache) {
     o.segment.embeddings = out.staging() / "embeddings";
     if (fs::exists(out.target() / kOutputMarker)) o.segment.previous_embeddings = out.target() / "embeddings";
+    const auto killed = out.abandoned();
+    if (!killed.empty() && a.resume) {
+      o.segment.previous_embeddings = killed.front() / "embeddings";
+      std::printf("resuming: reusing the SAM embeddings of an interrupted run (%s)\n", killed.front().c_str());
+    } else if (!killed.empty()) {
+      std::printf("note: an earlier run into %s was interrupted; --resume reuses the SAM embeddings it computed\n",
+                  a.out.c_str());
+    }
   }
   PipelineResult r = run_pipeline(ds, o, out.staging());
   if (r.final_scores) {
@@ -108,6 +116,9 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
   sub->add_option("--top", a.pipeline.propagate.top, "deformably register only the M most similar supports (0 = all)")
       ->capture_default_str();
   sub->add_option("-t,--threads", a.pipeline.propagate.threads, "threads (0 = all cores)")->capture_default_str();
+  sub->add_flag("--resume", a.resume,
+                "after a run into the same --out was killed: reuse the SAM embeddings it had computed (the results "
+                "are the same as an uninterrupted run's)");
   sub->add_flag("--no-sam", a.no_sam, "stop after step 2: the coarse masks are the final masks");
   sub->add_option("--embeddings", a.embeddings, "SAM embedding cache folder (default: OUT/embeddings; reused by "
                                                 "later runs)");

@@ -1,6 +1,10 @@
 #include "common/output_dir.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -95,6 +99,29 @@ void OutputDir::commit() {
   fs::rename(staging_, target_);
   committed_ = true;
   if (!old.empty()) fs::remove_all(old);
+  std::error_code ec;
+  for (const auto& dead : abandoned()) fs::remove_all(dead, ec);
+}
+
+std::vector<fs::path> OutputDir::abandoned() const {
+  const fs::path parent = fs::absolute(target_).parent_path();
+  std::string prefix = ".";
+  prefix += fs::absolute(target_).filename().string();
+  prefix += ".partial-";
+  std::vector<std::pair<fs::file_time_type, fs::path>> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || !e.is_directory() || e.path() == staging_) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.size() > 9 || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
+    if (kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;  // still running
+    found.emplace_back(fs::last_write_time(e.path(), ec), e.path());
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<fs::path> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
 }
 
 void write_text_atomic(const fs::path& file, const std::string& text) {

@@ -37,8 +37,11 @@ class OutputDir {
   const std::filesystem::path& target() const { return target_; }
   std::filesystem::path path(const std::string& relative) const;  // creates parent folders
   // Writes the marker, then moves the staging folder onto the target (an earlier output is removed only
-  // after the new one is in place).
+  // after the new one is in place), and removes the staging folders of earlier runs that were killed.
   void commit();
+  // Staging folders that earlier runs into the same target left behind when they were killed (SIGKILL, power
+  // loss: no destructor ran): `.NAME.partial-PID` whose process no longer exists. Newest first.
+  std::vector<std::filesystem::path> abandoned() const;
 
  private:
   std::filesystem::path target_, staging_;

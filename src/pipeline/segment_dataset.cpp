@@ -22,14 +22,15 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// A cached embedding is used only when it is of this model and of an image of this size; anything else
-// (another model, a damaged file) is recomputed.
+// A cached embedding is used only when it is of this model and of these very pixels; anything else (another
+// model, an image replaced since, a file without a digest, a damaged file) is recomputed.
 bool load_cached(const fs::path& file, const sam::SamModel& model, const cv::Mat& image, sam::ImageEmbedding& out) {
   if (file.empty() || !fs::exists(file)) return false;
   try {
     sam::ImageEmbedding e = sam::ImageEmbedding::load(file);
     if (e.model_type != model.config().model_type || e.frame.orig_h != image.rows || e.frame.orig_w != image.cols ||
-        e.frame.target != model.config().image_size)
+        e.frame.target != model.config().image_size || e.image_digest.empty() ||
+        e.image_digest != sam::image_digest(image))
       return false;
     out = std::move(e);
     return true;

@@ -1,5 +1,7 @@
 #include "sam/image_embedding.h"
 
+#include <cstdio>
+
 #include <unistd.h>
 
 #include <cstring>
@@ -21,6 +23,7 @@ void ImageEmbedding::save(const fs::path& file) const {
                       {"input_h", frame.input_h}, {"input_w", frame.input_w},
                       {"target", frame.target}, {"low_res", frame.low_res_side()},
                       {"shape", features.shape()}};
+  if (!image_digest.empty()) h["image_digest"] = image_digest;
   std::string header = h.dump();
   if (file.has_parent_path()) fs::create_directories(file.parent_path());
   fs::path tmp = file;
@@ -67,6 +70,7 @@ ImageEmbedding ImageEmbedding::load(const fs::path& file) {
     e.frame.target = h.at("target");
     e.frame.low_res = h.value("low_res", 0);  // absent in files written before LiteMedSAM support
     shape = h.at("shape").get<Shape>();
+    e.image_digest = h.value("image_digest", std::string());
   } catch (const std::exception& ex) {
     throw InputError(file, std::string("corrupt embedding header: ") + ex.what());
   }
@@ -85,6 +89,20 @@ ImageEmbedding ImageEmbedding::load(const fs::path& file) {
   in.read(reinterpret_cast<char*>(e.features.data()), static_cast<std::streamsize>(e.features.numel() * sizeof(float)));
   if (!in) throw InputError(file, "truncated embedding file");
   return e;
+}
+
+std::string image_digest(const cv::Mat& image) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const unsigned char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  };
+  const int meta[3] = {image.rows, image.cols, image.type()};
+  mix(reinterpret_cast<const unsigned char*>(meta), sizeof meta);
+  const size_t row = image.cols * image.elemSize();
+  for (int y = 0; y < image.rows; ++y) mix(image.ptr<unsigned char>(y), row);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 }  // namespace sammpa::sam

@@ -21,6 +21,7 @@ void SamPredictor::set_image(const cv::Mat& image) {
   ImageFrame frame = make_frame(image.rows, image.cols, c.image_size, c.low_res_size());
   embedding_.model_type = c.model_type;
   embedding_.frame = frame;
+  embedding_.image_digest = image_digest(image);
   embedding_.features = model_->encode(c.input_norm == InputNorm::MinMax ? preprocess_image_minmax(image, frame)
                                                                          : preprocess_image(image, frame));
 }

@@ -1,5 +1,11 @@
 // `sammpa run`, the main job, end to end on small synthetic sets.
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "io/dataset.h"
@@ -133,4 +139,66 @@ TEST(RunCli, GivenSupportsSkipSelectionAndUnknownNamesAreErrors) {
   EXPECT_EQ(sel["strategy"], "given");
   EXPECT_EQ(sel["support"], nlohmann::json({"phantom_001", "phantom_003"}));
   EXPECT_EQ(test::count_files(dir / "out/masks"), 4u);
+}
+
+TEST(RunCli, AnImageReplacedBySameSizedOneIsNotServedFromTheCache) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {6, 64, 4});
+  const std::string args = "run --data " + (dir / "data").string() + " -k 2 --no-overlays --overwrite --out " +
+                           (dir / "out").string();
+  ASSERT_EQ(test::run_sammpa(args).status, 0);
+  // Swap two query images (same size, other pixels), and their masks.
+  auto sel = nlohmann::json::parse(test::read_text(dir / "out/support.json"));
+  std::vector<std::string> queries;
+  for (int i = 0; i < 6; ++i) {
+    const std::string n = "phantom_00" + std::to_string(i);
+    if (std::find(sel["support"].begin(), sel["support"].end(), n) == sel["support"].end()) queries.push_back(n);
+  }
+  for (const char* sub : {"images", "masks"}) {
+    const fs::path a = dir / "data" / sub / (queries[0] + ".png"), b = dir / "data" / sub / (queries[1] + ".png");
+    fs::rename(a, dir / "swap.png");
+    fs::rename(b, a);
+    fs::rename(dir / "swap.png", b);
+  }
+  ASSERT_EQ(test::run_sammpa(args).status, 0);
+  auto seg = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
+  EXPECT_EQ(seg["summary"]["embeddings_reused"], queries.size() - 2);  // the swapped two were recomputed
+}
+
+TEST(RunCli, ResumeAfterSigkillReusesTheWorkDoneAndGivesTheSameMasks) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {14, 128, 9});
+  const std::string args = "run --data " + (dir / "data").string() + " -k 3 --propagation registration --no-overlays";
+  // An uninterrupted run, for reference.
+  ASSERT_EQ(test::run_sammpa(args + " --out " + (dir / "ref").string()).status, 0);
+  // The same run, killed with SIGKILL once it has saved a few embeddings: no destructor runs, the staging
+  // folder stays behind.
+  const std::string cmd = std::string(SAMMPA_BINARY_DIR "/bin/sammpa -q ") + args + " --out " +
+                          (dir / "out").string() + " >/dev/null 2>&1 & echo $!";
+  FILE* p = popen(cmd.c_str(), "r");
+  long pid = 0;
+  ASSERT_EQ(fscanf(p, "%ld", &pid), 1);
+  pclose(p);
+  const fs::path staging = dir / (".out.partial-" + std::to_string(pid));
+  size_t saved = 0;
+  for (int i = 0; i < 1200 && saved < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    saved = 0;
+    if (fs::exists(staging / "embeddings"))
+      for (const auto& e : fs::directory_iterator(staging / "embeddings")) saved += e.path().extension() == ".samemb";
+  }
+  ASSERT_GE(saved, 4u) << "the run did not get far enough to be killed midway";
+  ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  for (int i = 0; i < 100 && kill(static_cast<pid_t>(pid), 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(fs::exists(staging));
+  ASSERT_FALSE(fs::exists(dir / "out"));
+  // Without --resume the user is told; with it the saved embeddings are reused and the masks are the same.
+  auto r = test::run_sammpa(args + " --resume --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto seg = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
+  EXPECT_GE(seg["summary"]["embeddings_reused"].get<size_t>(), saved - 3);  // supports are embedded first
+  for (const auto& e : fs::directory_iterator(dir / "ref/masks"))
+    EXPECT_EQ(test::read_text(e.path()), test::read_text(dir / "out/masks" / e.path().filename())) << e.path();
+  EXPECT_FALSE(fs::exists(staging));  // the killed run's leftovers are cleaned up on commit
 }
