@@ -16,8 +16,8 @@ namespace sammpa {
 
 struct CandidateOptions {
   // Cost: one decoder pass per prompt (about 17 ms on 2 idle cores), so 72 passes per image instead of SAM's
-  // automatic 32 x 32. Measured on BUSI (K = 10, 147 lesion queries): the best candidate's Dice (an upper bound
-  // for any ranker) is 0.85 with this 8 x 8 grid and 0.70 without a grid: the soft map alone misses lesions.
+  // automatic 32 x 32. Measured on BUSI (K = 10, the first 188 benign queries; scripts/analyze_ranked_dump.py):
+  // the best candidate's Dice (the bound for any ranker) is 0.80 with this 8 x 8 grid, 0.65 without a grid.
   int grid = 8;             // grid x grid point prompts over the image (0: none)
   int soft_peaks = 6;       // points at the soft map's strongest local maxima (above 0.3)
   int soft_boxes = 2;       // boxes around the soft map's largest components (soft >= 0.5)
