@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "real_subset.h"
 #include "test_support.h"
 
 using namespace sammpa;
@@ -16,19 +17,7 @@ namespace {
 // A dataset folder of symbolic links to `n` images (and masks) spread over a real dataset, optionally only
 // those whose name starts with one of `prefixes`.
 Dataset real_subset(const std::string& name, size_t n, const fs::path& dir, std::vector<std::string> prefixes = {}) {
-  const Dataset all = scan_dataset(test::data_root() / name);
-  std::vector<const Sample*> pool;
-  for (const auto& s : all.samples)
-    if (prefixes.empty() || std::any_of(prefixes.begin(), prefixes.end(), [&](auto& p) { return s.name.rfind(p, 0) == 0; }))
-      pool.push_back(&s);
-  if (pool.size() < n) throw std::runtime_error("real dataset " + name + " is missing or too small");
-  fs::create_directories(dir / "images");
-  fs::create_directories(dir / "masks");
-  for (size_t i = 0; i < n; ++i) {
-    const Sample& s = *pool[i * (pool.size() / n)];
-    fs::create_symlink(s.image, dir / "images" / s.image.filename());
-    fs::create_symlink(*s.mask, dir / "masks" / s.mask->filename());
-  }
+  test::link_spread(test::with_prefix(scan_dataset(test::data_root() / name), prefixes), n, dir);
   return scan_dataset(dir);
 }
 

@@ -9,6 +9,7 @@
 #include "pipeline/pipeline.h"
 #include "refine/candidates.h"
 #include "sam/sam_model.h"
+#include "real_subset.h"
 #include "test_support.h"
 
 using namespace sammpa;
@@ -16,22 +17,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Symbolic links to every `step`-th image of BUSI whose name starts with one of `prefixes`.
+// `per_prefix` BUSI images of each group, spread over the group.
 Dataset busi_subset(const fs::path& dir, const std::vector<std::string>& prefixes, size_t per_prefix) {
   const Dataset all = scan_dataset(test::data_root() / "busi");
-  fs::create_directories(dir / "images");
-  fs::create_directories(dir / "masks");
-  for (const auto& p : prefixes) {
-    std::vector<const Sample*> pool;
-    for (const auto& s : all.samples)
-      if (s.name.rfind(p, 0) == 0) pool.push_back(&s);
-    if (pool.size() < per_prefix) throw std::runtime_error("BUSI is missing or too small");
-    for (size_t i = 0; i < per_prefix; ++i) {
-      const Sample& s = *pool[i * (pool.size() / per_prefix)];
-      fs::create_symlink(s.image, dir / "images" / s.image.filename());
-      fs::create_symlink(*s.mask, dir / "masks" / s.mask->filename());
-    }
-  }
+  for (const auto& p : prefixes) test::link_spread(test::with_prefix(all, {p}), per_prefix, dir);
   return scan_dataset(dir);
 }
 
