@@ -6,7 +6,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    sammpa::sam::load_pickle(std::string_view(reinterpret_cast<const char*>(data), size));
+    sammpa::sam::detail::load_pickle(std::string_view(reinterpret_cast<const char*>(data), size));
   } catch (const std::exception&) {
   }
   return 0;
