@@ -33,8 +33,6 @@ void dump_candidates(const std::string& name, const std::vector<MaskCandidate>& 
   }
 }
 
-cv::Mat grey_work(const cv::Mat& image, const sam::ImageFrame& f) { return to_work_frame(image, f); }
-
 struct PenaltyChoice {
   double l2 = 0;
   RankerLeaveOneOut loo;
@@ -82,9 +80,10 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
                              : cv::Mat::zeros(masks[i].size(), CV_32F);
     predictor.set_embedding(embeddings[i]);
     const auto& f = predictor.embedding().frame;
-    candidates[i] = generate_candidates(predictor, soft, o.candidates);
+    const cv::Mat soft_work = to_work_frame(soft, f);
+    candidates[i] = generate_candidates(predictor, soft_work, o.candidates);
     truths[i] = to_work_frame(masks[i], f);
-    r.images.push_back(label_candidates(candidates[i], to_work_frame(soft, f), grey_work(images[i], f), truths[i]));
+    r.images.push_back(label_candidates(candidates[i], soft_work, to_work_frame(images[i], f), truths[i]));
     dump_candidates(i < names.size() ? "support_" + names[i] : "", candidates[i], r.images.back().features);
   }
   const PenaltyChoice pc = choose_penalty(r.images, o.ranker);
@@ -142,8 +141,9 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
                                  const RankedSupports& fitted, const RankedOptions& o, const std::string& name) {
   const CandidateRanker& ranker = fitted.ranker;
   const auto& f = predictor.embedding().frame;
-  const std::vector<MaskCandidate> cands = generate_candidates(predictor, soft, o.candidates);
-  const auto features = candidate_features(cands, to_work_frame(soft, f), grey_work(image, f));
+  const cv::Mat soft_work = to_work_frame(soft, f);
+  const std::vector<MaskCandidate> cands = generate_candidates(predictor, soft_work, o.candidates);
+  const auto features = candidate_features(cands, soft_work, to_work_frame(image, f));
   dump_candidates(name, cands, features);
   QuerySegmentation q;
   q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
@@ -174,15 +174,13 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                    {"held_out_score", s.loo.best_score[i] <= -1e299 ? nlohmann::json(nullptr) : nlohmann::json(s.loo.best_score[i])},
                    {"held_out_dice", s.loo.dice[i]},
                    {"nested_dice", i < s.nested_dice.size() ? s.nested_dice[i] : 0.0}});
-  double mean = 0;
-  for (double d : s.loo.dice) mean += d / std::max<size_t>(1, s.loo.dice.size());
   auto mean_of = [](const std::vector<double>& v) {
     double m = 0;
     for (double d : v) m += d / std::max<size_t>(1, v.size());
     return m;
   };
   return {{"ranker", s.ranker.to_json()},
-          {"leave_one_out_mean_dice", mean},
+          {"leave_one_out_mean_dice", s.loo.mean_dice()},
           {"nested_leave_one_out_mean_dice", mean_of(s.nested_dice)},
           {"penalty", {{"chosen", s.l2}, {"candidates", ranker_penalties()}, {"leave_one_out_mean_dice", s.loo_by_penalty}}},
           {"last_round", {{"used", s.round},

@@ -8,21 +8,6 @@ namespace sammpa {
 
 namespace {
 
-// The interior pixel farthest from the object's boundary (the image border counts as boundary); ties go to
-// the first in raster order, so the result is deterministic.
-cv::Point deepest_point(const cv::Mat& object) {
-  cv::Mat padded, dist;
-  cv::copyMakeBorder(object, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
-  cv::distanceTransform(padded, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-  float best = -1.f;
-  cv::Point at(0, 0);
-  for (int y = 1; y < dist.rows - 1; ++y) {
-    const float* row = dist.ptr<float>(y);
-    for (int x = 1; x < dist.cols - 1; ++x)
-      if (row[x] > best) best = row[x], at = {x - 1, y - 1};
-  }
-  return at;
-}
 
 cv::Mat soft_as_8u(const cv::Mat& soft, const cv::Mat& coarse) {
   if (soft.empty()) return coarse > 0;
@@ -125,6 +110,20 @@ nlohmann::json prompts_json(const std::vector<ObjectPrompt>& prompts, const Prom
     objects.push_back(std::move(obj));
   }
   return {{"objects", objects}};
+}
+
+cv::Point deepest_point(const cv::Mat& object) {
+  cv::Mat padded, dist;
+  cv::copyMakeBorder(object, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
+  cv::distanceTransform(padded, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  float best = -1.f;
+  cv::Point at(0, 0);
+  for (int y = 1; y < dist.rows - 1; ++y) {
+    const float* row = dist.ptr<float>(y);
+    for (int x = 1; x < dist.cols - 1; ++x)
+      if (row[x] > best) best = row[x], at = {x - 1, y - 1};
+  }
+  return at;
 }
 
 }  // namespace sammpa

@@ -43,6 +43,10 @@ struct ObjectPrompt {
 // coarse mask is used). An empty coarse mask gives no prompt.
 std::vector<ObjectPrompt> make_prompts(const cv::Mat& coarse, const cv::Mat& soft, const PromptOptions& options);
 
+// The interior pixel farthest from the object's boundary (the image border counts as boundary); ties go to
+// the first in raster order, so the result is deterministic.
+cv::Point deepest_point(const cv::Mat& object);
+
 nlohmann::json prompts_json(const std::vector<ObjectPrompt>& prompts, const PromptOptions& options);
 nlohmann::json to_json(const PromptOptions& options);
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
+#include "prompt/prompt.h"
 #include "sam/transforms.h"
 
 namespace sammpa {
@@ -57,13 +58,9 @@ MaskCandidate refine_candidate(const sam::SamPredictor& predictor, const MaskCan
   const cv::Size ws = work_size(f);
   const double sx = static_cast<double>(f.orig_w) / ws.width, sy = static_cast<double>(f.orig_h) / ws.height;
   const cv::Rect r = cv::boundingRect(c.mask);
-  cv::Mat padded, dist;
-  cv::copyMakeBorder(c.mask, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
-  cv::distanceTransform(padded, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-  cv::Point deepest;
-  cv::minMaxLoc(dist, nullptr, nullptr, nullptr, &deepest);
+  const cv::Point deepest = deepest_point(c.mask);
   sam::PromptSet ps;
-  ps.points = {{static_cast<float>((deepest.x - 1 + 0.5) * sx), static_cast<float>((deepest.y - 1 + 0.5) * sy)}};
+  ps.points = {{static_cast<float>((deepest.x + 0.5) * sx), static_cast<float>((deepest.y + 0.5) * sy)}};
   ps.labels = {1};
   ps.box = std::array<float, 4>{static_cast<float>(r.x * sx), static_cast<float>(r.y * sy),
                                 static_cast<float>((r.x + r.width) * sx), static_cast<float>((r.y + r.height) * sy)};
@@ -98,7 +95,7 @@ cv::Mat candidate_to_image(const MaskCandidate& c, const sam::ImageFrame& f) {
   return bin;
 }
 
-std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predictor, const cv::Mat& soft,
+std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predictor, const cv::Mat& sw,
                                                const CandidateOptions& o) {
   const sam::ImageFrame& f = predictor.embedding().frame;
   const cv::Size ws = work_size(f);
@@ -125,8 +122,7 @@ std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predicto
       ps.labels = {1};
       run(ps, "grid", ps.points[0]);
     }
-  if (!soft.empty()) {
-    const cv::Mat sw = to_work_frame(soft, f);
+  if (!sw.empty()) {
     for (const cv::Point& p : soft_peaks(sw, o.soft_peaks, std::max(ws.width, ws.height) / 16.0)) {
       sam::PromptSet ps;
       ps.points = {{static_cast<float>((p.x + 0.5) * sx), static_cast<float>((p.y + 0.5) * sy)}};

@@ -44,8 +44,8 @@ cv::Mat to_work_frame(const cv::Mat& image_sized, const sam::ImageFrame& frame);
 // A candidate's mask at the image's size (CV_8UC1 0/255).
 cv::Mat candidate_to_image(const MaskCandidate& candidate, const sam::ImageFrame& frame);
 
-// soft: CV_32FC1 [0, 1] at the image size, or empty (no peaks or boxes then).
-std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predictor, const cv::Mat& soft,
+// soft_work: the soft map in [0, 1] in the work frame (to_work_frame), or empty (no peaks or boxes then).
+std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predictor, const cv::Mat& soft_work,
                                                const CandidateOptions& options);
 
 // One more decoder pass for a chosen candidate: its bounding box, its deepest point and its own logits as the

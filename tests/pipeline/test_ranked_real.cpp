@@ -38,7 +38,7 @@ TEST(CandidatesReal, SamProposesTheLesionAndNoNearDuplicates) {
     cv::Mat soft;
     truth.convertTo(soft, CV_32F, 1.0 / 255.0);
     cv::GaussianBlur(soft, soft, {0, 0}, 15);  // a vague hint of where the lesion is
-    const auto cands = generate_candidates(predictor, soft, {});
+    const auto cands = generate_candidates(predictor, to_work_frame(soft, predictor.embedding().frame), {});
     ASSERT_GE(cands.size(), 5u) << name;
     const cv::Mat truth_work = to_work_frame(truth, predictor.embedding().frame) >= 127.5f;
     double best = 0;
