@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
+#include <sstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -33,12 +35,64 @@ std::string first_line(const std::string& s) {
   return d;
 }
 
+// ITK 5.2's PNG reader lets libpng abort() the process on a corrupt header or data chunk (a bad CRC is enough:
+// found by fuzz/fuzz_image.cpp). So a PNG is first decoded by OpenCV, whose libpng calls recover, after its
+// header's size has been checked against the limits (OpenCV would allocate whatever the header claims).
+void check_png(const fs::path& file) {
+  std::array<unsigned char, 24> head{};
+  {
+    std::ifstream in(file, std::ios::binary);
+    in.read(reinterpret_cast<char*>(head.data()), head.size());
+    if (in.gcount() < static_cast<std::streamsize>(head.size()) || std::string(head.begin() + 12, head.begin() + 16) != "IHDR")
+      throw InputError(file, "corrupt PNG: no image header (IHDR) where the format puts it");
+  }
+  auto be32 = [&](size_t at) {
+    return uint64_t{head[at]} << 24 | uint64_t{head[at + 1]} << 16 | uint64_t{head[at + 2]} << 8 | head[at + 3];
+  };
+  const uint64_t w = be32(16), h = be32(20);
+  if (w == 0 || h == 0) throw InputError(file, "image has no pixels");
+  if (w > kMaxImageSide || h > kMaxImageSide || w * h > kMaxImagePixels)
+    throw InputError(file, "image of " + std::to_string(w) + "x" + std::to_string(h) + " pixels is too large (at most " +
+                               std::to_string(kMaxImageSide) + " per side and " + std::to_string(kMaxImagePixels) +
+                               " pixels)");
+  bool ok = false;
+  try {
+    ok = !cv::imread(file.string(), cv::IMREAD_UNCHANGED).empty();
+  } catch (const cv::Exception&) {
+  }
+  if (!ok) throw InputError(file, "corrupt PNG: libpng cannot decode it (bad checksum, truncated or malformed chunk)");
+}
+
+// ITK 5.2's MetaImage reader loops for minutes over a negative or huge "NDims" (it reads that many numbers for
+// every per-axis field: found by fuzz/fuzz_image.cpp). The header is plain "Key = Value" lines, so check that one
+// field before ITK parses the rest.
+void check_metaimage_header(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string line;
+  for (size_t read = 0; read < (size_t{1} << 16) && std::getline(in, line); read += line.size() + 1) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq);
+    key.erase(std::remove_if(key.begin(), key.end(), [](unsigned char c) { return std::isspace(c); }), key.end());
+    if (lower(key) == "elementdatafile") return;  // the header ends here
+    if (lower(key) != "ndims") continue;
+    std::istringstream value(line.substr(eq + 1));
+    long n = 0;
+    if (!(value >> n) || n < 1 || n > 16)
+      throw InputError(file, "corrupt MetaImage header: NDims must be a whole number from 1 to 16, not '" +
+                                 line.substr(eq + 1, 20) + "'");
+  }
+}
+
 itk::ImageIOBase::Pointer open_io(const fs::path& file) {
   if (!fs::exists(file)) throw InputError(file, "file not found");
   if (fs::is_directory(file)) throw InputError(file, "is a folder, not an image file");
   if (fs::file_size(file) == 0) throw InputError(file, "empty file");
   auto io = itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
   if (!io) throw InputError(file, "not a readable image (unknown or corrupt format)");
+  const std::string kind = io->GetNameOfClass();
+  if (kind == "PNGImageIO") check_png(file);
+  if (kind == "MetaImageIO") check_metaimage_header(file);
   io->SetFileName(file.string());
   try {
     io->ReadImageInformation();
@@ -89,9 +143,38 @@ cv::Size read_image_size(const fs::path& file) {
   return {static_cast<int>(io->GetDimensions(0)), static_cast<int>(io->GetDimensions(1))};
 }
 
+namespace {
+
+// BMP pixels are decoded by OpenCV: ITK 5.2's BMP reader writes past its buffer on a malformed file (a heap
+// overflow found by fuzz/fuzz_image.cpp). ITK still reads the header, so the size limits apply first.
+cv::Mat decode_with_opencv(const fs::path& file) {
+  cv::Mat m;
+  try {
+    m = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception&) {
+  }
+  if (m.empty()) throw InputError(file, "cannot decode image data (truncated or corrupt)");
+  if (m.depth() != CV_8U) throw InputError(file, "unsupported pixel depth");
+  cv::Mat out;
+  switch (m.channels()) {
+    case 1: return m;
+    case 3: cv::cvtColor(m, out, cv::COLOR_BGR2RGB); return out;
+    case 4: cv::cvtColor(m, out, cv::COLOR_BGRA2RGB); return out;
+    default: throw InputError(file, "unsupported number of channels: " + std::to_string(m.channels()));
+  }
+}
+
+}  // namespace
+
 cv::Mat read_image(const fs::path& file) {
   auto io = open_io(file);
   check_2d(file, *io);
+  if (std::string(io->GetNameOfClass()) == "BMPImageIO") {
+    cv::Mat m = decode_with_opencv(file);
+    if (m.cols != static_cast<int>(io->GetDimensions(0)) || m.rows != static_cast<int>(io->GetDimensions(1)))
+      throw InputError(file, "corrupt BMP: its header and its pixel data disagree on the size");
+    return m;
+  }
   const unsigned comps = io->GetNumberOfComponents();
   if (comps != 1 && comps != 2 && comps != 3 && comps != 4)
     throw InputError(file, "unsupported number of channels: " + std::to_string(comps));

@@ -1,5 +1,6 @@
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "common/error.h"
 #include "io/image_io.h"
@@ -84,6 +85,48 @@ TEST(ImageIO, BadFilesGiveErrorsNamingTheFile) {
   ASSERT_GT(bytes.size(), 1000u);
   std::ofstream(dir / "trunc.png", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   EXPECT_THROW(read_image(dir / "trunc.png"), InputError);
+}
+
+// Found by fuzz/fuzz_image.cpp: libpng aborted the whole process (SIGABRT) inside ITK's PNG reader, and ITK's
+// BMP reader wrote past its buffer (SIGSEGV).
+TEST(ImageIO, CorruptPngAndBmpAreErrorsNotCrashes) {
+  test::TempDir dir;
+  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(SAMMPA_SOURCE_DIR) / "fuzz/regressions/image")) {
+    try {
+      read_image(f.path());
+      FAIL() << "no error for " << f.path();
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(f.path().string()), std::string::npos) << e.what();
+    }
+  }
+  // A real chest X-ray with one byte of its header's checksum changed, and one with a damaged data chunk.
+  std::ifstream in(test::data_root() / "cxr/images/CHNCXR_0001_0.png", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_GT(bytes.size(), 1000u);
+  std::string bad_crc = bytes, bad_data = bytes;
+  bad_crc[29] = static_cast<char>(bad_crc[29] ^ 0x5a);  // IHDR's CRC: bytes 29-32
+  const size_t idat = bad_data.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  bad_data[idat + 40] = static_cast<char>(bad_data[idat + 40] ^ 0x5a);
+  std::ofstream(dir / "crc.png", std::ios::binary) << bad_crc;
+  std::ofstream(dir / "data.png", std::ios::binary) << bad_data;
+  EXPECT_THROW(read_image_size(dir / "crc.png"), InputError);
+  EXPECT_THROW(read_image(dir / "crc.png"), InputError);
+  EXPECT_THROW(read_image(dir / "data.png"), InputError);
+}
+
+TEST(ImageIO, BmpGreyAndColourReadAsWritten) {
+  test::TempDir dir;
+  cv::Mat grey(7, 9, CV_8UC1), bgr(7, 9, CV_8UC3);
+  cv::randu(grey, 0, 256);
+  cv::randu(bgr, 0, 256);
+  ASSERT_TRUE(cv::imwrite((dir / "g.bmp").string(), grey));
+  ASSERT_TRUE(cv::imwrite((dir / "c.bmp").string(), bgr));
+  EXPECT_EQ(cv::norm(read_image(dir / "g.bmp"), grey, cv::NORM_INF), 0);
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  EXPECT_EQ(cv::norm(read_image(dir / "c.bmp"), rgb, cv::NORM_INF), 0);
+  EXPECT_EQ(read_image_size(dir / "c.bmp"), cv::Size(9, 7));
 }
 
 TEST(ImageIO, MaskOfWrongSizeIsRejected) {
