@@ -6,6 +6,7 @@
 #include <array>
 #include <fstream>
 #include <sstream>
+#include <vector>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -35,6 +36,15 @@ std::string first_line(const std::string& s) {
   return d;
 }
 
+// Decompression bombs: a small compressed file can claim a huge image. Refused before any pixel is decoded.
+void check_limits(const fs::path& file, uint64_t w, uint64_t h) {
+  if (w == 0 || h == 0) throw InputError(file, "image has no pixels");
+  if (w > kMaxImageSide || h > kMaxImageSide || w * h > kMaxImagePixels)
+    throw InputError(file, "image of " + std::to_string(w) + "x" + std::to_string(h) + " pixels is too large (at most " +
+                               std::to_string(kMaxImageSide) + " per side and " + std::to_string(kMaxImagePixels) +
+                               " pixels)");
+}
+
 // ITK 5.2's PNG reader lets libpng abort() the process on a corrupt header or data chunk (a bad CRC is enough:
 // found by fuzz/fuzz_image.cpp). So a PNG is first decoded by OpenCV, whose libpng calls recover, after its
 // header's size has been checked against the limits (OpenCV would allocate whatever the header claims).
@@ -50,11 +60,7 @@ void check_png(const fs::path& file) {
     return uint64_t{head[at]} << 24 | uint64_t{head[at + 1]} << 16 | uint64_t{head[at + 2]} << 8 | head[at + 3];
   };
   const uint64_t w = be32(16), h = be32(20);
-  if (w == 0 || h == 0) throw InputError(file, "image has no pixels");
-  if (w > kMaxImageSide || h > kMaxImageSide || w * h > kMaxImagePixels)
-    throw InputError(file, "image of " + std::to_string(w) + "x" + std::to_string(h) + " pixels is too large (at most " +
-                               std::to_string(kMaxImageSide) + " per side and " + std::to_string(kMaxImagePixels) +
-                               " pixels)");
+  check_limits(file, w, h);
   bool ok = false;
   try {
     ok = !cv::imread(file.string(), cv::IMREAD_UNCHANGED).empty();
@@ -84,10 +90,53 @@ void check_metaimage_header(const fs::path& file) {
   }
 }
 
-itk::ImageIOBase::Pointer open_io(const fs::path& file) {
+void check_file(const fs::path& file) {
   if (!fs::exists(file)) throw InputError(file, "file not found");
   if (fs::is_directory(file)) throw InputError(file, "is a folder, not an image file");
   if (fs::file_size(file) == 0) throw InputError(file, "empty file");
+}
+
+// TIFF is read by OpenCV (libtiff), not ITK: ITK 5.2's TIFF reader reads past a tag's buffer while it collects
+// the tags of a malformed file (found by fuzz/fuzz_image.cpp). The size comes from the first directory's
+// ImageWidth and ImageLength, read here, so that the limits apply before OpenCV allocates.
+bool is_tiff(const fs::path& file) {
+  std::array<char, 4> m{};
+  std::ifstream(file, std::ios::binary).read(m.data(), m.size());
+  const std::string magic(m.begin(), m.end());
+  return magic == std::string("II*\0", 4) || magic == std::string("MM\0*", 4);
+}
+
+cv::Size tiff_size(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::array<unsigned char, 8> head{};
+  in.read(reinterpret_cast<char*>(head.data()), head.size());
+  const bool little = head[0] == 'I';
+  auto num = [&](const unsigned char* p, int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v |= uint64_t{p[little ? i : bytes - 1 - i]} << (8 * i);
+    return v;
+  };
+  uint64_t w = 0, h = 0;
+  const uint64_t ifd = num(head.data() + 4, 4);
+  std::array<unsigned char, 2> count{};
+  in.seekg(static_cast<std::streamoff>(ifd));
+  in.read(reinterpret_cast<char*>(count.data()), 2);
+  const uint64_t n = in ? num(count.data(), 2) : 0;
+  for (uint64_t i = 0; i < n && in; ++i) {
+    std::array<unsigned char, 12> e{};
+    if (!in.read(reinterpret_cast<char*>(e.data()), e.size())) break;
+    const uint64_t tag = num(e.data(), 2), type = num(e.data() + 2, 2);
+    const uint64_t value = type == 3 ? num(e.data() + 8, 2) : type == 4 ? num(e.data() + 8, 4) : 0;
+    if (tag == 256) w = value;
+    if (tag == 257) h = value;
+  }
+  if (w == 0 || h == 0) throw InputError(file, "corrupt TIFF: no image width and length in its first directory");
+  check_limits(file, w, h);
+  return {static_cast<int>(w), static_cast<int>(h)};
+}
+
+itk::ImageIOBase::Pointer open_io(const fs::path& file) {
+  check_file(file);
   auto io = itk::ImageIOFactory::CreateImageIO(file.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
   if (!io) throw InputError(file, "not a readable image (unknown or corrupt format)");
   const std::string kind = io->GetNameOfClass();
@@ -99,15 +148,10 @@ itk::ImageIOBase::Pointer open_io(const fs::path& file) {
   } catch (const itk::ExceptionObject& e) {
     throw InputError(file, "corrupt image header: " + first_line(e.GetDescription()));
   }
-  // Decompression bombs: a small compressed file can claim a huge image. Refuse before any pixel is decoded.
   const unsigned dims = io->GetNumberOfDimensions();
   if (dims < 2) throw InputError(file, "image has fewer than 2 dimensions");
   const uint64_t w = io->GetDimensions(0), h = io->GetDimensions(1);
-  if (w == 0 || h == 0) throw InputError(file, "image has no pixels");
-  if (w > kMaxImageSide || h > kMaxImageSide || w * h > kMaxImagePixels)
-    throw InputError(file, "image of " + std::to_string(w) + "x" + std::to_string(h) + " pixels is too large (at most " +
-                               std::to_string(kMaxImageSide) + " per side and " + std::to_string(kMaxImagePixels) +
-                               " pixels)");
+  check_limits(file, w, h);
   return io;
 }
 
@@ -138,6 +182,8 @@ std::string strip_image_extension(const std::string& filename) {
 }
 
 cv::Size read_image_size(const fs::path& file) {
+  check_file(file);
+  if (is_tiff(file)) return tiff_size(file);
   auto io = open_io(file);
   check_2d(file, *io);
   return {static_cast<int>(io->GetDimensions(0)), static_cast<int>(io->GetDimensions(1))};
@@ -145,36 +191,47 @@ cv::Size read_image_size(const fs::path& file) {
 
 namespace {
 
-// BMP pixels are decoded by OpenCV: ITK 5.2's BMP reader writes past its buffer on a malformed file (a heap
-// overflow found by fuzz/fuzz_image.cpp). ITK still reads the header, so the size limits apply first.
-cv::Mat decode_with_opencv(const fs::path& file) {
+// BMP and TIFF pixels are decoded by OpenCV: ITK 5.2's BMP reader writes past its buffer on a malformed file (a
+// heap overflow found by fuzz/fuzz_image.cpp). The result follows the ITK path's rules: RGB order, grey(+alpha)
+// keeps the first channel, deeper data rescaled from its [min, max] to [0, 255].
+cv::Mat decode_with_opencv(const fs::path& file, cv::Size expected) {
   cv::Mat m;
   try {
     m = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception&) {
   }
   if (m.empty()) throw InputError(file, "cannot decode image data (truncated or corrupt)");
-  if (m.depth() != CV_8U) throw InputError(file, "unsupported pixel depth");
-  cv::Mat out;
-  switch (m.channels()) {
-    case 1: return m;
-    case 3: cv::cvtColor(m, out, cv::COLOR_BGR2RGB); return out;
-    case 4: cv::cvtColor(m, out, cv::COLOR_BGRA2RGB); return out;
-    default: throw InputError(file, "unsupported number of channels: " + std::to_string(m.channels()));
-  }
+  if (m.size() != expected) throw InputError(file, "corrupt image: its header and its pixel data disagree on the size");
+  std::vector<cv::Mat> ch;
+  cv::split(m, ch);
+  if (ch.size() == 2 || ch.size() > 4) ch.resize(1);
+  if (ch.size() >= 3) ch = {ch[2], ch[1], ch[0]};  // OpenCV's BGR(A) to RGB
+  cv::Mat rgb;
+  cv::merge(ch, rgb);
+  if (rgb.depth() == CV_8U) return rgb;
+  cv::Mat f;
+  rgb.convertTo(f, CV_32F);
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(f.reshape(1), &lo, &hi);
+  if (!(hi > lo)) hi = lo + 1;
+  const float scale = static_cast<float>(255.0 / (hi - lo));
+  cv::Mat out(f.size(), CV_MAKETYPE(CV_8U, f.channels()));
+  const float* src = f.ptr<float>();
+  uint8_t* dst = out.ptr<uint8_t>();
+  for (size_t i = 0; i < f.total() * f.channels(); ++i)
+    dst[i] = static_cast<uint8_t>(std::clamp((src[i] - static_cast<float>(lo)) * scale + 0.5f, 0.f, 255.f));
+  return out;
 }
 
 }  // namespace
 
 cv::Mat read_image(const fs::path& file) {
+  check_file(file);
+  if (is_tiff(file)) return decode_with_opencv(file, tiff_size(file));
   auto io = open_io(file);
   check_2d(file, *io);
-  if (std::string(io->GetNameOfClass()) == "BMPImageIO") {
-    cv::Mat m = decode_with_opencv(file);
-    if (m.cols != static_cast<int>(io->GetDimensions(0)) || m.rows != static_cast<int>(io->GetDimensions(1)))
-      throw InputError(file, "corrupt BMP: its header and its pixel data disagree on the size");
-    return m;
-  }
+  if (std::string(io->GetNameOfClass()) == "BMPImageIO")
+    return decode_with_opencv(file, {static_cast<int>(io->GetDimensions(0)), static_cast<int>(io->GetDimensions(1))});
   const unsigned comps = io->GetNumberOfComponents();
   if (comps != 1 && comps != 2 && comps != 3 && comps != 4)
     throw InputError(file, "unsupported number of channels: " + std::to_string(comps));
