@@ -15,6 +15,11 @@ using namespace sammpa::sam;
 
 namespace {
 
+// About 10x the errors measured here (in brackets), so that a wrong epsilon or an approximated GELU fails.
+constexpr float kEmbeddingTol = 4e-5f;  // TinyViT embedding, values up to ~1 [3.5e-6]
+constexpr float kIouTol = 6e-6f;        // predicted IoU [6.0e-7]
+constexpr float kLowResTol = 5e-4f;     // low-res mask logits, magnitudes up to ~30 [5.2e-5]
+
 std::string fx(const std::string& name) { return std::string(FIXTURES_DIR) + "/" + name + ".npy"; }
 
 std::shared_ptr<const SamModel> mobile_sam() {
@@ -44,7 +49,7 @@ TEST(SamPredictor, MatchesOfficialMobileSamOnRealImages) {
     test::Npy emb = test::read_npy(fx(name + "_embedding"));
     ASSERT_EQ(predictor.embedding().features.numel(), emb.numel());
     float emb_err = max_abs_diff(predictor.embedding().features.data(), emb.data);
-    EXPECT_LE(emb_err, 1e-3) << name;
+    EXPECT_LE(emb_err, kEmbeddingTol) << name;
     std::printf("[ %s ] embedding max abs error %.2e\n", name.c_str(), emb_err);
 
     for (auto& [case_name, c] : entry["cases"].items()) {
@@ -67,9 +72,12 @@ TEST(SamPredictor, MatchesOfficialMobileSamOnRealImages) {
       test::Npy low = test::read_npy(fx(name + "_" + case_name + "_lowres"));
       test::Npy masks = test::read_npy(fx(name + "_" + case_name + "_masks"));
       ASSERT_EQ(r.iou.size(), iou.data.size()) << tag;
-      for (size_t i = 0; i < iou.data.size(); ++i) EXPECT_NEAR(r.iou[i], iou.data[i], 1e-3) << tag;
+      float iou_err = 0;
+      for (size_t i = 0; i < iou.data.size(); ++i) iou_err = std::max(iou_err, std::abs(r.iou[i] - iou.data[i]));
+      EXPECT_LE(iou_err, kIouTol) << tag;
       float low_err = max_abs_diff(r.low_res_logits.data(), low.data);
-      EXPECT_LE(low_err, 1e-3) << tag;
+      EXPECT_LE(low_err, kLowResTol) << tag;
+      std::printf("[ %s ] predicted IoU max abs error %.2e\n", tag.c_str(), iou_err);
       // Binary masks at the original size: IoU with the reference's.
       const int64_t plane = masks.numel() / static_cast<int64_t>(iou.data.size());
       double min_iou = 1.0;

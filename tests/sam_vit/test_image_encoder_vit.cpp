@@ -1,5 +1,5 @@
 // The ViT image encoder against the official segment_anything ImageEncoderViT (fixture written by
-// make_vit_fixture.py): same weights, same input, the embedding must agree to 1e-3.
+// make_vit_fixture.py): same weights, same input, the embedding must agree to about 10x the measured error.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,6 +20,8 @@ using sammpa::sam::Tensor;
 namespace {
 
 const fs::path kFixture = SAMMPA_VIT_FIXTURE_DIR;
+// About 10x the largest error measured over the four configurations [8.6e-6, patch8].
+constexpr float kTol = 1e-4f;
 
 Tensor load_npy(const fs::path& file) {
   const auto npy = sammpa::test::read_npy(file);
@@ -75,7 +77,7 @@ TEST_P(VitReference, MatchesOfficialEncoder) {
   const float err = max_abs_diff(out, expected);
   std::cout << GetParam() << ": max abs error " << err << "\n";
   RecordProperty("max_abs_error", std::to_string(err));
-  EXPECT_LT(err, 1e-3f);
+  EXPECT_LT(err, kTol);
   // The second image reuses the workspace and must give the same answer.
   EXPECT_EQ(max_abs_diff(enc.forward(load_npy(dir / "input.npy")), out), 0.f);
 }
@@ -85,7 +87,7 @@ TEST_P(VitReference, LoadsOfficialCheckpoint) {
   const auto enc = ImageEncoderViT::load(Checkpoint::open(dir / "checkpoint.pth"));
   const float err = max_abs_diff(enc.forward(load_npy(dir / "input.npy")), load_npy(dir / "output.npy"));
   std::cout << GetParam() << " (checkpoint): max abs error " << err << "\n";
-  EXPECT_LT(err, 1e-3f);
+  EXPECT_LT(err, kTol);
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, VitReference, ::testing::Values("padded", "patch8", "tiled", "long"));
