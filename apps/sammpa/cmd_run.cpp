@@ -3,12 +3,16 @@
 // overlays a person can check. With no --data, runs on a synthetic phantom set (written into the output
 // folder) so that it works on a fresh machine.
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <sstream>
 
 #include "commands.h"
 #include "common/error.h"
 #include "common/output_dir.h"
 #include "io/phantom.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/resume.h"
 #include "select/support_list.h"
 #include "segment_options.h"
 
@@ -23,21 +27,50 @@ struct RunArgs {
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
   bool no_sam = false, overwrite = false, resume = false;
+  std::string options_text;  // every option's value as parsed (CLI11's config format), for the resume key
 };
+
+// What must be equal for a killed run's work to be reused: the options (but --resume and --threads, which do not
+// change results), the checkpoint chosen by the environment, the program itself and the data set's files.
+std::string resume_key(const RunArgs& a, const Dataset* data) {
+  std::string key, line;
+  std::istringstream in(a.options_text);
+  while (std::getline(in, line))
+    if (line.rfind("resume=", 0) != 0 && line.rfind("threads=", 0) != 0) key += line + "\n";
+  const char* ckpt = std::getenv("SAMMPA_CHECKPOINT");
+  key += std::string("SAMMPA_CHECKPOINT=") + (ckpt ? ckpt : "") + "\n";
+  std::error_code ec;
+  key += "program " + std::to_string(fs::file_size("/proc/self/exe", ec)) + " " +
+         std::to_string(fs::last_write_time("/proc/self/exe", ec).time_since_epoch().count()) + "\n";
+  key += data ? dataset_fingerprint(*data) : "built-in phantom set\n";
+  return key;
+}
 
 void run(RunArgs& a) {
   OutputPolicy policy{a.overwrite, {}};
   if (!a.data.empty()) policy.inputs.push_back(a.data);
   if (!a.embeddings.empty()) policy.inputs.push_back(a.embeddings);
   OutputDir out(a.out, policy);
+  std::optional<Dataset> given;
+  if (!a.data.empty()) given = scan_dataset(a.data);
+  const std::string key = resume_key(a, given ? &*given : nullptr);
+  const auto killed = out.abandoned();
+  bool adopted = false;
+  if (!killed.empty() && a.resume && read_work_key(killed.front()) == key) {
+    out.adopt(killed.front());
+    adopted = true;
+    std::printf("resuming the interrupted run (%s): its finished queries and embeddings are kept\n",
+                killed.front().c_str());
+  }
   fs::path data = a.data;
   if (data.empty()) {  // the embedded default: a synthetic set with known masks
     data = out.path("phantom");
     write_phantom_dataset(data);
     std::printf("no --data given: running on a synthetic phantom set (%s)\n", (fs::path(a.out) / "phantom").c_str());
   }
-  const Dataset ds = scan_dataset(data);
+  const Dataset ds = given ? *given : scan_dataset(data);
   PipelineOptions o = a.pipeline;
+  o.resume_key = key;
   o.select.strategy = parse_select_strategy(a.strategy);
   if (!a.support.empty()) o.support = read_support_list(a.support);
   o.select.threads = o.propagate.threads;
@@ -52,13 +85,12 @@ void run(RunArgs& a) {
   } else if (!a.segment.no_embedding_cache) {
     o.segment.embeddings = out.staging() / "embeddings";
     if (fs::exists(out.target() / kOutputMarker)) o.segment.previous_embeddings = out.target() / "embeddings";
-    const auto killed = out.abandoned();
-    if (!killed.empty() && a.resume) {
+    if (!killed.empty() && a.resume && !adopted) {
       o.segment.previous_embeddings = killed.front() / "embeddings";
-      std::printf("resuming: reusing the SAM embeddings of an interrupted run (%s)\n", killed.front().c_str());
-    } else if (!killed.empty()) {
-      std::printf("note: an earlier run into %s was interrupted; --resume reuses the SAM embeddings it computed\n",
-                  a.out.c_str());
+      std::printf("resuming: the interrupted run (%s) had other options or data; only its SAM embeddings are "
+                  "reused\n", killed.front().c_str());
+    } else if (!killed.empty() && !a.resume) {
+      std::printf("note: an earlier run into %s was interrupted; --resume continues it\n", a.out.c_str());
     }
   }
   PipelineResult r = run_pipeline(ds, o, out.staging());
@@ -117,15 +149,19 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("-t,--threads", a.pipeline.propagate.threads, "threads (0 = all cores)")->capture_default_str();
   sub->add_flag("--resume", a.resume,
-                "after a run into the same --out was killed: reuse the SAM embeddings it had computed (the results "
-                "are the same as an uninterrupted run's)");
+                "after a run into the same --out was killed: continue it (the same command): its finished "
+                "registrations, final masks and SAM embeddings are kept, the results are the same as an "
+                "uninterrupted run's. With other options or data, only its embeddings are reused");
   sub->add_flag("--no-sam", a.no_sam, "stop after step 2: the coarse masks are the final masks");
   sub->add_option("--embeddings", a.embeddings, "SAM embedding cache folder (default: OUT/embeddings; reused by "
                                                 "later runs)");
   sub->add_flag("--no-embedding-cache", a.segment.no_embedding_cache, "do not keep the SAM embeddings");
   cli::add_segment_flags(sub, a.segment);
   cli::add_overwrite_flag(sub, a.overwrite);
-  sub->callback([] { run(a); });
+  sub->callback([sub] {
+    a.options_text = sub->config_to_str(true, false);
+    run(a);
+  });
 });
 
 }  // namespace

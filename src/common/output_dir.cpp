@@ -103,6 +103,14 @@ void OutputDir::commit() {
   for (const auto& dead : abandoned()) fs::remove_all(dead, ec);
 }
 
+void OutputDir::adopt(const fs::path& dead) {
+  const auto all = abandoned();
+  if (std::find(all.begin(), all.end(), dead) == all.end())
+    throw std::logic_error("OutputDir::adopt: not an abandoned staging folder of this target: " + dead.string());
+  fs::remove_all(staging_);
+  fs::rename(dead, staging_);
+}
+
 std::vector<fs::path> OutputDir::abandoned() const {
   const fs::path parent = fs::absolute(target_).parent_path();
   std::string prefix = ".";

@@ -42,6 +42,8 @@ class OutputDir {
   // Staging folders that earlier runs into the same target left behind when they were killed (SIGKILL, power
   // loss: no destructor ran): `.NAME.partial-PID` whose process no longer exists. Newest first.
   std::vector<std::filesystem::path> abandoned() const;
+  // Continues in one of those (`--resume`): it becomes this run's staging folder, files and all.
+  void adopt(const std::filesystem::path& abandoned);
 
  private:
   std::filesystem::path target_, staging_;

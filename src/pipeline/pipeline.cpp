@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "common/progress.h"
 #include "io/image_io.h"
 #include "io/overlay.h"
+#include "pipeline/resume.h"
 #include "pipeline/self_config.h"
 #include "sam/sam_model.h"
 
@@ -139,6 +141,11 @@ EvalReport score_masks(const Dataset& data, const std::vector<std::string>& supp
 
 PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const fs::path& out_root) {
   PipelineResult r;
+  const bool records = !o.resume_key.empty();
+  if (records && read_work_key(out_root) != o.resume_key) {
+    fs::remove_all(out_root / kWorkFolder);  // records of another run are never used
+    write_work_key(out_root, o.resume_key);
+  }
   auto t0 = std::chrono::steady_clock::now();
   if (o.support.empty()) {
     r.selection = select_examples(ds, o.select);
@@ -180,7 +187,30 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     }
   }
   if (r.propagation_used == Propagation::registration) {
-    r.propagation = propagate_dataset(ds, r.selection.support, po, out_root);
+    std::vector<QueryResult> kept;  // from an interrupted run's records
+    if (records) {
+      const std::set<std::string> support_set(r.selection.support.begin(), r.selection.support.end());
+      for (const auto& s : ds.samples) {
+        if (support_set.count(s.name)) continue;
+        if (auto p = load_propagated(out_root, s.name)) {
+          coarse[*ds.index_of(s.name)] = std::move(p->coarse);
+          kept.push_back(std::move(p->result));
+        } else {
+          po.queries.push_back(s.name);
+        }
+      }
+      po.on_query = [&](const std::string& name, const cv::Mat& mask, const cv::Mat& soft) {
+        save_propagated_soft(out_root, name, soft);
+        coarse[*ds.index_of(name)] = {mask.clone(), soft.clone()};
+      };
+      po.on_done = [&](const QueryResult& q) { save_propagated(out_root, q); };
+    }
+    if (kept.empty() || !po.queries.empty()) r.propagation = propagate_dataset(ds, r.selection.support, po, out_root);
+    r.propagation.support = r.selection.support;
+    r.resumed_coarse = kept.size();
+    for (auto& q : kept) r.propagation.queries.push_back(std::move(q));
+    std::stable_sort(r.propagation.queries.begin(), r.propagation.queries.end(),
+                     [&](const QueryResult& a, const QueryResult& b) { return *ds.index_of(a.name) < *ds.index_of(b.name); });
     write_json_atomic(out_root / "propagation.json", to_json(r.propagation, o.propagate));
   } else {
     r.propagation = propagate_by_features(ds, r.selection.support, o, out_root, coarse);
@@ -193,12 +223,14 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   }
   r.seconds_propagate = seconds_since(t0);
   std::printf("step 2 propagate: %zu coarse masks in %.1f s\n", r.propagation.queries.size(), r.seconds_propagate);
+  if (r.resumed_coarse) std::printf("  (%zu of them kept from the interrupted run)\n", r.resumed_coarse);
 
   std::vector<std::string> queries;
   for (const auto& q : r.propagation.queries) queries.push_back(q.name);
   if (o.sam) {
     t0 = std::chrono::steady_clock::now();
     SegmentOptions so = o.segment;
+    if (records) so.records = segment_records(out_root);
     if (r.propagation_used == Propagation::ranked) {
       if (!ranked) ranked = fit_ranker_on_supports(ds, r.selection.support, o);
       write_json_atomic(out_root / "ranker.json", to_json(*ranked, r.selection.support));
@@ -215,10 +247,12 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
         },
         so, out_root);
     write_json_atomic(out_root / "segment.json", to_json(r.segment, o.segment));
+    r.resumed_final = r.segment.resumed;
     r.seconds_segment = seconds_since(t0);
     std::printf("steps 3-4 prompt, SAM (%s), refine: %zu final masks in %.1f s (%zu embeddings reused)\n",
                 r.segment.model_type.c_str(), r.segment.queries.size(), r.seconds_segment,
                 r.segment.embeddings_reused);
+    if (r.resumed_final) std::printf("  (%zu of them kept from the interrupted run)\n", r.resumed_final);
   } else {
     fs::create_directories(out_root / "masks");
     for (const auto& name : queries)
@@ -253,6 +287,10 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   }
   if (r.final_scores) {
     run["dice"] = {{"coarse", r.coarse_scores->overall.dice.mean}, {"final", r.final_scores->overall.dice.mean}};
+  }
+  if (records) {
+    run["resumed"] = {{"coarse", r.resumed_coarse}, {"final", r.resumed_final}};
+    fs::remove_all(out_root / kWorkFolder);
   }
   write_json_atomic(out_root / "run.json", run);
   return r;

@@ -41,6 +41,9 @@ struct PipelineOptions {
   // Scores grouped by the name up to the first '_' (BUSI: benign, malignant, normal) when names share such
   // prefixes: at most half as many groups as scored images (random ids or plain numbers give one group).
   bool group_by_prefix = true;
+  // Non-empty: keep per-query work records in out_root/.work (pipeline/resume.h) so that a killed run can be
+  // resumed, and keep the records already there when they were made under this same key.
+  std::string resume_key;
 };
 
 struct PipelineResult {
@@ -50,6 +53,7 @@ struct PipelineResult {
   std::optional<EvalReport> coarse_scores, final_scores;  // when every query has ground truth
   Propagation propagation_used = Propagation::registration;
   double seconds_select = 0, seconds_propagate = 0, seconds_segment = 0, seconds_score = 0;
+  size_t resumed_coarse = 0, resumed_final = 0;  // queries kept from an interrupted run's records
 };
 
 // Writes under `out_root` (an OutputDir's staging folder): support.json/.txt, propagation.json, coarse/,

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -46,6 +47,32 @@ std::string read_text_file(const fs::path& file) {
 
 bool cache_matches(const fs::path& dir, const std::string& identity) {
   return !dir.empty() && fs::exists(dir / kEmbeddingCacheId) && read_text_file(dir / kEmbeddingCacheId) == identity;
+}
+
+nlohmann::json query_record(const SegmentedQuery& q) {
+  nlohmann::json objs = nlohmann::json::array();
+  for (const auto& obj : q.result.objects) {
+    objs.push_back({{"chosen", obj.source}, {"iou", obj.iou}, {"agreement", obj.agreement}});
+    if (!obj.fallback.empty()) objs.back()["fallback"] = obj.fallback;
+  }
+  return {{"name", q.name},
+          {"objects", objs},
+          {"confidence", q.result.confidence()},
+          {"embedding_reused", q.embedding_reused},
+          {"seconds", q.seconds}};
+}
+
+// A finished query's record, when resuming; a missing or damaged one means the query is computed again.
+std::optional<nlohmann::json> read_record(const fs::path& records, const std::string& name) {
+  if (records.empty() || !fs::exists(records / (name + ".json"))) return std::nullopt;
+  try {
+    std::ifstream in(records / (name + ".json"));
+    auto j = nlohmann::json::parse(in);
+    if (j.at("name") != name || !j.at("objects").is_array()) return std::nullopt;
+    return j;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -135,6 +162,15 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
   sam::SamPredictor predictor(src.model);
   Progress progress("segment", queries.size());
   for (const auto& name : queries) {
+    if (auto record = read_record(o.records, name)) {
+      SegmentedQuery q;
+      q.name = name;
+      q.record = std::move(*record);
+      run.queries.push_back(std::move(q));
+      ++run.resumed;
+      progress.tick();
+      continue;
+    }
     const auto tq = std::chrono::steady_clock::now();
     const Sample& s = data.at(name);
     const cv::Mat image = read_image(s.image);
@@ -173,6 +209,8 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
     }
     q.result.mask.release();
     q.seconds = seconds_since(tq);
+    q.record = query_record(q);
+    if (!o.records.empty()) write_json_atomic(o.records / (name + ".json"), q.record);  // after its files
     run.queries.push_back(std::move(q));
     progress.tick();
   }
@@ -186,18 +224,10 @@ nlohmann::json to_json(const SegmentRun& run, const SegmentOptions& o) {
   json queries = json::array();
   size_t fallbacks = 0, objects = 0, empty = 0;
   for (const auto& q : run.queries) {
-    json objs = json::array();
-    for (const auto& obj : q.result.objects) {
-      objs.push_back({{"chosen", obj.source}, {"iou", obj.iou}, {"agreement", obj.agreement}});
-      if (!obj.fallback.empty()) objs.back()["fallback"] = obj.fallback, ++fallbacks;
-    }
-    objects += q.result.objects.size();
-    empty += q.result.objects.empty();
-    queries.push_back({{"name", q.name},
-                       {"objects", objs},
-                       {"confidence", q.result.confidence()},
-                       {"embedding_reused", q.embedding_reused},
-                       {"seconds", q.seconds}});
+    for (const auto& obj : q.record.at("objects")) fallbacks += obj.contains("fallback");
+    objects += q.record.at("objects").size();
+    empty += q.record.at("objects").empty();
+    queries.push_back(q.record);
   }
   const double n = std::max<size_t>(1, run.queries.size());
   return {{"checkpoint", run.checkpoint},
@@ -211,6 +241,7 @@ nlohmann::json to_json(const SegmentRun& run, const SegmentOptions& o) {
             {"objects_kept_coarse", fallbacks},
             {"queries_without_object", empty},
             {"embeddings_reused", run.embeddings_reused},
+            {"resumed", run.resumed},
             {"seconds", run.seconds},
             {"seconds_load", run.seconds_load},
             {"seconds_encode_per_query", run.seconds_encode / n},

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "io/dataset.h"
 #include "refine/segment.h"
@@ -33,6 +33,9 @@ struct SegmentOptions {
   // copied) into `embeddings` instead of being recomputed.
   std::filesystem::path previous_embeddings;
   bool overlays = true;
+  // Per-query records for resuming a killed run (pipeline/resume.h): a query with a record here is kept as
+  // it is (its files are already in out_root); each query computed gets one, written after its files.
+  std::filesystem::path records;
   // Replaces prompts + SAM + refinement for each query when set (the ranked mode): the predictor holds the
   // query's embedding; the query's name, its image as read, its coarse mask and soft map.
   std::function<QuerySegmentation(const sam::SamPredictor&, const std::string&, const cv::Mat&, const CoarseInput&)>
@@ -44,12 +47,14 @@ struct SegmentedQuery {
   QuerySegmentation result;
   bool embedding_reused = false;
   double seconds = 0;  // encoder (unless reused) + prompts + SAM + refinement
+  nlohmann::json record;  // its entry in segment.json (the only part kept of a query resumed from a record)
 };
 
 struct SegmentRun {
   std::string checkpoint, model_type;
   std::vector<SegmentedQuery> queries;
   size_t embeddings_reused = 0;
+  size_t resumed = 0;  // queries kept from an interrupted run's records
   double seconds_load = 0, seconds_encode = 0, seconds_decode = 0, seconds = 0;
 };
 

@@ -164,6 +164,7 @@ PropagationRun propagate_dataset(const Dataset& data, const std::vector<std::str
       if (opt.oracle) write_png(out_root / "coarse_oracle" / (q.name + ".png"), warped[best] >= 0.5f - 1e-6f);
     }
     r.seconds = seconds_since(t0);
+    if (opt.on_done) opt.on_done(r);
     progress.tick();
   });
   progress.finish();

@@ -17,6 +17,8 @@
 
 namespace sammpa {
 
+struct QueryResult;
+
 struct PropagateOptions {
   RegistrationOptions registration;
   Fusion fusion = Fusion::vote;
@@ -30,6 +32,8 @@ struct PropagateOptions {
   // Called once per query (from worker threads, each query once) with its coarse mask (CV_8UC1 0/255) and
   // float soft map (CV_32FC1 in [0, 1]) at the image's size, so that the next step gets them in memory.
   std::function<void(const std::string& name, const cv::Mat& coarse, const cv::Mat& soft)> on_query;
+  // Called once per query (from worker threads) when everything of that query is done and written.
+  std::function<void(const QueryResult& query)> on_done;
 };
 
 struct SupportResult {

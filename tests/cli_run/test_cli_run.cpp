@@ -165,14 +165,14 @@ TEST(RunCli, AnImageReplacedBySameSizedOneIsNotServedFromTheCache) {
   EXPECT_EQ(seg["summary"]["embeddings_reused"], queries.size() - 2);  // the swapped two were recomputed
 }
 
-TEST(RunCli, ResumeAfterSigkillReusesTheWorkDoneAndGivesTheSameMasks) {
+TEST(RunCli, ResumeAfterSigkillKeepsTheWorkDoneAndGivesTheSameMasks) {
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {14, 128, 9});
   const std::string args = "run --data " + (dir / "data").string() + " -k 3 --propagation registration --no-overlays";
   // An uninterrupted run, for reference.
   ASSERT_EQ(test::run_sammpa(args + " --out " + (dir / "ref").string()).status, 0);
-  // The same run, killed with SIGKILL once it has saved a few embeddings: no destructor runs, the staging
-  // folder stays behind.
+  // The same run, killed with SIGKILL once it has written a few final masks (all registrations are done by then):
+  // no destructor runs, the staging folder stays behind.
   const std::string cmd = std::string(SAMMPA_BINARY_DIR "/bin/sammpa -q ") + args + " --out " +
                           (dir / "out").string() + " >/dev/null 2>&1 & echo $!";
   FILE* p = popen(cmd.c_str(), "r");
@@ -180,25 +180,43 @@ TEST(RunCli, ResumeAfterSigkillReusesTheWorkDoneAndGivesTheSameMasks) {
   ASSERT_EQ(fscanf(p, "%ld", &pid), 1);
   pclose(p);
   const fs::path staging = dir / (".out.partial-" + std::to_string(pid));
-  size_t saved = 0;
-  for (int i = 0; i < 1200 && saved < 4; ++i) {
+  size_t written = 0;
+  for (int i = 0; i < 1200 && written < 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    saved = 0;
-    if (fs::exists(staging / "embeddings"))
-      for (const auto& e : fs::directory_iterator(staging / "embeddings")) saved += e.path().extension() == ".samemb";
+    written = 0;
+    if (fs::exists(staging / "masks"))
+      for (const auto& e : fs::directory_iterator(staging / "masks")) written += e.path().extension() == ".png";
   }
-  ASSERT_GE(saved, 4u) << "the run did not get far enough to be killed midway";
+  ASSERT_GE(written, 4u) << "the run did not get far enough to be killed midway";
   ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
   for (int i = 0; i < 100 && kill(static_cast<pid_t>(pid), 0) == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_TRUE(fs::exists(staging));
   ASSERT_FALSE(fs::exists(dir / "out"));
-  // Without --resume the user is told; with it the saved embeddings are reused and the masks are the same.
+  // A copy of the killed run's folder, as if a run into out2 with other options had been killed.
+  const fs::path other = dir / (".out2.partial-" + std::to_string(pid));
+  fs::copy(staging, other, fs::copy_options::recursive);
+
+  // With --resume the finished registrations and final masks are kept, and the masks are the same.
   auto r = test::run_sammpa(args + " --resume --out " + (dir / "out").string());
   ASSERT_EQ(r.status, 0) << r.err;
-  auto seg = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
-  EXPECT_GE(seg["summary"]["embeddings_reused"].get<size_t>(), saved - 3);  // supports are embedded first
+  EXPECT_NE(r.out.find("resuming the interrupted run"), std::string::npos) << r.out;
+  auto run = nlohmann::json::parse(test::read_text(dir / "out/run.json"));
+  EXPECT_EQ(run["resumed"]["coarse"].get<size_t>(), 11u);  // every registration had finished
+  EXPECT_GE(run["resumed"]["final"].get<size_t>(), written - 1);  // a mask may lack its record
   for (const auto& e : fs::directory_iterator(dir / "ref/masks"))
     EXPECT_EQ(test::read_text(e.path()), test::read_text(dir / "out/masks" / e.path().filename())) << e.path();
-  EXPECT_FALSE(fs::exists(staging));  // the killed run's leftovers are cleaned up on commit
+  EXPECT_FALSE(fs::exists(staging));              // adopted, then committed
+  EXPECT_FALSE(fs::exists(dir / "out/.work"));    // the work records do not stay in the output
+
+  // Other options: nothing but the SAM embeddings is taken from the killed run.
+  r = test::run_sammpa(args + " --fusion best --resume --out " + (dir / "out2").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("had other options or data"), std::string::npos) << r.out;
+  run = nlohmann::json::parse(test::read_text(dir / "out2/run.json"));
+  EXPECT_EQ(run["resumed"]["coarse"].get<size_t>(), 0u);
+  EXPECT_EQ(run["resumed"]["final"].get<size_t>(), 0u);
+  auto seg = nlohmann::json::parse(test::read_text(dir / "out2/segment.json"));
+  EXPECT_GE(seg["summary"]["embeddings_reused"].get<size_t>(), written - 1);
+  EXPECT_FALSE(fs::exists(other));  // the killed run's leftovers are cleaned up on commit
 }
