@@ -53,7 +53,8 @@ void check_png(const fs::path& file) {
   {
     std::ifstream in(file, std::ios::binary);
     in.read(reinterpret_cast<char*>(head.data()), head.size());
-    if (in.gcount() < static_cast<std::streamsize>(head.size()) || std::string(head.begin() + 12, head.begin() + 16) != "IHDR")
+    const bool full = in.gcount() == static_cast<std::streamsize>(head.size());
+    if (!full || std::string(head.begin() + 12, head.begin() + 16) != "IHDR")
       throw InputError(file, "corrupt PNG: no image header (IHDR) where the format puts it");
   }
   auto be32 = [&](size_t at) {
@@ -70,12 +71,17 @@ void check_png(const fs::path& file) {
 }
 
 // ITK 5.2's MetaImage reader loops for minutes over a negative or huge "NDims" (it reads that many numbers for
-// every per-axis field: found by fuzz/fuzz_image.cpp). The header is plain "Key = Value" lines, so check that one
-// field before ITK parses the rest.
+// every per-axis field), and reads past its buffer on a data file name with bytes outside printable ASCII (both
+// found by fuzz/fuzz_image.cpp). The header is plain "Key = Value" text lines: check them before ITK parses.
 void check_metaimage_header(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::string line;
   for (size_t read = 0; read < (size_t{1} << 16) && std::getline(in, line); read += line.size() + 1) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const bool text =
+        std::all_of(line.begin(), line.end(), [](unsigned char c) { return c == '\t' || (c >= 32 && c < 127); });
+    if (!text || line.size() > 1024)
+      throw InputError(file, "corrupt MetaImage header: a header line is not plain text of at most 1024 characters");
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     std::string key = line.substr(0, eq);

@@ -209,8 +209,10 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     r.propagation.support = r.selection.support;
     r.resumed_coarse = kept.size();
     for (auto& q : kept) r.propagation.queries.push_back(std::move(q));
-    std::stable_sort(r.propagation.queries.begin(), r.propagation.queries.end(),
-                     [&](const QueryResult& a, const QueryResult& b) { return *ds.index_of(a.name) < *ds.index_of(b.name); });
+    auto in_data_order = [&](const QueryResult& a, const QueryResult& b) {
+      return *ds.index_of(a.name) < *ds.index_of(b.name);
+    };
+    std::stable_sort(r.propagation.queries.begin(), r.propagation.queries.end(), in_data_order);
     write_json_atomic(out_root / "propagation.json", to_json(r.propagation, o.propagate));
   } else {
     r.propagation = propagate_by_features(ds, r.selection.support, o, out_root, coarse);
