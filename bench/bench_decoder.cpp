@@ -109,5 +109,36 @@ int main(int argc, char** argv) {
       std::printf("%-24s %9.2f ms %9.2f ms %12s %8s\n", name.c_str(), ours, median_ms(cpu), "-", "-");
     }
   }
+  // Batches of one-point prompts on one image (as the ranked mode's grid), multimask output: time per prompt.
+  std::printf("\nbatches of one-point prompts, multimask: median time per prompt\n");
+  std::printf("%-24s %12s %12s %12s %8s\n", "batch", "sammpa wall", "sammpa cpu", "torch wall", "ratio");
+  for (int b : {1, 4, 16, 64}) {
+    std::vector<Prompts> batch;
+    for (int i = 0; i < b; ++i) {
+      Prompts p;
+      p.points = {{static_cast<float>(64 + (i * 97) % 900), static_cast<float>(64 + (i * 61) % 900)}};
+      p.labels = {1};
+      batch.push_back(p);
+    }
+    const int runs = std::max(3, reps * 4 / b);
+    model.predict_batch(embeddings, batch, MaskOutput::multimask);  // warm-up
+    std::vector<double> wall, cpu;
+    for (int r = 0; r < runs; ++r) {
+      const double c0 = cpu_seconds();
+      const auto t0 = std::chrono::steady_clock::now();
+      model.predict_batch(embeddings, batch, MaskOutput::multimask);
+      wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / b);
+      cpu.push_back((cpu_seconds() - c0) / b);
+    }
+    const double ours = median_ms(wall);
+    const std::string name = "batch " + std::to_string(b);
+    if (torch_times.contains(name)) {
+      const double theirs = median_ms(torch_times[name].get<std::vector<double>>()) / b;
+      std::printf("%-24s %9.2f ms %9.2f ms %9.2f ms %7.1fx\n", name.c_str(), ours, median_ms(cpu), theirs,
+                  theirs / ours);
+    } else {
+      std::printf("%-24s %9.2f ms %9.2f ms %12s %8s\n", name.c_str(), ours, median_ms(cpu), "-", "-");
+    }
+  }
   return 0;
 }

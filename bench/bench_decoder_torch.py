@@ -43,6 +43,19 @@ def main(checkpoint, threads, reps):
                    dense_prompt_embeddings=dense, multimask_output=multi)
                 times.append(time.perf_counter() - t0)
             out[name] = times[1:]
+        # Batches of one-point prompts on one image, as bench_decoder's: seconds per whole batch.
+        for b in (1, 4, 16, 64):
+            i = torch.arange(b, dtype=torch.float32)
+            coords = torch.stack([64 + (i * 97) % 900, 64 + (i * 61) % 900], dim=1)[:, None, :]
+            labels = torch.ones(b, 1)
+            times = []
+            for _ in range(max(3, reps * 4 // b) + 1):
+                t0 = time.perf_counter()
+                sparse, dense = pe(points=(coords, labels), boxes=None, masks=None)
+                md(image_embeddings=emb, image_pe=pe.get_dense_pe(), sparse_prompt_embeddings=sparse,
+                   dense_prompt_embeddings=dense, multimask_output=True)
+                times.append(time.perf_counter() - t0)
+            out[f"batch {b}"] = times[1:]
     print(json.dumps(out))
 
 

@@ -101,33 +101,26 @@ std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predicto
   const cv::Size ws = work_size(f);
   const double sx = static_cast<double>(f.orig_w) / ws.width, sy = static_cast<double>(f.orig_h) / ws.height;
   const double work_area = static_cast<double>(ws.area());
-  std::vector<MaskCandidate> all;
-  auto run = [&](const sam::PromptSet& ps, const std::string& source, std::array<float, 2> point) {
-    const sam::DecoderOutput out = predictor.predict_low_res(ps, sam::MaskOutput::all);  // 4 masks, one pass
-    for (size_t m = 0; m < out.iou.size(); ++m) {
-      if (out.iou[m] < o.min_iou) continue;
-      MaskCandidate c = candidate_from(out, static_cast<int>(m), ws);
-      const double area = cv::countNonZero(c.mask);
-      if (area < o.min_area * work_area || area > o.max_area * work_area) continue;
-      c.source = source + std::to_string(m);
-      c.point = point;
-      c.box = ps.box;
-      all.push_back(std::move(c));
-    }
+  // Every prompt first, then one batched decoder pass over all of them (4 masks per prompt).
+  std::vector<sam::PromptSet> prompts;
+  std::vector<std::pair<std::string, std::array<float, 2>>> origin;  // source and point of each prompt
+  auto add_prompt = [&](const sam::PromptSet& ps, const std::string& source, std::array<float, 2> point) {
+    prompts.push_back(ps);
+    origin.emplace_back(source, point);
   };
   for (int gy = 0; gy < o.grid; ++gy)
     for (int gx = 0; gx < o.grid; ++gx) {
       sam::PromptSet ps;
       ps.points = {{static_cast<float>((gx + 0.5) * f.orig_w / o.grid), static_cast<float>((gy + 0.5) * f.orig_h / o.grid)}};
       ps.labels = {1};
-      run(ps, "grid", ps.points[0]);
+      add_prompt(ps, "grid", ps.points[0]);
     }
   if (!sw.empty()) {
     for (const cv::Point& p : soft_peaks(sw, o.soft_peaks, std::max(ws.width, ws.height) / 16.0)) {
       sam::PromptSet ps;
       ps.points = {{static_cast<float>((p.x + 0.5) * sx), static_cast<float>((p.y + 0.5) * sy)}};
       ps.labels = {1};
-      run(ps, "peak", ps.points[0]);
+      add_prompt(ps, "peak", ps.points[0]);
     }
     cv::Mat labels, stats, centroids;
     const cv::Mat on = sw >= 0.5f;
@@ -146,9 +139,22 @@ std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predicto
                                     static_cast<float>(x1 * sx), static_cast<float>(y1 * sy)};
       const std::array<float, 2> centre{static_cast<float>(centroids.at<double>(c, 0) * sx),
                                         static_cast<float>(centroids.at<double>(c, 1) * sy)};
-      run(ps, "box", centre);
+      add_prompt(ps, "box", centre);
     }
   }
+  const std::vector<sam::DecoderOutput> outs = predictor.predict_low_res_batch(prompts, sam::MaskOutput::all);
+  std::vector<MaskCandidate> all;
+  for (size_t i = 0; i < outs.size(); ++i)
+    for (size_t m = 0; m < outs[i].iou.size(); ++m) {
+      if (outs[i].iou[m] < o.min_iou) continue;
+      MaskCandidate c = candidate_from(outs[i], static_cast<int>(m), ws);
+      const double area = cv::countNonZero(c.mask);
+      if (area < o.min_area * work_area || area > o.max_area * work_area) continue;
+      c.source = origin[i].first + std::to_string(m);
+      c.point = origin[i].second;
+      c.box = prompts[i].box;
+      all.push_back(std::move(c));
+    }
   // Non-maximum suppression by predicted IoU (stable order: ties keep the earlier prompt).
   std::vector<size_t> order(all.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 #include "sam/nn/ops.h"
@@ -114,6 +115,74 @@ DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& ima
   return out;
 }
 
+std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings, const Tensor& image_pe,
+                                                  const std::vector<Tensor>& sparse, const Tensor& dense,
+                                                  MaskOutput which) const {
+  const int64_t c = transformer_dim(), groups = static_cast<int64_t>(sparse.size());
+  if (groups == 0) return {};
+  if (image_embeddings.rank() != 4 || image_embeddings.dim(0) != 1 || image_embeddings.dim(1) != c ||
+      image_pe.shape() != image_embeddings.shape() || dense.shape() != image_embeddings.shape())
+    throw std::invalid_argument("MaskDecoder: image embeddings " + image_embeddings.shape_str() + ", pe " +
+                                image_pe.shape_str() + ", dense " + dense.shape_str() + " for width " +
+                                std::to_string(c));
+  const int64_t n_prompt = sparse[0].empty() ? 0 : sparse[0].numel() / c;
+  for (const Tensor& s : sparse)
+    if ((s.empty() ? 0 : s.numel() / c) != n_prompt || (!s.empty() && s.dim(-1) != c))
+      throw std::invalid_argument("MaskDecoder: a batch needs the same number of prompt tokens in every prompt");
+  const int64_t h = image_embeddings.dim(2), w = image_embeddings.dim(3), hw = h * w;
+  const int n_out = 1 + num_mask_tokens();
+  const int64_t t_len = n_out + n_prompt;
+
+  Tensor tokens({groups * t_len, c});
+  for (int64_t g = 0; g < groups; ++g) {
+    float* t = tokens.data() + g * t_len * c;
+    std::memcpy(t, iou_token_.data(), c * sizeof(float));
+    std::memcpy(t + c, mask_tokens_.data(), (n_out - 1) * c * sizeof(float));
+    if (n_prompt) std::memcpy(t + n_out * c, sparse[g].data(), n_prompt * c * sizeof(float));
+  }
+  const Tensor src = nn::permute(nn::add(image_embeddings, dense).reshaped({c, hw}), {1, 0});
+  const Tensor pos = nn::permute(image_pe.reshaped({c, hw}), {1, 0});
+  const TwoWayTransformer::Output t = transformer_.forward_batch(src, pos, tokens, groups);
+
+  // Every prompt's image tokens upscaled at once: [groups, C/8, 4h, 4w].
+  Tensor up = nn::permute(t.image.reshaped({groups, hw, c}), {0, 2, 1}).reshaped({groups, c, h, w});
+  up = nn::conv_transpose2d(up, up1_w_, up1_b_, 2);
+  up = nn::layer_norm_2d(up, up_norm_w_, up_norm_b_);
+  nn::gelu_(up);
+  up = nn::conv_transpose2d(up, up2_w_, up2_b_, 2, nn::Act::gelu);
+
+  const int first = which == MaskOutput::multimask ? 1 : 0;
+  const int count = which == MaskOutput::single ? 1 : num_mask_tokens() - first;
+  if (count < 1) throw std::invalid_argument("MaskDecoder: multimask output needs more than one mask token");
+  const int64_t c8 = up.dim(1), out_h = up.dim(2), out_w = up.dim(3), plane = c8 * out_h * out_w;
+  // Each mask token's hypernetwork over that token of every prompt, the IoU head over every IoU token.
+  auto token_rows = [&](int64_t token) {
+    Tensor rows({groups, c});
+    for (int64_t g = 0; g < groups; ++g)
+      std::memcpy(rows.data() + g * c, t.tokens.data() + (g * t_len + token) * c, c * sizeof(float));
+    return rows;
+  };
+  std::vector<Tensor> hyper_of_token;
+  for (int i = 0; i < count; ++i) {
+    hyper_of_token.push_back(hypernetworks_[first + i].forward(token_rows(1 + first + i)));
+    if (hyper_of_token.back().dim(1) != c8)
+      throw std::invalid_argument("MaskDecoder: hypernetwork output does not match upscaling");
+  }
+  const Tensor iou = iou_head_.forward(token_rows(0));
+  std::vector<DecoderOutput> outs(static_cast<size_t>(groups));
+  for (int64_t g = 0; g < groups; ++g) {
+    Tensor hyper({count, c8});
+    for (int i = 0; i < count; ++i)
+      std::memcpy(hyper.data() + i * c8, hyper_of_token[i].data() + g * c8, c8 * sizeof(float));
+    DecoderOutput& o = outs[static_cast<size_t>(g)];
+    o.low_res_logits = nn::matmul(hyper, Tensor::view(up.data() + g * plane, {c8, out_h * out_w}))
+                           .reshaped({1, count, out_h, out_w});
+    const float* row = iou.data() + g * iou.dim(1);
+    o.iou.assign(row + first, row + first + count);
+  }
+  return outs;
+}
+
 SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size, int input_image_size)
     : prompt_encoder_(ckpt, "prompt_encoder.", image_embedding_size, input_image_size), mask_decoder_(ckpt) {}
 
@@ -121,6 +190,36 @@ DecoderOutput SamPromptDecoder::predict(const Tensor& image_embeddings, const Pr
                                         MaskOutput which) const {
   const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts);
   return mask_decoder_.run(image_embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, which);
+}
+
+std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const Tensor& image_embeddings,
+                                                           const std::vector<Prompts>& prompts, MaskOutput which,
+                                                           int chunk) const {
+  std::vector<DecoderOutput> out(prompts.size());
+  std::vector<PromptEncoder::Embeddings> enc;
+  for (const Prompts& p : prompts) enc.push_back(prompt_encoder_.encode(p));
+  const Tensor& pe = prompt_encoder_.dense_pe();
+  // Prompts with a mask input have their own dense embedding: one at a time. The others, grouped by token count.
+  std::map<int64_t, std::vector<size_t>> groups;
+  Tensor no_mask;  // the dense embedding of every prompt without a mask input (4 MB: kept once)
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    if (!prompts[i].mask_input.empty()) {
+      out[i] = mask_decoder_.run(image_embeddings, pe, enc[i].sparse, enc[i].dense, which);
+    } else {
+      groups[enc[i].sparse.empty() ? 0 : enc[i].sparse.numel()].push_back(i);
+      if (no_mask.empty()) no_mask = enc[i].dense;
+    }
+    enc[i].dense = Tensor();
+  }
+  for (const auto& [tokens, members] : groups)
+    for (size_t at = 0; at < members.size(); at += static_cast<size_t>(std::max(1, chunk))) {
+      const size_t end = std::min(members.size(), at + static_cast<size_t>(std::max(1, chunk)));
+      std::vector<Tensor> sparse;
+      for (size_t j = at; j < end; ++j) sparse.push_back(enc[members[j]].sparse);
+      auto res = mask_decoder_.run_batch(image_embeddings, pe, sparse, no_mask, which);
+      for (size_t j = at; j < end; ++j) out[members[j]] = std::move(res[j - at]);
+    }
+  return out;
 }
 
 }  // namespace sammpa::sam

@@ -38,6 +38,11 @@ class MaskDecoder {
     return run(image_embeddings, image_pe, sparse, dense, multimask ? MaskOutput::multimask : MaskOutput::single);
   }
 
+  // Several prompts on one image at once (the official decoder's batch of prompts): sparse[i] as in run(), all
+  // with the same number of tokens N, and the same dense prompt. One output per prompt, equal to run()'s.
+  std::vector<DecoderOutput> run_batch(const Tensor& image_embeddings, const Tensor& image_pe,
+                                       const std::vector<Tensor>& sparse, const Tensor& dense, MaskOutput which) const;
+
   int64_t transformer_dim() const { return transformer_.embedding_dim(); }
   int num_mask_tokens() const { return static_cast<int>(mask_tokens_.dim(0)); }
 
@@ -68,6 +73,11 @@ class SamPromptDecoder {
   DecoderOutput predict(const Tensor& image_embeddings, const Prompts& prompts, bool multimask) const {
     return predict(image_embeddings, prompts, multimask ? MaskOutput::multimask : MaskOutput::single);
   }
+
+  // Many prompts on one image: those without a mask input that have the same number of tokens go through the
+  // decoder together, in chunks of at most `chunk` (memory grows by about 4 MB per prompt of a chunk).
+  std::vector<DecoderOutput> predict_batch(const Tensor& image_embeddings, const std::vector<Prompts>& prompts,
+                                           MaskOutput which, int chunk = 16) const;
 
   const PromptEncoder& prompt_encoder() const { return prompt_encoder_; }
   const MaskDecoder& mask_decoder() const { return mask_decoder_; }

@@ -39,6 +39,17 @@ void SamPredictor::set_embedding(ImageEmbedding embedding) {
 }
 
 DecoderOutput SamPredictor::predict_low_res(const PromptSet& p, MaskOutput which) const {
+  return model_->decode(embedding_.features, to_input_frame(p), which);
+}
+
+std::vector<DecoderOutput> SamPredictor::predict_low_res_batch(const std::vector<PromptSet>& prompts,
+                                                               MaskOutput which) const {
+  std::vector<Prompts> q;
+  for (const PromptSet& p : prompts) q.push_back(to_input_frame(p));
+  return model_->decode_batch(embedding_.features, q, which);
+}
+
+Prompts SamPredictor::to_input_frame(const PromptSet& p) const {
   if (!has_image()) throw std::logic_error("SamPredictor::predict before set_image");
   if (p.points.size() != p.labels.size()) throw InputError("prompt: each point needs one label");
   const ImageFrame& f = embedding_.frame;
@@ -58,7 +69,7 @@ DecoderOutput SamPredictor::predict_low_res(const PromptSet& p, MaskOutput which
     q.box = std::array<float, 4>{a[0], a[1], b[0], b[1]};
   }
   q.mask_input = p.mask_input;
-  return model_->decode(embedding_.features, q, which);
+  return q;
 }
 
 Prediction SamPredictor::predict(const PromptSet& p, MaskOutput which) const {

@@ -42,11 +42,14 @@ class SamPredictor {
   // The decoder's output alone, in its low-resolution frame (no upscaling to the image): for callers that look
   // at many candidates and upscale only the ones they keep.
   DecoderOutput predict_low_res(const PromptSet& prompts, MaskOutput which) const;
+  // Many prompts at once, one output each (the decoder runs them as batches: faster per prompt).
+  std::vector<DecoderOutput> predict_low_res_batch(const std::vector<PromptSet>& prompts, MaskOutput which) const;
   Prediction predict(const PromptSet& prompts, bool multimask) const {
     return predict(prompts, multimask ? MaskOutput::multimask : MaskOutput::single);
   }
 
  private:
+  Prompts to_input_frame(const PromptSet& prompts) const;  // image pixels to the decoder's input frame
   std::shared_ptr<const SamModel> model_;
   ImageEmbedding embedding_;
 };

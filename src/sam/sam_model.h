@@ -34,6 +34,11 @@ class SamModel {
   DecoderOutput decode(const Tensor& image_embedding, const Prompts& prompts, bool multimask) const {
     return decode(image_embedding, prompts, multimask ? MaskOutput::multimask : MaskOutput::single);
   }
+  // Many prompts on one image through the decoder together (SamPromptDecoder::predict_batch).
+  std::vector<DecoderOutput> decode_batch(const Tensor& image_embedding, const std::vector<Prompts>& prompts,
+                                          MaskOutput which) const {
+    return decoder_->predict_batch(image_embedding, prompts, which);
+  }
 
  private:
   SamModel() = default;

@@ -1,5 +1,6 @@
 #include "sam/two_way_transformer.h"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "sam/nn/ops.h"
@@ -27,6 +28,45 @@ AttentionWeights AttentionWeights::load(const Checkpoint& ckpt, const std::strin
 Tensor AttentionWeights::forward(const Tensor& q, const Tensor& k, const Tensor& v, int heads) const {
   const Tensor qp = linear(q, q_w, q_b), kp = linear(k, k_w, k_b), vp = linear(v, v_w, v_b);
   return linear(nn::attention(qp, kp, vp, heads), out_w, out_b);
+}
+
+namespace {
+
+// `groups` copies of x's rows, one after the other.
+Tensor repeat_rows(const Tensor& x, int64_t groups) {
+  Tensor out({groups * x.dim(0), x.dim(1)});
+  for (int64_t g = 0; g < groups; ++g) std::memcpy(out.data() + g * x.numel(), x.data(), x.numel() * sizeof(float));
+  return out;
+}
+
+// a [groups x N, C] plus the same b [N, C] for every group (float addition commutes: the same bits as add()).
+Tensor add_each(const Tensor& a, const Tensor& b) {
+  Tensor out(a.shape());
+  const int64_t n = b.numel(), groups = a.numel() / n;
+#pragma omp parallel for schedule(static)
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t i = 0; i < n; ++i) out.data()[g * n + i] = a.data()[g * n + i] + b.data()[i];
+  return out;
+}
+
+}  // namespace
+
+Tensor AttentionWeights::forward_groups(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t groups,
+                                        bool q_shared, bool kv_shared) const {
+  Tensor qp = linear(q, q_w, q_b), kp = linear(k, k_w, k_b), vp = linear(v, v_w, v_b);
+  const int64_t internal = qp.dim(1);
+  Tensor out;
+  if (kv_shared && !q_shared) {
+    out = nn::attention(qp, kp, vp, heads);  // every query row against the same keys: one call
+  } else {
+    if (q_shared) qp = repeat_rows(qp, groups);
+    if (kv_shared) kp = repeat_rows(kp, groups), vp = repeat_rows(vp, groups);
+    const int64_t nq = qp.dim(0) / groups, nk = kp.dim(0) / groups;
+    out = nn::attention(qp.reshaped({groups, nq, internal}), kp.reshaped({groups, nk, internal}),
+                        vp.reshaped({groups, nk, internal}), heads)
+              .reshaped({groups * nq, internal});
+  }
+  return linear(out, out_w, out_b);
 }
 
 LayerNormWeights LayerNormWeights::load(const Checkpoint& ckpt, const std::string& prefix) {
@@ -101,6 +141,47 @@ TwoWayTransformer::Output TwoWayTransformer::forward(const Tensor& image, const 
   queries = add(queries, final_token_to_image_.forward(q, k, keys, num_heads_));
   queries = layer_norm(queries, norm_final_.gamma, norm_final_.beta);
   return {queries, keys};
+}
+
+TwoWayTransformer::Output TwoWayTransformer::forward_batch(const Tensor& image, const Tensor& image_pe,
+                                                           const Tensor& tokens, int64_t groups) const {
+  if (groups < 1 || tokens.rank() != 2 || tokens.dim(0) % groups != 0 || image.rank() != 2 ||
+      image.shape() != image_pe.shape() || image.dim(1) != embedding_dim_ || tokens.dim(1) != embedding_dim_)
+    throw std::invalid_argument("TwoWayTransformer: image " + image.shape_str() + ", tokens " + tokens.shape_str() +
+                                " for " + std::to_string(groups) + " prompts of width " +
+                                std::to_string(embedding_dim_));
+  const int h = num_heads_;
+  const Tensor& query_pe = tokens;
+  Tensor queries = tokens, keys = image;
+  bool shared = true;  // the image tokens are the same for every prompt until the first image-to-token update
+  auto keys_with_pe = [&] { return shared ? add(keys, image_pe) : add_each(keys, image_pe); };
+  for (const Block& b : blocks_) {
+    if (b.skip_first_layer_pe) {
+      queries = b.self_attn.forward_groups(queries, queries, queries, h, groups, false, false);
+    } else {
+      const Tensor q = add(queries, query_pe);
+      queries = add(queries, b.self_attn.forward_groups(q, q, queries, h, groups, false, false));
+    }
+    queries = layer_norm(queries, b.norm1.gamma, b.norm1.beta);
+
+    Tensor q = add(queries, query_pe);
+    const Tensor k = keys_with_pe();
+    queries = add(queries, b.token_to_image.forward_groups(q, k, keys, h, groups, false, shared));
+    queries = layer_norm(queries, b.norm2.gamma, b.norm2.beta);
+
+    queries = add(queries, linear(linear(queries, b.lin1_w, b.lin1_b, nn::Act::relu), b.lin2_w, b.lin2_b));
+    queries = layer_norm(queries, b.norm3.gamma, b.norm3.beta);
+
+    q = add(queries, query_pe);
+    const Tensor delta = b.image_to_token.forward_groups(k, q, queries, h, groups, shared, false);
+    keys = shared ? add_each(delta, keys) : add(keys, delta);
+    keys = layer_norm(keys, b.norm4.gamma, b.norm4.beta);
+    shared = false;
+  }
+  const Tensor q = add(queries, query_pe), k = keys_with_pe();
+  queries = add(queries, final_token_to_image_.forward_groups(q, k, keys, h, groups, false, shared));
+  queries = layer_norm(queries, norm_final_.gamma, norm_final_.beta);
+  return {queries, shared ? repeat_rows(keys, groups) : keys};
 }
 
 }  // namespace sammpa::sam

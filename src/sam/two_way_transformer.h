@@ -15,6 +15,11 @@ struct AttentionWeights {
   static AttentionWeights load(const Checkpoint& ckpt, const std::string& prefix);
   // out_proj(attention(q_proj(q), k_proj(k), v_proj(v))) over `heads` heads; inputs [N, C].
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, int heads) const;
+  // The same for `groups` independent prompts at once: q rows are `groups` equal blocks (one per prompt) or,
+  // with q_shared, one block every prompt uses; likewise k and v with kv_shared. Projections run once over
+  // all rows (a shared block once for all prompts), the attention per prompt. Rows out: groups x q's block.
+  Tensor forward_groups(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t groups, bool q_shared,
+                        bool kv_shared) const;
 };
 
 struct LayerNormWeights {
@@ -33,6 +38,10 @@ class TwoWayTransformer {
     Tensor tokens, image;
   };
   Output forward(const Tensor& image, const Tensor& image_pe, const Tensor& tokens) const;
+  // `groups` prompts on the same image at once: tokens [groups x T, C] (T per prompt), image and image_pe
+  // [HW, C] shared. Returns tokens [groups x T, C] and image tokens [groups x HW, C], as forward() per prompt.
+  // The first block's work on the image (its keys and values, the image-to-token queries) is done once.
+  Output forward_batch(const Tensor& image, const Tensor& image_pe, const Tensor& tokens, int64_t groups) const;
 
   int depth() const { return static_cast<int>(blocks_.size()); }
   int64_t embedding_dim() const { return embedding_dim_; }
