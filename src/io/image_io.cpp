@@ -71,8 +71,8 @@ void check_png(const fs::path& file) {
 }
 
 // ITK 5.2's MetaImage reader loops for minutes over a negative or huge "NDims" (it reads that many numbers for
-// every per-axis field), and reads past its buffer on a data file name with bytes outside printable ASCII (both
-// found by fuzz/fuzz_image.cpp). The header is plain "Key = Value" text lines: check them before ITK parses.
+// every per-axis field), and reads past its buffer on header bytes outside printable ASCII (found by
+// fuzz/fuzz_image.cpp). The header is plain "Key = Value" text lines: check them before ITK parses.
 void check_metaimage_header(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::string line;
@@ -86,7 +86,17 @@ void check_metaimage_header(const fs::path& file) {
     if (eq == std::string::npos) continue;
     std::string key = line.substr(0, eq);
     key.erase(std::remove_if(key.begin(), key.end(), [](unsigned char c) { return std::isspace(c); }), key.end());
-    if (lower(key) == "elementdatafile") return;  // the header ends here
+    if (lower(key) == "elementdatafile") {  // the header ends here
+      // A file-name pattern ("slice%03d.raw") or LIST names a series of slices (3-D), and ITK's MetaIO reads
+      // past its buffer expanding a pattern (found by fuzz/fuzz_image.cpp): 2-D images name one file or LOCAL.
+      std::istringstream value(line.substr(eq + 1));
+      std::string first;
+      value >> first;
+      if (line.find('%', eq) != std::string::npos || lower(first) == "list")
+        throw InputError(file, "MetaImage file series (a data file pattern with %, or LIST) are not supported: "
+                               "one 2-D image per file");
+      return;
+    }
     if (lower(key) != "ndims") continue;
     std::istringstream value(line.substr(eq + 1));
     long n = 0;
