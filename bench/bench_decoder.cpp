@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/allocator.h"
 #include "sam/checkpoint.h"
 #include "sam/mask_decoder.h"
 
@@ -46,6 +47,7 @@ double cpu_seconds() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sammpa::keep_freed_memory_in_heap();
   CLI::App app("SAM prompt encoder + mask decoder: sammpa vs PyTorch");
   const char* env = std::getenv("SAMMPA_MOBILE_SAM");
   std::string checkpoint = env ? env : "";

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "common/allocator.h"
 #include "io/dataset.h"
 #include "io/image_io.h"
 #include "sam/predictor.h"
@@ -27,6 +28,7 @@ static double median_ms(std::vector<double> v) {
 }
 
 int main(int argc, char** argv) {
+  sammpa::keep_freed_memory_in_heap();
   CLI::App app{"SAM prompt round (prompt encoder + mask decoder + post-processing) beside the official predictor"};
   std::string checkpoint = std::getenv("SAMMPA_MOBILE_SAM") ? std::getenv("SAMMPA_MOBILE_SAM") : "";
   std::string image = (default_data_root() / "busi/images/malignant_010.png").string();

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <ctime>
 
+#include "common/allocator.h"
 #include "common/parallel.h"
 #include "io/dataset.h"
 #include "io/image_io.h"
@@ -62,6 +63,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sammpa::keep_freed_memory_in_heap();
   CLI::App app{"Seconds per registered pair of sammpa propagate, and the projection for K x N queries"};
   std::string data = (default_data_root() / "cxr").string();
   int pairs = 24, threads = 2, k = 10, queries = 500, top = 3;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/allocator.h"
 #include "sam/checkpoint.h"
 #include "sam/image_encoder_tinyvit.h"
 
@@ -65,6 +66,7 @@ std::string reference_pythonpath() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sammpa::keep_freed_memory_in_heap();
   CLI::App app{"TinyViT image encoder: sammpa beside the official PyTorch module"};
   std::string checkpoint;
   if (const char* e = std::getenv("SAMMPA_MOBILE_SAM"); e && *e) checkpoint = e;

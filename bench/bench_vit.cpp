@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/allocator.h"
 #include "sam/image_encoder_vit.h"
 
 using sammpa::sam::ImageEncoderViT;
@@ -175,6 +176,7 @@ std::string times_str(const std::vector<double>& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sammpa::keep_freed_memory_in_heap();
   CLI::App app("Times the ViT image encoder beside the official PyTorch module");
   std::string model = "vit_b";
   int reps = 5;

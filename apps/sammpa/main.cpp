@@ -7,6 +7,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "common/allocator.h"
 #include "commands.h"
 #include "common/error.h"
 #include "common/progress.h"
@@ -59,6 +60,7 @@ std::string one_line(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sammpa::keep_freed_memory_in_heap();
   prefer_passive_openmp_waits(argv);
   CLI::App app{
       "sammpa: segment a whole folder of medical images of one kind from a handful of annotated examples\n"

@@ -97,8 +97,13 @@ PropagationRun propagate_dataset(const Dataset& data, const std::vector<std::str
     for (Fusion f : all_fusions()) fs::create_directories(out_root / ("coarse_" + fusion_name(f)));
   if (opt.oracle) fs::create_directories(out_root / "coarse_oracle");
 
-  // Parallelism is over queries; ITK filters run single-threaded to avoid oversubscribing the cores.
-  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
+  // Parallelism is over queries; ITK filters run single-threaded to avoid oversubscribing the cores. ITK's
+  // setting is process-wide: the caller's value comes back when this function returns (or throws).
+  struct ItkThreads {
+    itk::ThreadIdType before = itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+    ItkThreads() { itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1); }
+    ~ItkThreads() { itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(before); }
+  } single_threaded_itk;
   const size_t k = supports.size();
   const size_t deform_count = (opt.top > 0 && static_cast<size_t>(opt.top) < k) ? opt.top : k;
 

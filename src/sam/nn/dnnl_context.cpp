@@ -1,7 +1,5 @@
 #include "sam/nn/dnnl_context.h"
 
-#include <malloc.h>
-
 #include <cstring>
 #include <map>
 #include <memory>
@@ -14,23 +12,9 @@ namespace sammpa::sam::nn::detail {
 
 using dnnl::memory;
 
-namespace {
-
-// glibc hands big blocks (> 128 KiB by default) straight back to the OS on free, so every fresh activation
-// tensor pays page faults again (a third of the mask decoder's time). Keeping freed memory in the heap makes
-// the next tensor of the same size reuse warm pages.
-void keep_freed_memory() {
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-}
-
-}  // namespace
-
+// The allocator setting that keeps freed activations warm is the program's choice (common/allocator.h).
 dnnl::engine& engine() {
-  static dnnl::engine e = [] {
-    keep_freed_memory();
-    return dnnl::engine(dnnl::engine::kind::cpu, 0);
-  }();
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
 }
 
