@@ -13,6 +13,7 @@
 #include "io/phantom.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/resume.h"
+#include "report/report.h"
 #include "select/support_list.h"
 #include "segment_options.h"
 
@@ -26,7 +27,7 @@ struct RunArgs {
               ranked_round = "auto";
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
-  bool no_sam = false, overwrite = false, resume = false;
+  bool no_sam = false, overwrite = false, resume = false, no_report = false;
   std::string options_text;  // every option's value as parsed (CLI11's config format), for the resume key
 };
 
@@ -101,7 +102,9 @@ void run(RunArgs& a) {
   } else {
     std::printf("not scored: some query images have no ground-truth mask\n");
   }
+  if (!a.no_report) write_report(out.staging());
   out.commit();
+  if (!a.no_report) std::printf("report: %s (open it in a browser)\n", (fs::path(a.out) / "report.html").c_str());
   if (o.sam)
     std::printf("results in %s: masks/ (final), coarse/, soft/, prompts/, embeddings/, overlay/ (orange: final mask, "
                 "cyan: coarse outline, green: ground truth, yellow: boxes, green/red dots: positive/negative "
@@ -152,6 +155,7 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                 "after a run into the same --out was killed: continue it (the same command): its finished "
                 "registrations, final masks and SAM embeddings are kept, the results are the same as an "
                 "uninterrupted run's. With other options or data, only its embeddings are reused");
+  sub->add_flag("--no-report", a.no_report, "do not write report.html (settings, scores, plots, overlays)");
   sub->add_flag("--no-sam", a.no_sam, "stop after step 2: the coarse masks are the final masks");
   sub->add_option("--embeddings", a.embeddings, "SAM embedding cache folder (default: OUT/embeddings; reused by "
                                                 "later runs)");

@@ -61,6 +61,13 @@ TEST(RunCli, AllFourStepsGiveFinalMasksPromptsScoresAndOverlays) {
   seg = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
   EXPECT_EQ(seg["summary"]["embeddings_reused"], 11);
   EXPECT_EQ(test::read_text(dir / "out/masks" / (first + ".png")), mask_before);
+  // The report a person opens: one thumbnail per query and support, rebuilt by `sammpa report`.
+  EXPECT_EQ(test::count_files(dir / "out/report"), 14u);
+  EXPECT_NE(test::read_text(dir / "out/report.html").find("report/" + first + ".jpg"), std::string::npos);
+  r = test::run_sammpa("report " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("11 query images, 14 thumbnails"), std::string::npos) << r.out;
+  EXPECT_EQ(test::run_sammpa("report " + (dir / "data").string()).status, 2);  // not a run folder
 }
 
 TEST(RunCli, SegmentRunsStepsThreeAndFourOnAPropagateOutput) {

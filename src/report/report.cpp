@@ -1,0 +1,279 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/output_dir.h"
+#include "io/dataset.h"
+#include "io/image_io.h"
+#include "io/overlay.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace sammpa {
+
+namespace {
+
+constexpr int kThumbSide = 256;  // gallery thumbnails: a 1000-image run stays light in the browser
+
+std::optional<json> read_json(const fs::path& file) {
+  if (!fs::exists(file)) return std::nullopt;
+  std::ifstream in(file);
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw InputError(file, std::string("not valid JSON: ") + e.what());
+  }
+}
+
+std::string esc(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string url(const std::string& s) {  // a file name as a relative URL
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string num(double v, int digits = 3) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// A <td> that shows a rounded number and carries the exact one (data-value), for checks and copying.
+std::string cell(const json& stats, const std::string& key, const std::string& id) {
+  if (!stats.contains(key) || !stats[key].contains("mean") || !stats[key]["mean"].is_number()) return "<td>-</td>";
+  const double mean = stats[key]["mean"].get<double>(), sd = stats[key].value("std", 0.0);
+  const int digits = key == "hd95" ? 1 : 3;
+  char full[64];
+  std::snprintf(full, sizeof full, "%.17g", mean);
+  return "<td data-key=\"" + esc(id) + "\" data-value=\"" + full + "\">" + num(mean, digits) + " &plusmn; " +
+         num(sd, digits) + "</td>";
+}
+
+// Writes a JPEG of at most kThumbSide per side under dir; returns its path relative to the run folder.
+std::string thumbnail(const cv::Mat& rgb, const fs::path& run, const std::string& stem) {
+  const double s = std::min(1.0, static_cast<double>(kThumbSide) / std::max(rgb.cols, rgb.rows));
+  cv::Mat small, bgr;
+  const cv::Size size(std::max(1, static_cast<int>(rgb.cols * s)), std::max(1, static_cast<int>(rgb.rows * s)));
+  cv::resize(rgb, small, size, 0, 0, cv::INTER_AREA);
+  if (small.channels() == 3) cv::cvtColor(small, bgr, cv::COLOR_RGB2BGR); else bgr = small;
+  const std::string rel = "report/" + stem + ".jpg";
+  cv::imwrite((run / rel).string(), bgr, {cv::IMWRITE_JPEG_QUALITY, 85});
+  return rel;
+}
+
+// One small histogram of Dice in [0, 1] (20 bins) per group, as inline SVG.
+std::string histograms_svg(const std::map<std::string, std::vector<double>>& by_group) {
+  std::ostringstream o;
+  const int w = 320, h = 110, bins = 20;
+  for (const auto& [group, values] : by_group) {
+    std::vector<int> count(bins, 0);
+    for (double v : values) ++count[std::clamp(static_cast<int>(v * bins), 0, bins - 1)];
+    const int top = std::max(1, *std::max_element(count.begin(), count.end()));
+    o << "<figure class=\"plot\"><svg width=\"" << w << "\" height=\"" << h + 20 << "\" role=\"img\">";
+    for (int b = 0; b < bins; ++b) {
+      const double bh = static_cast<double>(count[b]) / top * h;
+      o << "<rect x=\"" << b * w / bins + 1 << "\" y=\"" << num(h - bh, 1) << "\" width=\"" << w / bins - 2
+        << "\" height=\"" << num(bh, 1) << "\" fill=\"#e07b00\"><title>" << num(b / 20.0, 2) << "-"
+        << num((b + 1) / 20.0, 2) << ": " << count[b] << "</title></rect>";
+    }
+    o << "<line x1=\"0\" y1=\"" << h << "\" x2=\"" << w << "\" y2=\"" << h << "\" stroke=\"#444\"/>"
+      << "<text x=\"0\" y=\"" << h + 15 << "\">0</text><text x=\"" << w - 10 << "\" y=\"" << h + 15
+      << "\">1</text></svg><figcaption>" << esc(group) << ": final Dice of " << values.size()
+      << " images (highest bar " << top << ")</figcaption></figure>\n";
+  }
+  return o.str();
+}
+
+// Coarse against final Dice per image; points above the diagonal were improved by steps 3-4.
+std::string scatter_svg(const std::vector<std::pair<double, double>>& points) {
+  std::ostringstream o;
+  const int s = 300;
+  o << "<figure class=\"plot\"><svg width=\"" << s + 10 << "\" height=\"" << s + 10 << "\" role=\"img\">"
+    << "<rect x=\"5\" y=\"5\" width=\"" << s << "\" height=\"" << s << "\" fill=\"none\" stroke=\"#444\"/>"
+    << "<line x1=\"5\" y1=\"" << s + 5 << "\" x2=\"" << s + 5 << "\" y2=\"5\" stroke=\"#aaa\"/>";
+  for (const auto& [c, f] : points)
+    o << "<circle cx=\"" << num(5 + c * s, 1) << "\" cy=\"" << num(5 + (1 - f) * s, 1)
+      << "\" r=\"2\" fill=\"#1f6fb4\" fill-opacity=\"0.6\"/>";
+  o << "</svg><figcaption>coarse Dice (x) against final Dice (y), one dot per query image</figcaption></figure>\n";
+  return o.str();
+}
+
+}  // namespace
+
+ReportSummary write_report(const fs::path& run) {
+  const auto run_json = read_json(run / "run.json");
+  if (!run_json) throw InputError(run, "not a sammpa run folder (no run.json)");
+  const json& r = *run_json;
+  const auto eval = read_json(run / "eval.json"), eval_coarse = read_json(run / "eval_coarse.json");
+  const auto segment = read_json(run / "segment.json"), self_config = read_json(run / "self_config.json");
+  ReportSummary summary;
+  summary.scored = eval.has_value();
+  fs::remove_all(run / "report");
+  fs::create_directories(run / "report");
+
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sammpa run: "
+    << esc(r.value("dataset", std::string("?"))) << "</title>\n<style>"
+    << "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:.5em 0}"
+    << "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}"
+    << ".grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;width:" << kThumbSide << "px}"
+    << "figure.plot{width:auto;display:inline-block;margin-right:1em}figcaption{font-size:12px}"
+    << "img{max-width:" << kThumbSide << "px;display:block}code{font-size:12px;white-space:pre-wrap}"
+    << "</style></head><body>\n";
+  h << "<h1>sammpa run</h1>\n<h2>Settings</h2>\n<table>";
+  auto row = [&](const std::string& k, const std::string& v) {
+    h << "<tr><th>" << k << "</th><td>" << v << "</td></tr>";
+  };
+  row("data set", esc(r.value("dataset", std::string("?"))) + " (" + std::to_string(r.value("images", 0)) + " images)");
+  const std::vector<std::string> support = r.value("support", std::vector<std::string>{});
+  std::string names;
+  for (const auto& n : support) names += (names.empty() ? "" : ", ") + esc(n);
+  row("supports (K = " + std::to_string(support.size()) + ")", names);
+  if (r.contains("select")) row("selection", "<code>" + esc(r["select"].dump()) + "</code>");
+  row("propagation", esc(r.value("propagation", std::string("?"))) + " (asked: " +
+                         esc(r.value("propagation_asked", std::string("?"))) + ")");
+  if (r.contains("checkpoint")) row("checkpoint", esc(r["checkpoint"].get<std::string>()));
+  if (r.contains("prompt")) row("prompts", "<code>" + esc(r["prompt"].dump()) + "</code>");
+  if (r.contains("refine")) row("refinement", "<code>" + esc(r["refine"].dump()) + "</code>");
+  if (r.contains("seconds"))
+    for (const auto& [step, s] : r["seconds"].items())
+      if (s.is_number()) row("time: " + esc(step), num(s.get<double>(), 1) + " s");
+  h << "</table>\n";
+
+  if (self_config && self_config->contains("modes")) {
+    h << "<h2>Self-configuration</h2>\n<p>Leave-one-out on the supports: each support segmented from the "
+         "others, mean final Dice per mode; the best mode was used.</p>\n<table><tr><th>mode</th><th>mean final "
+         "Dice</th></tr>";
+    for (const auto& [mode, m] : (*self_config)["modes"].items())
+      h << "<tr><td>" << esc(mode) << (self_config->value("chosen", std::string()) == mode ? " (chosen)" : "")
+        << "</td><td>" << num(m.value("mean_final_dice", 0.0)) << "</td></tr>";
+    h << "</table>\n";
+  }
+
+  h << "<h2>Supports</h2>\n<div class=\"grid\">";
+  std::optional<Dataset> data;
+  try {
+    data = scan_dataset(r.value("dataset", std::string()));
+  } catch (const std::exception&) {  // moved or removed: the names are listed above
+  }
+  for (const auto& n : support) {
+    h << "<figure>";
+    if (data && data->index_of(n) && data->at(n).mask) {
+      const cv::Mat img = read_image(data->at(n).image);
+      const cv::Mat mask = read_mask(*data->at(n).mask, img.size());
+      h << "<img loading=\"lazy\" alt=\"" << esc(n) << "\" src=\""
+        << url(thumbnail(draw_overlay(img, mask), run, "support_" + n)) << "\">";
+      ++summary.thumbnails;
+    }
+    h << "<figcaption>" << esc(n) << "</figcaption></figure>";
+  }
+  h << "</div>\n";
+
+  // Per-image scores and confidences.
+  std::map<std::string, json> final_of, coarse_of;
+  if (eval) for (const auto& im : (*eval)["images"]) final_of[im["name"].get<std::string>()] = im;
+  if (eval_coarse) for (const auto& im : (*eval_coarse)["images"]) coarse_of[im["name"].get<std::string>()] = im;
+  std::map<std::string, double> confidence;
+  std::vector<std::string> queries;
+  if (segment) {
+    for (const auto& q : (*segment)["queries"]) {
+      queries.push_back(q["name"].get<std::string>());
+      confidence[queries.back()] = q.value("confidence", 0.0);
+    }
+  } else {
+    for (const auto& [n, _] : final_of) queries.push_back(n);
+  }
+
+  if (eval) {
+    h << "<h2>Scores (query images only; supports are never scored)</h2>\n<table><tr><th>group</th><th>images</th>"
+         "<th>coarse Dice</th><th>final Dice</th><th>final IoU</th><th>final HD95 (px)</th></tr>";
+    auto score_row = [&](const std::string& name, const json& fin, const json* coarse, const std::string& id) {
+      h << "<tr><td>" << esc(name) << "</td><td>" << fin["dice"].value("n", 0) << "</td>"
+        << (coarse ? cell(*coarse, "dice", "coarse." + id + ".dice") : "<td>-</td>")
+        << cell(fin, "dice", "final." + id + ".dice") << cell(fin, "iou", "final." + id + ".iou")
+        << cell(fin, "hd95", "final." + id + ".hd95") << "</tr>";
+    };
+    for (const auto& [g, fin] : (*eval)["groups"].items()) {
+      const json* coarse = eval_coarse && (*eval_coarse)["groups"].contains(g) ? &(*eval_coarse)["groups"][g] : nullptr;
+      score_row(g, fin, coarse, "groups." + g);
+    }
+    score_row("all", (*eval)["overall"], eval_coarse ? &(*eval_coarse)["overall"] : nullptr, "overall");
+    h << "</table>\n<h2>Plots</h2>\n";
+    std::map<std::string, std::vector<double>> by_group;
+    std::vector<std::pair<double, double>> pairs;
+    for (const auto& [n, im] : final_of) {
+      if (!im["dice"].is_number()) continue;
+      by_group[im.value("group", std::string("all"))].push_back(im["dice"].get<double>());
+      if (coarse_of.count(n) && coarse_of[n]["dice"].is_number())
+        pairs.emplace_back(coarse_of[n]["dice"].get<double>(), im["dice"].get<double>());
+    }
+    h << histograms_svg(by_group) << (pairs.empty() ? "" : scatter_svg(pairs));
+  }
+
+  // Gallery: worst final Dice first with ground truth, else least confident first.
+  auto key = [&](const std::string& n) {
+    if (final_of.count(n) && final_of[n]["dice"].is_number()) return final_of[n]["dice"].get<double>();
+    return confidence.count(n) ? confidence[n] : 0.0;
+  };
+  std::stable_sort(queries.begin(), queries.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  h << "<h2>Query images (" << queries.size() << ", " << (eval ? "worst final Dice first" : "least confident first")
+    << ")</h2>\n<p>Orange: final mask; cyan outline: coarse mask; green: ground truth; yellow: boxes; green and red "
+       "dots: positive and negative points.</p>\n<div class=\"grid\">";
+  for (const auto& n : queries) {
+    h << "<figure data-name=\"" << esc(n) << "\">";
+    const fs::path overlay = run / "overlay" / (n + ".png");
+    if (fs::exists(overlay)) {
+      h << "<img loading=\"lazy\" alt=\"" << esc(n) << "\" src=\"" << url(thumbnail(read_image(overlay), run, n))
+        << "\">";
+      ++summary.thumbnails;
+    }
+    h << "<figcaption>" << esc(n);
+    if (final_of.count(n) && final_of[n]["dice"].is_number()) {
+      h << " &middot; Dice " << num(final_of[n]["dice"].get<double>());
+      if (coarse_of.count(n) && coarse_of[n]["dice"].is_number())
+        h << " (coarse " << num(coarse_of[n]["dice"].get<double>()) << ")";
+    }
+    if (confidence.count(n)) h << " &middot; confidence " << num(confidence[n], 2);
+    h << "</figcaption></figure>\n";
+  }
+  h << "</div>\n</body></html>\n";
+  summary.queries = queries.size();
+  write_text_atomic(run / "report.html", h.str());
+  return summary;
+}
+
+}  // namespace sammpa

@@ -1,0 +1,100 @@
+// report.html of a run folder: every picture it shows exists, its numbers are eval.json's, the gallery puts the
+// worst image first (or the least confident one without ground truth), and it needs no script or network.
+#include <regex>
+#include <nlohmann/json.hpp>
+
+#include "common/output_dir.h"
+#include "io/image_io.h"
+#include "io/phantom.h"
+#include "report/report.h"
+#include "test_support.h"
+
+using namespace sammpa;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A run folder as `sammpa run` leaves it, with chosen scores: phantom_000 is the support, 001-005 the queries.
+void write_run(const fs::path& data, const fs::path& run, bool scored) {
+  write_phantom_dataset(data, {6, 64, 2});
+  fs::create_directories(run / "overlay");
+  const std::vector<double> final_dice = {0.9, 0.5, 0.95, 0.7, 0.85}, coarse_dice = {0.8, 0.6, 0.9, 0.2, 0.85};
+  const std::vector<double> confidence = {0.3, 0.9, 0.1, 0.6, 0.8};
+  json images = json::array(), coarse_images = json::array(), queries = json::array();
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = "phantom_00" + std::to_string(i + 1);
+    images.push_back({{"name", name}, {"group", "phantom"}, {"dice", final_dice[i]}, {"iou", 0.5}, {"hd95", 3.0}});
+    coarse_images.push_back({{"name", name}, {"group", "phantom"}, {"dice", coarse_dice[i]}});
+    queries.push_back({{"name", name}, {"confidence", confidence[i]}, {"objects", json::array()}});
+    write_png(run / "overlay" / (name + ".png"), cv::Mat(40, 60, CV_8UC3, cv::Scalar(10 * i, 100, 200)));
+  }
+  auto stats = [](double mean) {
+    return json{{"dice", {{"mean", mean}, {"std", 0.1}, {"n", 5}}}, {"iou", {{"mean", 0.5}, {"std", 0.0}, {"n", 5}}},
+                {"hd95", {{"mean", 3.0}, {"std", 0.0}, {"n", 5}}}};
+  };
+  write_json_atomic(run / "run.json", {{"dataset", fs::absolute(data).string()}, {"images", 6},
+                                       {"support", {"phantom_000"}}, {"propagation", "registration"},
+                                       {"propagation_asked", "auto"}, {"seconds", {{"select", 0.25}}}});
+  write_json_atomic(run / "segment.json", {{"queries", queries}});
+  if (!scored) return;
+  write_json_atomic(run / "eval.json", {{"groups", {{"phantom", stats(0.78)}}}, {"overall", stats(0.7812345678901234)},
+                                        {"images", images}});
+  write_json_atomic(run / "eval_coarse.json", {{"groups", {{"phantom", stats(0.67)}}}, {"overall", stats(0.67)},
+                                               {"images", coarse_images}});
+}
+
+std::vector<std::string> gallery_order(const std::string& html) {
+  std::vector<std::string> names;
+  const std::regex figure("<figure data-name=\"([^\"]+)\"");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), figure); it != std::sregex_iterator(); ++it)
+    names.push_back((*it)[1]);
+  return names;
+}
+
+}  // namespace
+
+TEST(Report, PicturesExistNumbersAreEvalsAndWorstComesFirst) {
+  test::TempDir dir;
+  write_run(dir / "data", dir / "run", true);
+  const ReportSummary s = write_report(dir / "run");
+  EXPECT_EQ(s.queries, 5u);
+  EXPECT_EQ(s.thumbnails, 6u);  // five overlays and the support
+  const std::string html = test::read_text(dir / "run/report.html");
+  // Every picture is a file of the run folder, small enough for a gallery of thousands.
+  const std::regex src("src=\"([^\"]+)\"");
+  int pictures = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), src); it != std::sregex_iterator(); ++it, ++pictures) {
+    const fs::path file = dir / "run" / (*it)[1].str();
+    ASSERT_TRUE(fs::exists(file)) << file;
+    const cv::Size size = read_image_size(file);
+    EXPECT_LE(std::max(size.width, size.height), 256) << file;
+  }
+  EXPECT_EQ(pictures, 6);
+  // The table carries eval.json's exact numbers.
+  const std::regex value("data-key=\"final.overall.dice\" data-value=\"([^\"]+)\"");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(html, m, value));
+  EXPECT_EQ(std::stod(m[1]), 0.7812345678901234);
+  EXPECT_NE(html.find("data-key=\"coarse.groups.phantom.dice\""), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);  // the plots
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos);  // nothing to fetch
+  EXPECT_EQ(gallery_order(html),
+            (std::vector<std::string>{"phantom_002", "phantom_004", "phantom_005", "phantom_001", "phantom_003"}));
+}
+
+TEST(Report, WithoutGroundTruthTheLeastConfidentComeFirst) {
+  test::TempDir dir;
+  write_run(dir / "data", dir / "run", false);
+  write_report(dir / "run");
+  const std::string html = test::read_text(dir / "run/report.html");
+  EXPECT_EQ(gallery_order(html),
+            (std::vector<std::string>{"phantom_003", "phantom_001", "phantom_004", "phantom_005", "phantom_002"}));
+  EXPECT_NE(html.find("least confident first"), std::string::npos);
+}
+
+TEST(Report, AFolderWithoutRunJsonIsAnError) {
+  test::TempDir dir;
+  EXPECT_THROW(write_report(dir.path()), InputError);
+}
