@@ -20,6 +20,12 @@ echo "== SAM ViT-B image encoder (random weights, official configuration)"; $B/b
 echo "== one prompt round: prompt encoder + mask decoder + post-processing (real mobile_sam.pt, real image)"
 $B/bench_predict --threads 2
 $B/bench_predict --threads 1
+echo "== the prompt encoder + mask decoder alone, one prompt and batches of prompts"; $B/bench_decoder --threads 2
+echo "== segment everything (32 x 32 point prompts, MobileSAM, one BUSI image, 2 threads)"
+IMG="$SAMMPA_DATA/busi/images/benign_003.png"
+rm -rf /tmp/sammpa-bench-everything
+build/bin/sammpa -q everything --image "$IMG" --out /tmp/sammpa-bench-everything
+/usr/bin/python3 bench/bench_everything_torch.py "$SAMMPA_MOBILE_SAM" "$IMG" 2
 echo "== mask propagation (seconds per registered pair)"; $B/bench_propagate --data "$SAMMPA_DATA/cxr"
 if [ "${FULL:-0}" = 1 ]; then
   for m in vit_l vit_h; do echo "== SAM $m image encoder"; $B/bench_vit --model $m --reps 1; done

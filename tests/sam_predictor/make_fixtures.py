@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from mobile_sam import SamPredictor, sam_model_registry
+from mobile_sam import SamAutomaticMaskGenerator, SamPredictor, sam_model_registry
 from PIL import Image
 
 out = Path(sys.argv[1])
@@ -59,4 +59,12 @@ for name, path in images.items():
         np.save(out / f"{name}_{case}_lowres.npy", low.astype(np.float32))
     manifest[name] = {"image": str(path), "cases": cases}
 (out / "cases.json").write_text(json.dumps(manifest, indent=1))
+
+# The official automatic mask generator ("segment everything") on one image, with a 16 x 16 grid.
+amg_image = data / "busi/images/benign_003.png"
+generator = SamAutomaticMaskGenerator(model, points_per_side=16)
+records = generator.generate(np.array(Image.open(amg_image).convert("RGB")))
+np.save(out / "amg_masks.npy", np.stack([r["segmentation"] for r in records]).astype(np.uint8))
+(out / "amg.json").write_text(json.dumps({"image": str(amg_image), "points_per_side": 16, "masks": [
+    {k: r[k] for k in ("bbox", "area", "predicted_iou", "stability_score", "point_coords")} for r in records]}))
 print("fixtures written to", out)

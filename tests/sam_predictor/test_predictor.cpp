@@ -7,6 +7,7 @@
 
 #include "io/image_io.h"
 #include "npy.h"
+#include "sam/automatic_mask_generator.h"
 #include "sam/predictor.h"
 #include "test_support.h"
 
@@ -191,4 +192,33 @@ TEST(SamPredictor, BatchedPromptsEqualOneByOne) {
   std::printf("batched vs one by one: logits max abs error %.2e, IoU %.2e\n", logit_err, iou_err);
   EXPECT_LE(logit_err, 1e-4f);  // measured here: identical (0); logits reach ~30
   EXPECT_LE(iou_err, 1e-5f);
+}
+
+// "Segment everything" against the official SamAutomaticMaskGenerator (MobileSAM, 16 x 16 grid, real image).
+TEST(AutomaticMaskGenerator, MatchesOfficialOnARealImage) {
+  std::ifstream in(std::string(FIXTURES_DIR) + "/amg.json");
+  const auto ref = nlohmann::json::parse(in);
+  const test::Npy ref_masks = test::read_npy(fx("amg_masks"));
+  SamPredictor p(mobile_sam());
+  p.set_image(read_image(ref["image"].get<std::string>()));
+  AutomaticMaskOptions o;
+  o.points_per_side = ref["points_per_side"].get<int>();
+  const auto masks = generate_all_masks(p, o);
+  ASSERT_EQ(masks.size(), ref["masks"].size());  // measured: the same masks, in the same order
+  ASSERT_GE(masks.size(), 3u);
+  const int64_t plane = static_cast<int64_t>(masks[0].mask.total());
+  for (size_t i = 0; i < masks.size(); ++i) {
+    const auto& r = ref["masks"][i];
+    EXPECT_EQ(masks[i].bbox, (r["bbox"].get<std::array<int, 4>>())) << i;
+    EXPECT_EQ(masks[i].area, r["area"].get<int>()) << i;
+    EXPECT_NEAR(masks[i].predicted_iou, r["predicted_iou"].get<float>(), kIouTol) << i;
+    EXPECT_NEAR(masks[i].stability_score, r["stability_score"].get<float>(), 1e-3) << i;
+    int64_t inter = 0, uni = 0;
+    for (int64_t j = 0; j < plane; ++j) {
+      const bool a = masks[i].mask.data[j] != 0, b = ref_masks.data[static_cast<size_t>(i) * plane + j] != 0;
+      inter += a && b;
+      uni += a || b;
+    }
+    EXPECT_GE(static_cast<double>(inter) / std::max<int64_t>(uni, 1), 0.999) << i;
+  }
 }
