@@ -26,6 +26,8 @@ IMG="$SAMMPA_DATA/busi/images/benign_003.png"
 rm -rf /tmp/sammpa-bench-everything
 build/bin/sammpa -q everything --image "$IMG" --out /tmp/sammpa-bench-everything
 /usr/bin/python3 bench/bench_everything_torch.py "$SAMMPA_MOBILE_SAM" "$IMG" 2
+echo "== from Python: official SamPredictor vs sammpa.SamPredictor (set_image + one predict)"
+/usr/bin/python3 bench/bench_python.py build/python
 echo "== mask propagation (seconds per registered pair)"; $B/bench_propagate --data "$SAMMPA_DATA/cxr"
 if [ "${FULL:-0}" = 1 ]; then
   for m in vit_l vit_h; do echo "== SAM $m image encoder"; $B/bench_vit --model $m --reps 1; done

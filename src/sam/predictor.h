@@ -36,6 +36,7 @@ class SamPredictor {
   void set_embedding(ImageEmbedding embedding);  // InputError if it came from another model type
   const ImageEmbedding& embedding() const { return embedding_; }
   bool has_image() const { return !embedding_.features.empty(); }
+  void reset_image() { embedding_ = ImageEmbedding(); }
   const SamModel& model() const { return *model_; }
 
   Prediction predict(const PromptSet& prompts, MaskOutput which) const;
