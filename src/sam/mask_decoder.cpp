@@ -66,53 +66,7 @@ MaskDecoder::MaskDecoder(const Checkpoint& ckpt, const std::string& prefix, int 
 
 DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& image_pe, const Tensor& sparse,
                                const Tensor& dense, MaskOutput which) const {
-  const int64_t c = transformer_dim();
-  if (image_embeddings.rank() != 4 || image_embeddings.dim(0) != 1 || image_embeddings.dim(1) != c ||
-      image_pe.shape() != image_embeddings.shape() || dense.shape() != image_embeddings.shape())
-    throw std::invalid_argument("MaskDecoder: image embeddings " + image_embeddings.shape_str() + ", pe " +
-                                image_pe.shape_str() + ", dense " + dense.shape_str() + " for width " +
-                                std::to_string(c));
-  const int64_t n_prompt = sparse.empty() ? 0 : sparse.numel() / c;
-  if (!sparse.empty() && (sparse.dim(-1) != c || (sparse.rank() == 3 && sparse.dim(0) != 1)))
-    throw std::invalid_argument("MaskDecoder: sparse embeddings " + sparse.shape_str());
-  const int64_t h = image_embeddings.dim(2), w = image_embeddings.dim(3), hw = h * w;
-  const int n_out = 1 + num_mask_tokens();
-
-  // Tokens: IoU token, mask tokens, prompt tokens.
-  Tensor tokens({n_out + n_prompt, c});
-  std::memcpy(tokens.data(), iou_token_.data(), c * sizeof(float));
-  std::memcpy(tokens.data() + c, mask_tokens_.data(), (n_out - 1) * c * sizeof(float));
-  if (n_prompt) std::memcpy(tokens.data() + n_out * c, sparse.data(), n_prompt * c * sizeof(float));
-
-  // The image (plus the dense prompt) and its positional encoding as [HW, C] token rows.
-  const Tensor src = nn::permute(nn::add(image_embeddings, dense).reshaped({c, hw}), {1, 0});
-  const Tensor pos = nn::permute(image_pe.reshaped({c, hw}), {1, 0});
-  const TwoWayTransformer::Output t = transformer_.forward(src, pos, tokens);
-
-  // Upscale the image tokens 4x: [1, C/8, 4h, 4w].
-  Tensor up = nn::permute(t.image, {1, 0}).reshaped({1, c, h, w});
-  up = nn::conv_transpose2d(up, up1_w_, up1_b_, 2);
-  up = nn::layer_norm_2d(up, up_norm_w_, up_norm_b_);
-  nn::gelu_(up);
-  up = nn::conv_transpose2d(up, up2_w_, up2_b_, 2, nn::Act::gelu);
-
-  // Only the requested masks are computed: token 0 for a single mask, tokens 1.. for multimask output.
-  const int first = which == MaskOutput::multimask ? 1 : 0;
-  const int count = which == MaskOutput::single ? 1 : num_mask_tokens() - first;
-  if (count < 1) throw std::invalid_argument("MaskDecoder: multimask output needs more than one mask token");
-  const int64_t c8 = up.dim(1), out_h = up.dim(2), out_w = up.dim(3);
-  Tensor hyper({count, c8});
-  for (int i = 0; i < count; ++i) {
-    const int token = first + i;
-    const Tensor row = hypernetworks_[token].forward(Tensor::view(t.tokens.data() + (1 + token) * c, {1, c}));
-    if (row.numel() != c8) throw std::invalid_argument("MaskDecoder: hypernetwork output does not match upscaling");
-    std::memcpy(hyper.data() + i * c8, row.data(), c8 * sizeof(float));
-  }
-  DecoderOutput out;
-  out.low_res_logits = nn::matmul(hyper, up.reshaped({c8, out_h * out_w})).reshaped({1, count, out_h, out_w});
-  const Tensor iou = iou_head_.forward(Tensor::view(t.tokens.data(), {1, c}));
-  out.iou.assign(iou.data() + first, iou.data() + first + count);
-  return out;
+  return run_batch(image_embeddings, image_pe, {sparse}, dense, which)[0];  // a batch of one prompt
 }
 
 std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings, const Tensor& image_pe,
@@ -126,9 +80,12 @@ std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings
                                 image_pe.shape_str() + ", dense " + dense.shape_str() + " for width " +
                                 std::to_string(c));
   const int64_t n_prompt = sparse[0].empty() ? 0 : sparse[0].numel() / c;
-  for (const Tensor& s : sparse)
-    if ((s.empty() ? 0 : s.numel() / c) != n_prompt || (!s.empty() && s.dim(-1) != c))
+  for (const Tensor& s : sparse) {
+    if (!s.empty() && (s.dim(-1) != c || (s.rank() == 3 && s.dim(0) != 1)))
+      throw std::invalid_argument("MaskDecoder: sparse embeddings " + s.shape_str());
+    if ((s.empty() ? 0 : s.numel() / c) != n_prompt)
       throw std::invalid_argument("MaskDecoder: a batch needs the same number of prompt tokens in every prompt");
+  }
   const int64_t h = image_embeddings.dim(2), w = image_embeddings.dim(3), hw = h * w;
   const int n_out = 1 + num_mask_tokens();
   const int64_t t_len = n_out + n_prompt;

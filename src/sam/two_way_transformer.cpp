@@ -25,11 +25,6 @@ AttentionWeights AttentionWeights::load(const Checkpoint& ckpt, const std::strin
   return a;
 }
 
-Tensor AttentionWeights::forward(const Tensor& q, const Tensor& k, const Tensor& v, int heads) const {
-  const Tensor qp = linear(q, q_w, q_b), kp = linear(k, k_w, k_b), vp = linear(v, v_w, v_b);
-  return linear(nn::attention(qp, kp, vp, heads), out_w, out_b);
-}
-
 namespace {
 
 // `groups` copies of x's rows, one after the other.
@@ -108,39 +103,7 @@ TwoWayTransformer::TwoWayTransformer(const Checkpoint& ckpt, const std::string& 
 
 TwoWayTransformer::Output TwoWayTransformer::forward(const Tensor& image, const Tensor& image_pe,
                                                      const Tensor& tokens) const {
-  if (image.rank() != 2 || image.shape() != image_pe.shape() || tokens.rank() != 2 ||
-      image.dim(1) != embedding_dim_ || tokens.dim(1) != embedding_dim_)
-    throw std::invalid_argument("TwoWayTransformer: image " + image.shape_str() + ", pe " + image_pe.shape_str() +
-                                ", tokens " + tokens.shape_str() + " for width " + std::to_string(embedding_dim_));
-  // The original tokens serve as the queries' positional encoding. Tensor copies share memory, so the residual
-  // additions make new tensors (add, not add_) and the caller's inputs stay untouched.
-  const Tensor& query_pe = tokens;
-  Tensor queries = tokens, keys = image;
-  for (const Block& b : blocks_) {
-    if (b.skip_first_layer_pe) {
-      queries = b.self_attn.forward(queries, queries, queries, num_heads_);
-    } else {
-      const Tensor q = add(queries, query_pe);
-      queries = add(queries, b.self_attn.forward(q, q, queries, num_heads_));
-    }
-    queries = layer_norm(queries, b.norm1.gamma, b.norm1.beta);
-
-    Tensor q = add(queries, query_pe);
-    const Tensor k = add(keys, image_pe);
-    queries = add(queries, b.token_to_image.forward(q, k, keys, num_heads_));
-    queries = layer_norm(queries, b.norm2.gamma, b.norm2.beta);
-
-    queries = add(queries, linear(linear(queries, b.lin1_w, b.lin1_b, nn::Act::relu), b.lin2_w, b.lin2_b));
-    queries = layer_norm(queries, b.norm3.gamma, b.norm3.beta);
-
-    q = add(queries, query_pe);  // keys (and so k) are unchanged since the token-to-image attention
-    keys = add(keys, b.image_to_token.forward(k, q, queries, num_heads_));
-    keys = layer_norm(keys, b.norm4.gamma, b.norm4.beta);
-  }
-  const Tensor q = add(queries, query_pe), k = add(keys, image_pe);
-  queries = add(queries, final_token_to_image_.forward(q, k, keys, num_heads_));
-  queries = layer_norm(queries, norm_final_.gamma, norm_final_.beta);
-  return {queries, keys};
+  return forward_batch(image, image_pe, tokens, 1);  // one prompt: a batch of one
 }
 
 TwoWayTransformer::Output TwoWayTransformer::forward_batch(const Tensor& image, const Tensor& image_pe,

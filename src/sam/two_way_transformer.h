@@ -13,9 +13,8 @@ namespace sammpa::sam {
 struct AttentionWeights {
   Tensor q_w, q_b, k_w, k_b, v_w, v_b, out_w, out_b;
   static AttentionWeights load(const Checkpoint& ckpt, const std::string& prefix);
-  // out_proj(attention(q_proj(q), k_proj(k), v_proj(v))) over `heads` heads; inputs [N, C].
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, int heads) const;
-  // The same for `groups` independent prompts at once: q rows are `groups` equal blocks (one per prompt) or,
+  // out_proj(attention(q_proj(q), k_proj(k), v_proj(v))) over `heads` heads, for `groups` independent prompts
+  // at once (inputs [rows, C]): q rows are `groups` equal blocks (one per prompt) or,
   // with q_shared, one block every prompt uses; likewise k and v with kv_shared. Projections run once over
   // all rows (a shared block once for all prompts), the attention per prompt. Rows out: groups x q's block.
   Tensor forward_groups(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t groups, bool q_shared,
