@@ -258,7 +258,8 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   } else {
     fs::create_directories(out_root / "masks");
     for (const auto& name : queries)
-      fs::copy_file(out_root / "coarse" / (name + ".png"), out_root / "masks" / (name + ".png"));
+      fs::copy_file(out_root / "coarse" / (name + ".png"), out_root / "masks" / (name + ".png"),
+                    fs::copy_options::overwrite_existing);  // a resumed run may hold them already
     if (o.segment.overlays) draw_coarse_overlays(ds, r.propagation.queries, out_root, o.propagate.threads);
   }
 
