@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/allocator.h"
-#include "sam/checkpoint.h"
-#include "sam/mask_decoder.h"
+#include "sam/checkpoint/checkpoint.h"
+#include "sam/decoder/mask_decoder.h"
 
 using namespace sammpa::sam;
 

@@ -56,7 +56,9 @@ int main(int argc, char** argv) {
   box_points = points;
   box_points.box = box.box;
   const std::vector<std::tuple<std::string, PromptSet, bool>> cases = {
-      {"box, single mask", box, false}, {"box + points, single", box_points, false}, {"points, multimask", points, true}};
+      {"box, single mask", box, false},
+      {"box + points, single", box_points, false},
+      {"points, multimask", points, true}};
 
   nlohmann::json torch_times;
   if (!no_torch) {
@@ -69,7 +71,8 @@ int main(int argc, char** argv) {
       if (pclose(p) == 0 && text.find('{') != std::string::npos)
         torch_times = nlohmann::json::parse(text.substr(text.rfind('{')));
       else
-        std::fprintf(stderr, "bench_predict: the PyTorch reference failed (PYTHONPATH from scripts/setup_reference.sh?)\n");
+        std::fprintf(stderr,
+                     "bench_predict: the PyTorch reference failed (PYTHONPATH from scripts/setup_reference.sh?)\n");
     }
   }
   std::printf("image %s (%dx%d), %d threads, %d runs per case, medians\n", image.c_str(), img.cols, img.rows,

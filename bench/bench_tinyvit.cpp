@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "common/allocator.h"
-#include "sam/checkpoint.h"
-#include "sam/image_encoder_tinyvit.h"
+#include "sam/checkpoint/checkpoint.h"
+#include "sam/encoders/image_encoder_tinyvit.h"
 
 using sammpa::sam::Checkpoint;
 using sammpa::sam::ImageEncoderTinyViT;
@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
   // CPU seconds (all threads) are printed too: on a shared, busy machine they vary less than wall time.
   std::printf("sammpa %s TinyViT encoder (%dx%d): median %.3f s over %d runs (min %.3f, max %.3f), cpu %.3f s, "
               "%d threads, load %.2f s, peak RSS %.0f MB\n",
-              name, side, side, ours_med, reps, *std::min_element(ours.begin(), ours.end()), *std::max_element(ours.begin(), ours.end()),
+              name, side, side, ours_med, reps, *std::min_element(ours.begin(), ours.end()),
+              *std::max_element(ours.begin(), ours.end()),
               median(ours_cpu), threads, load_s, ours_rss);
   if (no_torch) return 0;
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "common/allocator.h"
-#include "sam/image_encoder_vit.h"
+#include "sam/encoders/image_encoder_vit.h"
 
 using sammpa::sam::ImageEncoderViT;
 using sammpa::sam::Tensor;

@@ -2,7 +2,7 @@
 #include <exception>
 
 #include "fuzz_common.h"
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto file = sammpa::fuzz::input_file(data, size, ".pt");

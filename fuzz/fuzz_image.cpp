@@ -7,7 +7,8 @@
 #include "io/image_io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::array<const char*, 8> kExtensions = {".png", ".jpg", ".bmp", ".tif", ".nii", ".mha", ".nrrd", ".dcm"};
+  static const std::array<const char*, 8> kExtensions = {".png", ".jpg", ".bmp", ".tif",
+                                                         ".nii", ".mha", ".nrrd", ".dcm"};
   if (size < 1) return 0;
   const auto file = sammpa::fuzz::input_file(data + 1, size - 1, kExtensions[data[0] % kExtensions.size()]);
   try {

@@ -2,7 +2,7 @@
 #include <exception>
 #include <string_view>
 
-#include "sam/pickle_reader.h"
+#include "sam/checkpoint/pickle_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -105,7 +105,8 @@ Tensor mask_to_prompt_logits(const cv::Mat& mask, const ImageFrame& f, float sca
   // The decoder's low-resolution frame: 256 for every official model (a 1024 input for SAM, 256 for LiteMedSAM).
   const int side = f.low_res_side();
   const double ratio = static_cast<double>(f.target) / side;
-  const int h = std::max(1, static_cast<int>(f.input_h / ratio + 0.5)), w = std::max(1, static_cast<int>(f.input_w / ratio + 0.5));
+  const int h = std::max(1, static_cast<int>(f.input_h / ratio + 0.5)),
+            w = std::max(1, static_cast<int>(f.input_w / ratio + 0.5));
   cv::Mat m8 = mask.channels() == 1 ? mask : cv::Mat();
   if (m8.empty()) cv::cvtColor(mask, m8, cv::COLOR_RGB2GRAY);
   cv::Mat small;

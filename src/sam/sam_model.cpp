@@ -5,9 +5,9 @@
 
 #include "common/error.h"
 
-#include "sam/checkpoint.h"
-#include "sam/image_encoder_tinyvit.h"
-#include "sam/image_encoder_vit.h"
+#include "sam/checkpoint/checkpoint.h"
+#include "sam/encoders/image_encoder_tinyvit.h"
+#include "sam/encoders/image_encoder_vit.h"
 
 namespace sammpa::sam {
 

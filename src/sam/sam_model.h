@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "sam/mask_decoder.h"
-#include "sam/model_config.h"
+#include "sam/checkpoint/model_config.h"
+#include "sam/decoder/mask_decoder.h"
+#include "sam/decoder/prompt_encoder.h"
 #include "sam/nn/tensor.h"
-#include "sam/prompt_encoder.h"
 
 namespace sammpa::sam {
 

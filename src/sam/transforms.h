@@ -1,5 +1,6 @@
 #pragma once
-// SAM's pre- and post-processing (LiteMedSAM's variant: preprocess_image_minmax), as the official predictor does it: the longest side resized to 1024 (PIL's
+// SAM's pre- and post-processing (LiteMedSAM's variant: preprocess_image_minmax), as the official predictor does it:
+// the longest side resized to 1024 (PIL's
 // antialiased bilinear filter, reproduced bit for bit on 8-bit images), pixel mean/std normalisation, zero
 // padding to a square; prompt coordinates scaled into that frame; low-resolution mask logits upscaled back to
 // the image's original size (bilinear, align_corners=False, as torch.nn.functional.interpolate).

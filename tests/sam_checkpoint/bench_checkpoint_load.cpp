@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 
 using sammpa::sam::Checkpoint;
 
@@ -43,7 +43,8 @@ double torch_load_ms(const std::string& file, int repeats) {
       "/usr/bin/python3 -c \"import sys, time, torch\n"
       "ts = []\n"
       "for _ in range(" + std::to_string(repeats) + "):\n"
-      "    t = time.perf_counter(); sd = torch.load(sys.argv[1], map_location='cpu'); ts.append(time.perf_counter() - t)\n"
+      "    t = time.perf_counter(); sd = torch.load(sys.argv[1], map_location='cpu'); "
+      "ts.append(time.perf_counter() - t)\n"
       "print(sorted(ts)[len(ts) // 2] * 1000)\" '" + file + "' 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return -1;

@@ -119,7 +119,8 @@ inline void write_state_dict(const std::filesystem::path& file, const std::map<s
     p += size + "t" + stride + "t";
     p += "\x89" "ccollections\nOrderedDict\n)R";  // requires_grad, backward hooks
     p += "tR";
-    storages.emplace_back(id, std::string(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float)));
+    storages.emplace_back(id, std::string(reinterpret_cast<const char*>(t.values.data()),
+                                          t.values.size() * sizeof(float)));
   }
   p += "u.";
   write_checkpoint(file, p, storages);

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "npy.h"
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 
 namespace sammpa::test {
 

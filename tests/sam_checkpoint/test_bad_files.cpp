@@ -6,7 +6,7 @@
 #include <random>
 
 #include "fixtures.h"
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -86,7 +86,8 @@ TEST(Checkpoint, MissingKeyIsNamed) {
     ckpt.get("image_encoder.pos_embed");
     FAIL() << "no error";
   } catch (const CheckpointError& e) {
-    EXPECT_EQ(std::string(e.what()), fixture("tensors.pt").string() + ": no tensor 'image_encoder.pos_embed' in the checkpoint");
+    EXPECT_EQ(std::string(e.what()),
+              fixture("tensors.pt").string() + ": no tensor 'image_encoder.pos_embed' in the checkpoint");
   }
   EXPECT_THROW(ckpt.shape("nope"), CheckpointError);
 }

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "fixtures.h"
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 
 using sammpa::sam::Checkpoint;
 using sammpa::sam::Shape;

@@ -6,11 +6,11 @@
 
 #include "craft.h"
 #include "fixtures.h"
-#include "sam/checkpoint.h"
-#include "sam/mask_decoder.h"
-#include "sam/model_config.h"
-#include "sam/pickle_reader.h"
-#include "sam/zip_archive.h"
+#include "sam/checkpoint/checkpoint.h"
+#include "sam/checkpoint/model_config.h"
+#include "sam/checkpoint/pickle_reader.h"
+#include "sam/checkpoint/zip_archive.h"
+#include "sam/decoder/mask_decoder.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;

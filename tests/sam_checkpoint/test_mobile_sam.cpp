@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "npy.h"
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 
 namespace fs = std::filesystem;
 using sammpa::sam::Checkpoint;

@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "fixtures.h"
-#include "sam/model_config.h"
+#include "sam/checkpoint/model_config.h"
 
 namespace fs = std::filesystem;
 using namespace sammpa::sam;

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "../sam_nn/nn_fixture.h"
-#include "sam/checkpoint.h"
-#include "sam/mask_decoder.h"
+#include "sam/checkpoint/checkpoint.h"
+#include "sam/decoder/mask_decoder.h"
 
 namespace sammpa::sam {
 namespace {
@@ -101,7 +101,8 @@ TEST_P(DecoderVsOfficial, EveryPromptCaseMatches) {
     ASSERT_EQ(out.low_res_logits.shape(), want_logits.shape());
     ASSERT_EQ(static_cast<int64_t>(out.iou.size()), want_iou.numel());
     double iou_err = 0;
-    for (size_t i = 0; i < out.iou.size(); ++i) iou_err = std::max(iou_err, double(std::abs(out.iou[i] - want_iou.data()[i])));
+    for (size_t i = 0; i < out.iou.size(); ++i)
+      iou_err = std::max(iou_err, double(std::abs(out.iou[i] - want_iou.data()[i])));
     const double logit_err = max_abs_diff(out.low_res_logits, want_logits);
     double worst_mask_iou = 1;
     const int64_t plane = want_logits.dim(2) * want_logits.dim(3);

@@ -143,7 +143,8 @@ TEST(NnAttention, MatchesTorch) {
   EXPECT_TRUE(close_to(attention(c.in("q"), c.in("k"), c.in("v"), 8), c.want(), kRtol, kAtol));
   // Unbatched input gives the first batch's result.
   const Tensor q = c.in("q"), k = c.in("k"), v = c.in("v"), want = c.want();
-  const Tensor first = attention(Tensor::view(q.data(), {q.dim(1), q.dim(2)}), Tensor::view(k.data(), {k.dim(1), k.dim(2)}),
+  const Tensor first = attention(Tensor::view(q.data(), {q.dim(1), q.dim(2)}),
+                                 Tensor::view(k.data(), {k.dim(1), k.dim(2)}),
                                  Tensor::view(v.data(), {v.dim(1), v.dim(2)}), 8);
   EXPECT_TRUE(close_to(first, Tensor::view(want.data(), {want.dim(1), want.dim(2)}), kRtol, kAtol));
   EXPECT_THROW(attention(q, k, v, 3), std::invalid_argument);

@@ -8,8 +8,8 @@
 #include <filesystem>
 
 #include "npy.h"
-#include "sam/checkpoint.h"
-#include "sam/image_encoder_tinyvit.h"
+#include "sam/checkpoint/checkpoint.h"
+#include "sam/encoders/image_encoder_tinyvit.h"
 
 namespace fs = std::filesystem;
 using sammpa::sam::Checkpoint;

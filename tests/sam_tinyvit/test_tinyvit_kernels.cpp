@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "sam/tinyvit_kernels.h"
+#include "sam/encoders/tinyvit_kernels.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "npy.h"
-#include "sam/image_encoder_vit.h"
+#include "sam/encoders/image_encoder_vit.h"
 
 namespace fs = std::filesystem;
 using sammpa::sam::Checkpoint;

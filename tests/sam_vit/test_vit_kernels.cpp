@@ -6,8 +6,8 @@
 #include <random>
 #include <vector>
 
-#include "sam/attention_vit.h"
-#include "sam/vit_kernels.h"
+#include "sam/encoders/attention_vit.h"
+#include "sam/encoders/vit_kernels.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "sam/row_kernels.h"
+#include "sam/nn/row_kernels.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "sam/mask_decoder.h"
+#include "sam/decoder/mask_decoder.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,7 +1,7 @@
-#include "sam/tinyvit_kernels.h"
+#include "sam/encoders/tinyvit_kernels.h"
 
 #include "common/omp_errors.h"
-#include "sam/row_kernels.h"
+#include "sam/nn/row_kernels.h"
 
 #include <algorithm>
 #include <cmath>

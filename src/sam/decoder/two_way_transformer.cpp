@@ -1,4 +1,4 @@
-#include "sam/two_way_transformer.h"
+#include "sam/decoder/two_way_transformer.h"
 
 #include <cstring>
 #include <stdexcept>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 #include "sam/nn/tensor.h"
 
 namespace sammpa::sam {

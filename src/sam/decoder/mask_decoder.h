@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
+#include "sam/decoder/prompt_encoder.h"
+#include "sam/decoder/two_way_transformer.h"
 #include "sam/nn/tensor.h"
-#include "sam/prompt_encoder.h"
-#include "sam/two_way_transformer.h"
 
 namespace sammpa::sam {
 

@@ -1,4 +1,4 @@
-#include "sam/tinyvit_dnnl.h"
+#include "sam/encoders/tinyvit_dnnl.h"
 
 #include <cstdlib>
 #include <memory>

@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 #include "sam/nn/tensor.h"
 
 namespace sammpa::sam {

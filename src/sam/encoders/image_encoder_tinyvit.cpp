@@ -1,4 +1,4 @@
-#include "sam/image_encoder_tinyvit.h"
+#include "sam/encoders/image_encoder_tinyvit.h"
 
 #include <algorithm>
 #include <array>
@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/omp_errors.h"
-#include "sam/tinyvit_dnnl.h"
-#include "sam/tinyvit_kernels.h"
+#include "sam/encoders/tinyvit_dnnl.h"
+#include "sam/encoders/tinyvit_kernels.h"
 
 namespace sammpa::sam {
 

@@ -1,7 +1,7 @@
-#include "sam/vit_kernels.h"
+#include "sam/encoders/vit_kernels.h"
 
 #include "common/omp_errors.h"
-#include "sam/row_kernels.h"
+#include "sam/nn/row_kernels.h"
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wuninitialized reports falsely.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -45,7 +45,8 @@ void layer_norm_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t
                      const float* gamma, const float* beta, float eps) {
   ParallelErrors errors;
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) errors.run([&] { layer_norm_row(x + r * ldx, y + r * ldy, cols, gamma, beta, eps); });
+  for (int64_t r = 0; r < rows; ++r)
+    errors.run([&] { layer_norm_row(x + r * ldx, y + r * ldy, cols, gamma, beta, eps); });
   errors.rethrow();
 }
 

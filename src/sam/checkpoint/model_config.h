@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 
 namespace sammpa::sam {
 

@@ -1,4 +1,4 @@
-#include "sam/model_config.h"
+#include "sam/checkpoint/model_config.h"
 
 #include <cmath>
 
@@ -102,7 +102,8 @@ TinyVitConfig read_tiny_vit(const Layout& l, int& embedding_size) {
                         kEnc + "layers.1.blocks.0.mlp.fc1.weight");
   // Stem: two convs (with BatchNorm) of the same square kernel; MobileSAM's are 3x3 stride 2, LiteMedSAM's 1x1
   // stride 1. Either way the first stage runs at 256x256 in the official models (not stored in the weights).
-  const Shape stem0 = l.need(kEnc + "patch_embed.seq.0.c.weight", 4), stem2 = l.need(kEnc + "patch_embed.seq.2.c.weight", 4);
+  const Shape stem0 = l.need(kEnc + "patch_embed.seq.0.c.weight", 4),
+              stem2 = l.need(kEnc + "patch_embed.seq.2.c.weight", 4);
   if (stem0[2] != stem0[3] || stem2[2] != stem0[2] || stem2[3] != stem0[3] || (stem0[2] != 3 && stem0[2] != 1))
     l.fail("patch_embed.seq.0/.2 kernels must both be 3x3 (MobileSAM) or both 1x1 (LiteMedSAM)");
   t.stem_kernel = static_cast<int>(stem0[2]);
@@ -189,7 +190,8 @@ SamConfig detect_sam_config(const Checkpoint& ckpt) {
     // Not stored: 1024 for MobileSAM's stem (two stride-2 convs), 256 for LiteMedSAM's (stride 1).
     c.image_size = 256 * c.tiny.stem_stride * c.tiny.stem_stride;
     if (c.tiny.stem_kernel == 1) c.input_norm = InputNorm::MinMax;
-    c.model_type = !has_official_tiny_vit_sizes(c.tiny) ? "tiny_vit" : c.tiny.stem_kernel == 3 ? "vit_t" : "lite_medsam";
+    c.model_type = !has_official_tiny_vit_sizes(c.tiny) ? "tiny_vit"
+                   : c.tiny.stem_kernel == 3 ? "vit_t" : "lite_medsam";
   } else {
     l.fail("expected image_encoder.patch_embed.proj.weight (SAM ViT) or image_encoder.patch_embed.seq.0.c.weight "
            "(MobileSAM / LiteMedSAM TinyViT), plus prompt_encoder.* and mask_decoder.* keys");

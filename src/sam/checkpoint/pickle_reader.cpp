@@ -1,11 +1,11 @@
-#include "sam/pickle_reader.h"
+#include "sam/checkpoint/pickle_reader.h"
 
 #include <cstdio>
 #include <cstring>
 #include <set>
 #include <unordered_map>
 
-#include "sam/zip_archive.h"  // FormatError
+#include "sam/checkpoint/zip_archive.h"  // FormatError
 
 namespace sammpa::sam::detail {
 

@@ -1,4 +1,4 @@
-#include "sam/attention_vit.h"
+#include "sam/encoders/attention_vit.h"
 
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "common/omp_errors.h"
-#include "sam/vit_kernels.h"
+#include "sam/encoders/vit_kernels.h"
 
 namespace sammpa::sam::vit {
 

@@ -1,4 +1,4 @@
-#include "sam/vit_layers.h"
+#include "sam/encoders/vit_layers.h"
 
 namespace sammpa::sam::vit {
 

@@ -1,11 +1,11 @@
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 
 #include <algorithm>
 #include <cstring>
 #include <map>
 
-#include "sam/pickle_reader.h"
-#include "sam/zip_archive.h"
+#include "sam/checkpoint/pickle_reader.h"
+#include "sam/checkpoint/zip_archive.h"
 
 namespace sammpa::sam {
 

@@ -1,4 +1,4 @@
-#include "sam/zip_archive.h"
+#include "sam/checkpoint/zip_archive.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -141,7 +141,8 @@ ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file) : file_(std::move
     // The data starts after the local header, whose name and extra field may differ from the central ones.
     if (r.get<uint32_t>(local, "local header") != kLocalHeader)
       throw FormatError("corrupt zip archive (bad local header for " + name + ")");
-    e.data_offset = local + 30 + r.get<uint16_t>(local + 26, "local header") + r.get<uint16_t>(local + 28, "local header");
+    e.data_offset = local + 30 + r.get<uint16_t>(local + 26, "local header") +
+                    r.get<uint16_t>(local + 28, "local header");
     e.size = e.method == 0 ? size : compressed;
     if (!r.fits(e.data_offset, e.size)) throw FormatError("truncated zip archive (" + name + " past the end)");
     entries_[name] = e;

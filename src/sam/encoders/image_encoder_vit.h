@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sam/checkpoint.h"
+#include "sam/checkpoint/checkpoint.h"
 #include "sam/nn/tensor.h"
 
 namespace sammpa::sam {

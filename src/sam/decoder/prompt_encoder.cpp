@@ -1,4 +1,4 @@
-#include "sam/prompt_encoder.h"
+#include "sam/decoder/prompt_encoder.h"
 
 #include <cmath>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "sam/image_encoder_vit.h"
+#include "sam/encoders/image_encoder_vit.h"
 
 #include <omp.h>
 
@@ -8,9 +8,9 @@
 #include <optional>
 
 #include "common/omp_errors.h"
-#include "sam/attention_vit.h"
-#include "sam/vit_kernels.h"
-#include "sam/vit_layers.h"
+#include "sam/encoders/attention_vit.h"
+#include "sam/encoders/vit_kernels.h"
+#include "sam/encoders/vit_layers.h"
 
 namespace sammpa::sam {
 
