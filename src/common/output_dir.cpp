@@ -89,7 +89,8 @@ fs::path OutputDir::path(const std::string& relative) const {
 
 void OutputDir::commit() {
   if (committed_) return;
-  write_text_atomic(staging_ / kOutputMarker, "sammpa output folder: may be replaced by a later run with --overwrite\n");
+  write_text_atomic(staging_ / kOutputMarker,
+                    "sammpa output folder: may be replaced by a later run with --overwrite\n");
   check_output_folder(target_, policy_);  // again: the folder may have changed while we worked
   fs::path old;
   if (fs::exists(fs::symlink_status(target_))) {

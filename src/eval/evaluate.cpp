@@ -22,7 +22,8 @@ std::map<std::string, fs::path> list_predictions(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (!e.is_regular_file() || !is_supported_image(e.path())) continue;
     auto [it, inserted] = out.emplace(strip_image_extension(e.path().filename().string()), e.path());
-    if (!inserted) throw InputError(e.path(), "two predictions for one name (also " + it->second.filename().string() + ")");
+    if (!inserted)
+      throw InputError(e.path(), "two predictions for one name (also " + it->second.filename().string() + ")");
   }
   return out;
 }
@@ -37,7 +38,9 @@ nlohmann::json summary_json(const Summary& s, bool with_undefined) {
 }
 
 nlohmann::json scores_json(const ScoreSummary& s) {
-  return {{"dice", summary_json(s.dice, false)}, {"iou", summary_json(s.iou, false)}, {"hd95", summary_json(s.hd95, true)}};
+  return {{"dice", summary_json(s.dice, false)},
+          {"iou", summary_json(s.iou, false)},
+          {"hd95", summary_json(s.hd95, true)}};
 }
 
 std::string table_row(const std::string& label, int width, const ScoreSummary& s) {
@@ -48,7 +51,8 @@ std::string table_row(const std::string& label, int width, const ScoreSummary& s
     return std::string(buf);
   };
   char line[256];
-  std::snprintf(line, sizeof line, "%-*s %5zu  %-18s %-18s %-18s %zu\n", width, label.c_str(), s.dice.n, cell(s.dice).c_str(),
+  std::snprintf(line, sizeof line, "%-*s %5zu  %-18s %-18s %-18s %zu\n", width, label.c_str(),
+                s.dice.n, cell(s.dice).c_str(),
                 cell(s.iou).c_str(), cell(s.hd95).c_str(), s.hd95.undefined);
   return line;
 }

@@ -51,7 +51,8 @@ void boundary_distances(const cv::Mat& from_boundary, const cv::Mat& to_boundary
 cv::Mat mask_boundary(const cv::Mat& mask) {
   cv::Mat fg = mask != 0, padded, eroded;
   cv::copyMakeBorder(fg, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
-  cv::erode(padded, eroded, cv::getStructuringElement(cv::MORPH_CROSS, {3, 3}), {-1, -1}, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+  cv::erode(padded, eroded, cv::getStructuringElement(cv::MORPH_CROSS, {3, 3}), {-1, -1}, 1, cv::BORDER_CONSTANT,
+            cv::Scalar(0));
   cv::Mat inner = eroded(cv::Rect(1, 1, mask.cols, mask.rows));
   return fg & ~inner;
 }

@@ -31,7 +31,8 @@ static std::map<std::string, fs::path> list_images(const fs::path& dir) {
     std::string name = strip_image_extension(e.path().filename().string());
     auto [it, inserted] = out.emplace(name, e.path());
     if (!inserted)
-      throw InputError(e.path(), "two files share the name '" + name + "' (also " + it->second.filename().string() + ")");
+      throw InputError(e.path(),
+                       "two files share the name '" + name + "' (also " + it->second.filename().string() + ")");
   }
   return out;
 }
@@ -40,7 +41,8 @@ Dataset scan_dataset(const fs::path& root) {
   if (!fs::exists(root)) throw InputError(root, "dataset folder not found");
   if (!fs::is_directory(root)) throw InputError(root, "not a folder");
   fs::path images = root / "images";
-  if (!fs::is_directory(images)) throw InputError(root, "no images/ subfolder (expected images/NAME.png and masks/NAME.png)");
+  if (!fs::is_directory(images))
+    throw InputError(root, "no images/ subfolder (expected images/NAME.png and masks/NAME.png)");
   auto imgs = list_images(images);
   if (imgs.empty()) throw InputError(images, "no images found (empty folder or no supported file types)");
   std::map<std::string, fs::path> masks;

@@ -40,7 +40,8 @@ std::string first_line(const std::string& s) {
 void check_limits(const fs::path& file, uint64_t w, uint64_t h) {
   if (w == 0 || h == 0) throw InputError(file, "image has no pixels");
   if (w > kMaxImageSide || h > kMaxImageSide || w * h > kMaxImagePixels)
-    throw InputError(file, "image of " + std::to_string(w) + "x" + std::to_string(h) + " pixels is too large (at most " +
+    throw InputError(file, "image of " + std::to_string(w) + "x" + std::to_string(h) +
+                               " pixels is too large (at most " +
                                std::to_string(kMaxImageSide) + " per side and " + std::to_string(kMaxImagePixels) +
                                " pixels)");
 }

@@ -38,7 +38,8 @@ cv::Mat draw_segmentation_overlay(const cv::Mat& image, const cv::Mat& predictio
   }
   for (const auto& b : prompts.boxes)
     cv::rectangle(out, cv::Point(static_cast<int>(b[0]), static_cast<int>(b[1])),
-                  cv::Point(static_cast<int>(b[2]) - 1, static_cast<int>(b[3]) - 1), cv::Scalar(255, 230, 0), thickness);
+                  cv::Point(static_cast<int>(b[2]) - 1, static_cast<int>(b[3]) - 1),
+                  cv::Scalar(255, 230, 0), thickness);
   const int radius = std::max(3, std::max(out.cols, out.rows) / 120);
   for (size_t i = 0; i < prompts.points.size(); ++i) {
     const cv::Point c(static_cast<int>(prompts.points[i][0]), static_cast<int>(prompts.points[i][1]));

@@ -74,8 +74,12 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     std::vector<const sam::ImageEmbedding*> refs;
     std::vector<cv::Mat> others;
     bool any = false;
-    for (size_t j = 0; j < k; ++j)
-      if (j != i) refs.push_back(&embeddings[j]), others.push_back(masks[j]), any = any || cv::countNonZero(masks[j]) > 0;
+    for (size_t j = 0; j < k; ++j) {
+      if (j == i) continue;
+      refs.push_back(&embeddings[j]);
+      others.push_back(masks[j]);
+      any = any || cv::countNonZero(masks[j]) > 0;
+    }
     const cv::Mat soft = any ? FeatureClassifier::train(refs, others, feature).predict(embeddings[i])
                              : cv::Mat::zeros(masks[i].size(), CV_32F);
     predictor.set_embedding(embeddings[i]);
@@ -171,7 +175,8 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
     per.push_back({{"name", i < names.size() ? names[i] : ""},
                    {"candidates", s.images[i].features.size()},
                    {"empty_truth", s.images[i].empty_truth},
-                   {"held_out_score", s.loo.best_score[i] <= -1e299 ? nlohmann::json(nullptr) : nlohmann::json(s.loo.best_score[i])},
+                   {"held_out_score", s.loo.best_score[i] <= -1e299 ? nlohmann::json(nullptr)
+                                                                    : nlohmann::json(s.loo.best_score[i])},
                    {"held_out_dice", s.loo.dice[i]},
                    {"nested_dice", i < s.nested_dice.size() ? s.nested_dice[i] : 0.0}});
   auto mean_of = [](const std::vector<double>& v) {
@@ -182,7 +187,9 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
   return {{"ranker", s.ranker.to_json()},
           {"leave_one_out_mean_dice", s.loo.mean_dice()},
           {"nested_leave_one_out_mean_dice", mean_of(s.nested_dice)},
-          {"penalty", {{"chosen", s.l2}, {"candidates", ranker_penalties()}, {"leave_one_out_mean_dice", s.loo_by_penalty}}},
+          {"penalty", {{"chosen", s.l2},
+                       {"candidates", ranker_penalties()},
+                       {"leave_one_out_mean_dice", s.loo_by_penalty}}},
           {"last_round", {{"used", s.round},
                           {"leave_one_out_mean_dice_without", mean_of(s.dice_without_round)},
                           {"leave_one_out_mean_dice_with", mean_of(s.dice_with_round)}}},

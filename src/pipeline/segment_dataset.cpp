@@ -90,7 +90,8 @@ void claim_embedding_cache(const fs::path& dir, const fs::path& checkpoint) {
   } else if (read_text_file(id) != identity) {
     std::string other = read_text_file(id);
     while (!other.empty() && other.back() == '\n') other.pop_back();
-    throw InputError(dir, "holds the embeddings of another checkpoint (" + other + "); choose another embedding folder");
+    throw InputError(dir,
+                     "holds the embeddings of another checkpoint (" + other + "); choose another embedding folder");
   }
 }
 

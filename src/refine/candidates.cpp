@@ -74,7 +74,8 @@ MaskCandidate refine_candidate(const sam::SamPredictor& predictor, const MaskCan
 
 cv::Size work_size(const sam::ImageFrame& f) {
   const double ratio = static_cast<double>(f.target) / f.low_res_side();
-  return {std::max(1, static_cast<int>(f.input_w / ratio + 0.5)), std::max(1, static_cast<int>(f.input_h / ratio + 0.5))};
+  return {std::max(1, static_cast<int>(f.input_w / ratio + 0.5)),
+          std::max(1, static_cast<int>(f.input_h / ratio + 0.5))};
 }
 
 cv::Mat to_work_frame(const cv::Mat& m, const sam::ImageFrame& f) {
@@ -111,7 +112,8 @@ std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predicto
   for (int gy = 0; gy < o.grid; ++gy)
     for (int gx = 0; gx < o.grid; ++gx) {
       sam::PromptSet ps;
-      ps.points = {{static_cast<float>((gx + 0.5) * f.orig_w / o.grid), static_cast<float>((gy + 0.5) * f.orig_h / o.grid)}};
+      ps.points = {{static_cast<float>((gx + 0.5) * f.orig_w / o.grid),
+                    static_cast<float>((gy + 0.5) * f.orig_h / o.grid)}};
       ps.labels = {1};
       add_prompt(ps, "grid", ps.points[0]);
     }

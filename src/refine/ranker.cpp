@@ -105,7 +105,8 @@ CandidateRanker CandidateRanker::train(const std::vector<const RankedImage*>& im
     for (size_t j = 0; j < d; ++j) r.scale_[j] += ((*v)[j] - r.mean_[j]) * ((*v)[j] - r.mean_[j]) / n;
   for (auto& s : r.scale_) s = s > 1e-12 ? 1.0 / std::sqrt(s) : 0.0;  // constant features drop out
   // Normal equations with the bias unpenalised.
-  cv::Mat a = cv::Mat::zeros(static_cast<int>(d + 1), static_cast<int>(d + 1), CV_64F), b = cv::Mat::zeros(static_cast<int>(d + 1), 1, CV_64F);
+  const int d1 = static_cast<int>(d + 1);
+  cv::Mat a = cv::Mat::zeros(d1, d1, CV_64F), b = cv::Mat::zeros(d1, 1, CV_64F);
   std::vector<double> z(d + 1);
   for (size_t i = 0; i < n; ++i) {
     for (size_t j = 0; j < d; ++j) z[j] = ((*x[i])[j] - r.mean_[j]) * r.scale_[j];

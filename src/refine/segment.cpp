@@ -52,7 +52,8 @@ ObjectResult segment_object(const sam::SamPredictor& predictor, const ObjectProm
   ps.points = op.points;
   ps.labels = op.labels;
   if (po.box) ps.box = op.box;
-  if (po.mask) ps.mask_input = sam::mask_to_prompt_logits(op.mask_prompt, predictor.embedding().frame, po.mask_logit_scale);
+  if (po.mask)
+    ps.mask_input = sam::mask_to_prompt_logits(op.mask_prompt, predictor.embedding().frame, po.mask_logit_scale);
   if ((ps.points.empty() && !ps.box && ps.mask_input.empty()) || (!ro.single && !ro.multimask)) {
     r.mask = op.object.clone();
     r.source = "coarse";

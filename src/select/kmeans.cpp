@@ -108,7 +108,8 @@ double uniform01(uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0
 KMeansResult kmeans(const cv::Mat& points, const KMeansOptions& opt) {
   if (points.empty() || points.channels() != 1) throw std::invalid_argument("kmeans: no points");
   if (opt.k < 1 || opt.k > points.rows)
-    throw std::invalid_argument("kmeans: k=" + std::to_string(opt.k) + " with " + std::to_string(points.rows) + " points");
+    throw std::invalid_argument("kmeans: k=" + std::to_string(opt.k) + " with " + std::to_string(points.rows) +
+                                " points");
   cv::Mat x;
   points.convertTo(x, CV_64F);
   const int n = x.rows, k = opt.k;

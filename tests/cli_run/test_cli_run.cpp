@@ -83,7 +83,8 @@ TEST(RunCli, SegmentRunsStepsThreeAndFourOnAPropagateOutput) {
   auto seg = nlohmann::json::parse(test::read_text(dir / "seg/segment.json"));
   EXPECT_EQ(seg["prompt"]["mask"], false);
   EXPECT_EQ(seg["prompt"]["negative"], false);
-  auto prompts = nlohmann::json::parse(test::read_text(dir / "seg/prompts" / (seg["queries"][0]["name"].get<std::string>() + ".json")));
+  auto prompts = nlohmann::json::parse(
+      test::read_text(dir / "seg/prompts" / (seg["queries"][0]["name"].get<std::string>() + ".json")));
   for (const auto& o : prompts["objects"]) EXPECT_EQ(o["points"].size(), 1u);  // the positive point alone
   auto final = nlohmann::json::parse(test::read_text(dir / "seg/eval.json"));
   EXPECT_GT(final["overall"]["dice"]["mean"].get<double>(), 0.9);
@@ -135,7 +136,8 @@ TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
 TEST(RunCli, GivenSupportsSkipSelectionAndUnknownNamesAreErrors) {
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {6, 64, 4});
-  const std::string base = "run --data " + (dir / "data").string() + " --no-sam --no-overlays --out " + (dir / "out").string();
+  const std::string base =
+      "run --data " + (dir / "data").string() + " --no-sam --no-overlays --out " + (dir / "out").string();
   auto r = test::run_sammpa(base + " --support phantom_000,phantom_404");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("phantom_404"), std::string::npos) << r.err;

@@ -140,7 +140,8 @@ TEST(OutputDirCli, RerunNeedsOverwriteAndFilesNeedIt) {
   auto again = test::run_sammpa("propagate --data " + data + " --support phantom_000 --out " + out);
   EXPECT_EQ(again.status, 2);
   EXPECT_NE(again.err.find("--overwrite"), std::string::npos) << again.err;
-  EXPECT_EQ(test::run_sammpa("propagate --data " + data + " --support phantom_000 --out " + out + " --overwrite").status, 0);
+  EXPECT_EQ(test::run_sammpa("propagate --data " + data + " --support phantom_000 --out " + out +
+                             " --overwrite").status, 0);
   EXPECT_TRUE(fs::exists(dir / "out/propagation.json"));
 
   write_file(dir / "sel.txt", "mine");

@@ -63,7 +63,8 @@ TEST(Cli, BadInputExitsNonZeroWithAMessageAndWritesNothing) {
 
   test::CliRun missing = run_sammpa("select --data " + (dir / "nowhere").string() + " -k 2 --out " + sel);
   EXPECT_EQ(missing.status, 2);
-  EXPECT_NE(missing.err.find((dir / "nowhere").string() + ": dataset folder not found"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find((dir / "nowhere").string() + ": dataset folder not found"), std::string::npos)
+      << missing.err;
 
   test::CliRun zero = run_sammpa("select --data " + data + " -k 0 --out " + sel);
   EXPECT_EQ(zero.status, 2);

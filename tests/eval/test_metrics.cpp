@@ -78,7 +78,8 @@ TEST(Metrics, Hd95MatchesBruteForceOnRandomShapes) {
     for (int k = 0; k < 3; ++k) {
       cv::circle(a, {cv::theRNG().uniform(0, 56), cv::theRNG().uniform(0, 48)}, cv::theRNG().uniform(2, 12), 255, -1);
       cv::ellipse(b, {cv::theRNG().uniform(0, 56), cv::theRNG().uniform(0, 48)},
-                  {cv::theRNG().uniform(2, 14), cv::theRNG().uniform(2, 9)}, cv::theRNG().uniform(0, 180), 0, 360, 255, -1);
+                  {cv::theRNG().uniform(2, 14), cv::theRNG().uniform(2, 9)}, cv::theRNG().uniform(0, 180),
+                  0, 360, 255, -1);
     }
     for (double p : {50.0, 95.0, 100.0})
       EXPECT_NEAR(*surface_distance_percentile(a, b, p), brute_force_percentile(a, b, p), 1e-4) << trial << " " << p;

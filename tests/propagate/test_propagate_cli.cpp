@@ -38,7 +38,8 @@ TEST(PropagateCli, CoarseMasksOfRealCxrQueriesAreAccurate) {
     std::ofstream q(dir / "queries.txt");
     for (const auto& n : kQueries) q << n << "\n";
   }
-  auto r = run_cli("--data " + cxr.string() + " --support " + kSupport + " --queries " + (dir / "queries.txt").string() +
+  auto r = run_cli("--data " + cxr.string() + " --support " + kSupport + " --queries " +
+                       (dir / "queries.txt").string() +
                        " --out " + (dir / "out").string() + " --all-fusions --score --threads 2");
   ASSERT_EQ(r.status, 0) << r.err;
   double sum = 0;

@@ -34,7 +34,8 @@ TEST(Features, ThumbnailIgnoresBrightnessContrastAndSize) {
   EXPECT_LT(cv::norm(a, image_features(brighter, FeatureKind::Thumbnail)), 0.02);  // rounding only
   EXPECT_LT(cv::norm(a, image_features(larger, FeatureKind::Thumbnail)), 1e-5);
   // ... but the histogram block sees the intensity change.
-  cv::Mat ha = image_features(img, FeatureKind::ThumbnailHist), hb = image_features(brighter, FeatureKind::ThumbnailHist);
+  cv::Mat ha = image_features(img, FeatureKind::ThumbnailHist),
+          hb = image_features(brighter, FeatureKind::ThumbnailHist);
   EXPECT_GT(cv::norm(ha.colRange(1024, ha.cols), hb.colRange(1024, hb.cols)), 0.5);
   // A flipped image is far away.
   cv::Mat flipped;
