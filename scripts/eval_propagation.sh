@@ -81,7 +81,7 @@ for ds in $DATASETS; do
     mkdir -p "$dir"
     "$BIN" -q select --data "$DATA_ROOT/$ds" -k "$k" --strategy "$strategy" --seed "$seed" --out "$dir/support.json" >/dev/null
     "$BIN" -q propagate --data "$DATA_ROOT/$ds" --support "$dir/support.json" --queries "$SUB" --out "$dir/prop" \
-      --method "$method" --size "$SIZE" --threads "$THREADS" --all-fusions --oracle --score > "$dir/propagate.log"
+      --method "$method" --work-size "$SIZE" --threads "$THREADS" --all-fusions --oracle --score > "$dir/propagate.log"
     make_view "$ds" "$SUB" "$dir/support.txt" "$dir/view"
     for rule in vote best majority oracle; do
       "$BIN" -q eval --data "$dir/view" --pred "$dir/prop/coarse_$rule" --support "$dir/support.json" \

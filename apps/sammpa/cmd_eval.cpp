@@ -18,7 +18,8 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
   sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
   sub->add_option("-p,--pred", pred, "folder of predicted masks, PRED/NAME.png")->required();
   sub->add_option("-s,--support", support, "support list (select's .json/.txt or a,b,c): never scored");
-  sub->add_option("-o,--out", out, "write OUT.json (per image and summaries) and OUT.csv (per image); OUT is a prefix")->required();
+  sub->add_option("-o,--out", out, "write OUT.json (per image and summaries) and OUT.csv (per image); OUT is a prefix")
+      ->required();
   sub->add_option("--group-by", group_by, "none, or prefix: group by the name up to the first '_'")
       ->check(CLI::IsMember({"none", "prefix"}))
       ->capture_default_str();
@@ -26,7 +27,7 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
                   "groups left out of the overall summary, still reported alone (e.g. normal)")
       ->delimiter(',');
   sub->add_flag("--missing-as-empty", opt.missing_as_empty, "score a query without prediction as an empty mask");
-  sub->add_option("-t,--threads", opt.threads, "worker threads (0: all cores)")->capture_default_str();
+  sammpa::cli::add_threads_option(sub, opt.threads);
   sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
     opt.pred_dir = pred;
@@ -55,7 +56,8 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
     }
     std::printf("%s", sammpa::report_table(report).c_str());
     if (report.support_skipped) std::printf("(%zu support images not scored)\n", report.support_skipped);
-    if (report.missing_predictions) std::printf("(%zu queries without prediction scored as empty)\n", report.missing_predictions);
+    if (report.missing_predictions)
+      std::printf("(%zu queries without prediction scored as empty)\n", report.missing_predictions);
   });
 });
 }  // namespace

@@ -41,6 +41,7 @@ sammpa::cli::Command cmd(35, [](CLI::App& app) {
   static std::string image, out, checkpoint;
   static sam::AutomaticMaskOptions o;
   static bool overwrite = false;
+  static int threads = 0;
   sub->add_option("-i,--image", image, "the image")->required();
   sub->add_option("-o,--out", out, "output folder: masks/NNN.png, masks.json, overlay.png")->required();
   sub->add_option("--checkpoint", checkpoint, "SAM checkpoint (default: MobileSAM, or $SAMMPA_CHECKPOINT)");
@@ -55,8 +56,10 @@ sammpa::cli::Command cmd(35, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   sub->add_option("--box-nms-thresh", o.box_nms_thresh, "drop a mask whose box overlaps a better one's above this")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cli::add_threads_option(sub, threads);
   cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
+    cli::use_threads(threads);
     const fs::path folder = fs::path(image).parent_path();
     OutputDir dir(out, OutputPolicy{overwrite, {folder.empty() ? fs::path(".") : folder}});
     const cv::Mat img = read_image(image);

@@ -29,7 +29,7 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
   static std::string data, support, out, fusion = "vote", method = "demons", queries;
   static sammpa::PropagateOptions opt;
   static bool overwrite = false;
-  sub->add_option("--data", data, "dataset folder (images/, masks/)")->required();
+  sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
   sub->add_option("--support", support, "support list: FILE.json, FILE.txt or a,b,c")->required();
   sub->add_option("-o,--out", out, "output folder")->required();
   sub->add_option("--fusion", fusion, "vote|best|majority")->capture_default_str();
@@ -38,9 +38,10 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--top", opt.top, "deformably register only the M supports most similar after the affine "
                                     "stage (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  sub->add_option("--size", opt.registration.size, "working frame, pixels per side")->capture_default_str()
+  sub->add_option("--work-size", opt.registration.size, "registration's working frame, pixels per side")
+      ->capture_default_str()
       ->check(CLI::Range(16, 2048));
-  sub->add_option("--threads", opt.threads, "queries in parallel (0 = all cores)")->capture_default_str();
+  sammpa::cli::add_threads_option(sub, opt.threads);
   sub->add_option("--queries", queries, "file with the query names to process (default: every non-support image)");
   sub->add_option("--temperature", opt.temperature, "vote weights exp((s - max s) / T), s = NCC")
       ->capture_default_str()->check(CLI::PositiveNumber);
@@ -82,7 +83,8 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
     std::printf("propagated %zu supports to %zu queries in %.1f s (%.3f s per query) -> %s\n", names.size(),
                 run.queries.size(), run.seconds, s["seconds_per_query"].get<double>(), out.c_str());
     if (s.contains("mean_dice"))
-      for (const auto& [rule, d] : s["mean_dice"].items()) std::printf("  mean Dice %-9s %.4f\n", rule.c_str(), d.get<double>());
+      for (const auto& [rule, d] : s["mean_dice"].items())
+        std::printf("  mean Dice %-9s %.4f\n", rule.c_str(), d.get<double>());
   });
 });
 

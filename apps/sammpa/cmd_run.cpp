@@ -72,9 +72,11 @@ void run(RunArgs& a) {
   const Dataset ds = given ? *given : scan_dataset(data);
   PipelineOptions o = a.pipeline;
   o.resume_key = key;
+  if (a.data.empty()) o.dataset_path = fs::path(a.out) / "phantom";  // where it will be once the run is done
   o.select.strategy = parse_select_strategy(a.strategy);
   if (!a.support.empty()) o.support = read_support_list(a.support);
   o.select.threads = o.propagate.threads;
+  cli::use_threads(o.propagate.threads);
   o.propagate.fusion = parse_fusion(a.fusion);
   o.propagation = parse_propagation(a.propagation);
   o.ranked.round = a.ranked_round == "on" ? RankedRound::on : a.ranked_round == "off" ? RankedRound::off
@@ -150,7 +152,7 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::IsMember({"on", "off", "auto"}));
   sub->add_option("--top", a.pipeline.propagate.top, "deformably register only the M most similar supports (0 = all)")
       ->capture_default_str();
-  sub->add_option("-t,--threads", a.pipeline.propagate.threads, "threads (0 = all cores)")->capture_default_str();
+  cli::add_threads_option(sub, a.pipeline.propagate.threads);
   sub->add_flag("--resume", a.resume,
                 "after a run into the same --out was killed: continue it (the same command): its finished "
                 "registrations, final masks and SAM embeddings are kept, the results are the same as an "

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <variant>
 
 #include "commands.h"
 #include "common/error.h"
@@ -21,7 +22,8 @@ using namespace sammpa::sam;
 
 namespace {
 
-std::vector<float> parse_numbers(const std::string& text, size_t count, const std::string& option) {
+// "A,B,C": the comma-separated numbers, or an error message.
+std::variant<std::vector<float>, std::string> split_numbers(const std::string& text, size_t count) {
   std::vector<float> v;
   std::stringstream ss(text);
   for (std::string item; std::getline(ss, item, ',');) {
@@ -30,19 +32,36 @@ std::vector<float> parse_numbers(const std::string& text, size_t count, const st
       v.push_back(std::stof(item, &used));
       if (used != item.size()) throw std::invalid_argument(item);
     } catch (const std::exception&) {
-      throw InputError(option + " " + text + ": '" + item + "' is not a number");
+      return "'" + item + "' is not a number";
     }
   }
-  if (v.size() != count)
-    throw InputError(option + " " + text + ": expected " + std::to_string(count) + " comma-separated numbers");
+  if (v.size() != count || (!text.empty() && text.back() == ','))
+    return "expected " + std::to_string(count) + " comma-separated numbers, got '" + text + "'";
   return v;
+}
+
+// A CLI11 check of COUNT comma-separated numbers, with a further rule on them (an error message or "").
+CLI::Validator numbers_check(size_t count, std::function<std::string(const std::vector<float>&)> rule) {
+  return CLI::Validator(
+      [count, rule](std::string& text) -> std::string {
+        auto v = split_numbers(text, count);
+        if (auto* error = std::get_if<std::string>(&v)) return *error;
+        return rule(std::get<std::vector<float>>(v));
+      },
+      "", "");
+}
+
+std::vector<float> numbers(const std::string& checked_text, size_t count) {
+  return std::get<std::vector<float>>(split_numbers(checked_text, count));
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-fs::path checkpoint_or_default(const std::string& given) { return given.empty() ? default_checkpoint() : fs::path(given); }
+fs::path checkpoint_or_default(const std::string& given) {
+  return given.empty() ? default_checkpoint() : fs::path(given);
+}
 
 Tensor load_mask_prompt(const fs::path& file, const ImageFrame& frame) {
   if (file.extension() == ".npy") {
@@ -69,20 +88,20 @@ struct SamArgs {
   std::string image, checkpoint, embedding, mask_input, out, box;
   std::vector<std::string> points;
   bool multimask = false, overwrite = false;
+  int threads = 0;
 };
 
 void run_sam(const SamArgs& a) {
+  sammpa::cli::use_threads(a.threads);
   if (a.image.empty() && a.embedding.empty()) throw InputError("sam: give --image or --embedding (or both)");
   PromptSet prompts;
-  for (const auto& p : a.points) {
-    auto v = parse_numbers(p, 3, "--point");
-    if (v[2] != 0.f && v[2] != 1.f) throw InputError("--point " + p + ": label must be 1 (foreground) or 0 (background)");
+  for (const auto& p : a.points) {  // checked by CLI11 (numbers_check)
+    const auto v = numbers(p, 3);
     prompts.points.push_back({v[0], v[1]});
     prompts.labels.push_back(static_cast<int>(v[2]));
   }
   if (!a.box.empty()) {
-    auto v = parse_numbers(a.box, 4, "--box");
-    if (!(v[0] < v[2] && v[1] < v[3])) throw InputError("--box " + a.box + ": need X0 < X1 and Y0 < Y1");
+    const auto v = numbers(a.box, 4);
     prompts.box = std::array<float, 4>{v[0], v[1], v[2], v[3]};
   }
   if (prompts.points.empty() && !prompts.box && a.mask_input.empty())
@@ -118,7 +137,8 @@ void run_sam(const SamArgs& a) {
   j["image"] = a.image;
   j["iou_predictions"] = r.iou;
   j["best"] = r.best();
-  j["seconds"] = {{"load", t_load}, {a.embedding.empty() ? "encode" : "load_embedding", t_encode}, {"decode", t_decode}};
+  j["seconds"] = {{"load", t_load}, {a.embedding.empty() ? "encode" : "load_embedding", t_encode},
+                  {"decode", t_decode}};
   for (size_t m = 0; m < r.masks.size(); ++m) {
     std::string mask = "mask_" + std::to_string(m) + ".png", low = "lowres_" + std::to_string(m) + ".npy";
     write_png(out.path(mask), r.masks[m]);
@@ -137,15 +157,23 @@ void run_sam(const SamArgs& a) {
 sammpa::cli::Command sam_cmd(50, [](CLI::App& app) {
   static SamArgs a;
   auto* sub = app.add_subcommand("sam", "Prompt the Segment Anything Model on one image (points, box, mask)");
-  sub->add_option("--image", a.image, "the image (any supported format)");
+  sub->add_option("-i,--image", a.image, "the image (any supported format)");
   sub->add_option("--embedding", a.embedding, "a saved embedding (sammpa sam-embed) instead of running the encoder");
   sub->add_option("--checkpoint", a.checkpoint,
-                  "official SAM / MedSAM / MobileSAM / LiteMedSAM checkpoint (default: $SAMMPA_CHECKPOINT or the cached MobileSAM)");
-  sub->add_option("--point", a.points, "X,Y,LABEL in image pixels; LABEL 1 = foreground, 0 = background (repeatable)");
-  sub->add_option("--box", a.box, "X0,Y0,X1,Y1 in image pixels");
+                  "official SAM / MedSAM / MobileSAM / LiteMedSAM checkpoint (default: $SAMMPA_CHECKPOINT or the "
+                  "cached MobileSAM)");
+  sub->add_option("--point", a.points, "X,Y,LABEL in image pixels; LABEL 1 = foreground, 0 = background (repeatable)")
+      ->check(numbers_check(3, [](const std::vector<float>& v) {
+        return v[2] == 0.f || v[2] == 1.f ? "" : "label must be 1 (foreground) or 0 (background)";
+      }));
+  sub->add_option("--box", a.box, "X0,Y0,X1,Y1 in image pixels")
+      ->check(numbers_check(4, [](const std::vector<float>& v) {
+        return v[0] < v[2] && v[1] < v[3] ? "" : "need X0 < X1 and Y0 < Y1";
+      }));
   sub->add_option("--mask-input", a.mask_input,
                   "mask prompt: lowres_N.npy from an earlier run, or a mask image of the image's size");
   sub->add_flag("--multimask", a.multimask, "return SAM's 3 candidate masks instead of 1");
+  sammpa::cli::add_threads_option(sub, a.threads);
   sub->add_option("-o,--out", a.out, "output folder: mask_N.png, lowres_N.npy, overlay.png, result.json")->required();
   sammpa::cli::add_overwrite_flag(sub, a.overwrite);
   sub->callback([] { run_sam(a); });
@@ -155,9 +183,11 @@ struct EmbedArgs {
   std::vector<std::string> images;
   std::string data, checkpoint, out;
   bool overwrite = false;
+  int threads = 0;
 };
 
 void run_embed(const EmbedArgs& a) {
+  sammpa::cli::use_threads(a.threads);
   std::vector<std::pair<std::string, fs::path>> items;  // output name, image
   if (!a.data.empty())
     for (const auto& s : scan_dataset(a.data).samples) items.emplace_back(s.name, s.image);
@@ -184,11 +214,13 @@ void run_embed(const EmbedArgs& a) {
 
 sammpa::cli::Command embed_cmd(51, [](CLI::App& app) {
   static EmbedArgs a;
-  auto* sub = app.add_subcommand("sam-embed", "Compute and save SAM image embeddings (NAME.samemb) for later prompting");
-  sub->add_option("--image", a.images, "image file(s)");
-  sub->add_option("--data", a.data, "a dataset folder (images/NAME.ext): embeds every image");
+  auto* sub = app.add_subcommand("sam-embed",
+                                 "Compute and save SAM image embeddings (NAME.samemb) for later prompting");
+  sub->add_option("-i,--image", a.images, "image file(s)");
+  sub->add_option("-d,--data", a.data, "a dataset folder (images/NAME.ext): embeds every image");
   sub->add_option("--checkpoint", a.checkpoint, "SAM checkpoint (default: $SAMMPA_CHECKPOINT or the cached MobileSAM)");
   sub->add_option("-o,--out", a.out, "output folder")->required();
+  sammpa::cli::add_threads_option(sub, a.threads);
   sammpa::cli::add_overwrite_flag(sub, a.overwrite);
   sub->callback([] { run_embed(a); });
 });

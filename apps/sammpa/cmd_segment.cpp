@@ -22,6 +22,7 @@ struct SegmentArgs {
   std::string data, coarse, support, out, embeddings, queries;
   cli::SegmentFlags segment;
   bool overwrite = false;
+  int threads = 0;
 };
 
 std::vector<std::string> support_of(const fs::path& coarse_dir, const std::string& given) {
@@ -44,6 +45,7 @@ std::vector<std::string> support_of(const fs::path& coarse_dir, const std::strin
 }
 
 void run_segment(const SegmentArgs& a) {
+  cli::use_threads(a.threads);
   const Dataset ds = scan_dataset(a.data);
   const fs::path prop = a.coarse;
   if (!fs::is_directory(prop / "coarse")) throw InputError(prop, "has no coarse/ folder (a `sammpa propagate` output)");
@@ -96,8 +98,8 @@ void run_segment(const SegmentArgs& a) {
     for (const auto& s : ds.samples)
       if (!scored.count(s.name)) not_scored.push_back(s.name);
     const bool groups = names_share_prefixes(queries);
-    auto coarse = score_masks(ds, not_scored, prop / "coarse", groups, out.staging() / "eval_coarse");
-    auto final = score_masks(ds, not_scored, out.staging() / "masks", groups, out.staging() / "eval");
+    auto coarse = score_masks(ds, not_scored, prop / "coarse", groups, out.staging() / "eval_coarse", a.threads);
+    auto final = score_masks(ds, not_scored, out.staging() / "masks", groups, out.staging() / "eval", a.threads);
     std::printf("coarse masks vs ground truth:\n%sfinal masks vs ground truth:\n%s", report_table(coarse).c_str(),
                 report_table(final).c_str());
   }
@@ -117,6 +119,7 @@ sammpa::cli::Command cmd(30, [](CLI::App& app) {
   sub->add_option("--queries", a.queries, "only these query images: FILE.txt (one name per line) or a,b,c");
   sub->add_flag("--no-embedding-cache", a.segment.no_embedding_cache, "do not keep the SAM embeddings");
   cli::add_segment_flags(sub, a.segment);
+  cli::add_threads_option(sub, a.threads);
   cli::add_overwrite_flag(sub, a.overwrite);
   sub->callback([] { run_segment(a); });
 });

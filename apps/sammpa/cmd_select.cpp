@@ -20,7 +20,7 @@ sammpa::cli::Command cmd(10, [](CLI::App& app) {
   sub->add_option("--features", features, "image features for kcentroid: thumbnail, thumbnail-hist")
       ->capture_default_str();
   sub->add_option("--seed", opt.seed, "random seed (k-means++ seeding / random sample)")->capture_default_str();
-  sub->add_option("-t,--threads", opt.threads, "worker threads (0: all cores)")->capture_default_str();
+  sammpa::cli::add_threads_option(sub, opt.threads);
   sub->add_option("-o,--out", out, "write OUT.json (selection and cluster sizes) and OUT.txt (one name per line)");
   sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {

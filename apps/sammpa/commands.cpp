@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include <omp.h>
+
 namespace sammpa::cli {
 
 std::vector<const Command*>& registry() {
@@ -8,5 +10,9 @@ std::vector<const Command*>& registry() {
 }
 
 Command::Command(int o, std::function<void(CLI::App&)> a) : order(o), add(std::move(a)) { registry().push_back(this); }
+
+void use_threads(int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
+}
 
 }  // namespace sammpa::cli

@@ -22,4 +22,15 @@ inline CLI::Option* add_overwrite_flag(CLI::App* sub, bool& overwrite) {
                        "replace an earlier sammpa output at --out (a folder is replaced only if sammpa wrote it)");
 }
 
+// -t/--threads, the same words everywhere; every stage of the subcommand honours it (use_threads).
+inline CLI::Option* add_threads_option(CLI::App* sub, int& threads) {
+  return sub->add_option("-t,--threads", threads, "threads for every stage (0 = all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+}
+
+// Sets the threads of the neural network's compute (OpenMP, used by oneDNN) when threads > 0; the other
+// stages take the count as an argument.
+void use_threads(int threads);
+
 }  // namespace sammpa::cli

@@ -25,7 +25,8 @@ void add_segment_flags(CLI::App* sub, SegmentFlags& f) {
       ->capture_default_str()->check(CLI::Range(1, 1000))->group(g);
   sub->add_option("--mask-logit-scale", p.mask_logit_scale, "soft map p -> scale * (2p - 1) as SAM's mask prompt")
       ->capture_default_str()->check(CLI::Range(0.1, 100.0))->group(g);
-  sub->add_option("--mask-region", p.mask_region, "mask prompt: soft map kept within this fraction of the object's size")
+  sub->add_option("--mask-region", p.mask_region,
+                  "mask prompt: soft map kept within this fraction of the object's size")
       ->capture_default_str()->check(CLI::Range(0.0, 2.0))->group(g);
   sub->add_option("--candidates", f.candidates, "SAM outputs the refinement chooses from: single (its single-mask "
                                                 "output), multimask (its 3 multimask outputs), all (the 4)")
@@ -35,7 +36,8 @@ void add_segment_flags(CLI::App* sub, SegmentFlags& f) {
       ->capture_default_str()->check(CLI::IsMember({"iou", "agreement", "product"}))->group(g);
   sub->add_option("--rounds", r.rounds, "re-prompt with the chosen mask's logits this many times")
       ->capture_default_str()->check(CLI::Range(0, 10))->group(g);
-  sub->add_flag("--no-keep-touching", f.no_keep_touching, "keep SAM's components that miss the coarse object")->group(g);
+  sub->add_flag("--no-keep-touching", f.no_keep_touching, "keep SAM's components that miss the coarse object")
+      ->group(g);
   sub->add_flag("--no-fill-holes", f.no_fill_holes, "leave holes in SAM's masks")->group(g);
   sub->add_option("--min-agreement", r.min_agreement, "keep the coarse object when Dice(SAM, coarse) is below")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0))->group(g);

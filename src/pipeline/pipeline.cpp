@@ -128,8 +128,9 @@ bool names_share_prefixes(const std::vector<std::string>& names) {
 }
 
 EvalReport score_masks(const Dataset& data, const std::vector<std::string>& support, const fs::path& masks,
-                       bool group_by_prefix, const fs::path& prefix) {
+                       bool group_by_prefix, const fs::path& prefix, int threads) {
   EvalOptions eo;
+  eo.threads = threads;
   eo.pred_dir = masks;
   eo.support = support;
   eo.group_by_prefix = group_by_prefix;
@@ -155,7 +156,8 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
       if (!ds.index_of(n)) throw InputError(ds.root / "images", "support image '" + n + "' is not in the data set");
     if (o.support.size() >= ds.size()) throw InputError("--support", "every image is a support: nothing to segment");
     r.selection.support = o.support;
-    write_selection(out_root / "support.json", {{"strategy", "given"}, {"k", o.support.size()}, {"support", o.support}});
+    write_selection(out_root / "support.json",
+                    {{"strategy", "given"}, {"k", o.support.size()}, {"support", o.support}});
   }
   r.seconds_select = seconds_since(t0);
   std::printf("step 1 select: %zu support image(s) to annotate:", r.selection.support.size());
@@ -268,12 +270,14 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   if (has_truth) {
     t0 = std::chrono::steady_clock::now();
     const bool groups = o.group_by_prefix && names_share_prefixes(queries);
-    r.coarse_scores = score_masks(ds, r.selection.support, out_root / "coarse", groups, out_root / "eval_coarse");
-    r.final_scores = score_masks(ds, r.selection.support, out_root / "masks", groups, out_root / "eval");
+    const int t = o.propagate.threads;
+    r.coarse_scores = score_masks(ds, r.selection.support, out_root / "coarse", groups, out_root / "eval_coarse", t);
+    r.final_scores = score_masks(ds, r.selection.support, out_root / "masks", groups, out_root / "eval", t);
     r.seconds_score = seconds_since(t0);
   }
 
-  nlohmann::json run = {{"dataset", fs::absolute(ds.root).lexically_normal().string()},
+  const fs::path shown = o.dataset_path.empty() ? ds.root : o.dataset_path;
+  nlohmann::json run = {{"dataset", fs::absolute(shown).lexically_normal().string()},
                         {"images", ds.size()},
                         {"support", r.selection.support},
                         {"select", {{"strategy", o.support.empty() ? select_strategy_name(o.select.strategy) : "given"},

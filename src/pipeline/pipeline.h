@@ -44,6 +44,9 @@ struct PipelineOptions {
   // Non-empty: keep per-query work records in out_root/.work (pipeline/resume.h) so that a killed run can be
   // resumed, and keep the records already there when they were made under this same key.
   std::string resume_key;
+  // What run.json names as the data set (default: the dataset's folder), e.g. where a generated data set will
+  // be once the output folder is committed.
+  std::filesystem::path dataset_path;
 };
 
 struct PipelineResult {
@@ -67,8 +70,9 @@ PipelineResult run_pipeline(const Dataset& data, const PipelineOptions& options,
 bool names_share_prefixes(const std::vector<std::string>& names);
 
 // Scores a folder of masks against the dataset (query images only) and writes PREFIX.json / PREFIX.csv.
+// threads: images scored in parallel (0 = all cores).
 EvalReport score_masks(const Dataset& data, const std::vector<std::string>& support,
                        const std::filesystem::path& masks, bool group_by_prefix,
-                       const std::filesystem::path& prefix);
+                       const std::filesystem::path& prefix, int threads = 0);
 
 }  // namespace sammpa

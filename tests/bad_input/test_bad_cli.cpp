@@ -39,7 +39,8 @@ TEST(BadInputCli, ParseErrorsExitTwoWithOneLine) {
       {"--bogus", "subcommand"},  // CLI11 reports the missing subcommand first
       {"frobnicate", "subcommand"},
       {"select --data " + dir.path().string() + " --bogus", "--bogus"},
-      {"run -k 0 --data " + dir.path().string() + out, "--k: Value 0 not in range 1 to 100000"},  // was a 309-digit number
+      {"run -k 0 --data " + dir.path().string() + out,
+       "--k: Value 0 not in range 1 to 100000"},  // was a 309-digit number
       {"run -k abc --data " + dir.path().string() + out, "-k"},
       {"run -k -3 --data " + dir.path().string() + out, "-k"},
       {"sam --box", "--box"},
@@ -49,6 +50,37 @@ TEST(BadInputCli, ParseErrorsExitTwoWithOneLine) {
     const auto r = run_sammpa(c.args);
     expect_one_line_error(r, c.args, c.expect);
     EXPECT_EQ(sammpa::test::count_files(dir / "o"), 0u) << c.args;
+  }
+}
+
+// The same flag means the same thing in every subcommand: -d/--data, -o/--out, -i/--image, -t/--threads (every
+// subcommand that computes takes it); the registration's working size is not called --size (the phantom's
+// image size is).
+TEST(BadInputCli, SameFlagsEverywhere) {
+  const auto top = run_sammpa("--help");
+  ASSERT_EQ(top.status, 0);
+  const std::string list = top.out.substr(top.out.find("Subcommands:"));
+  std::vector<std::string> subs;
+  for (size_t p = list.find('\n'); p != std::string::npos && p + 1 < list.size(); p = list.find('\n', p + 1)) {
+    const size_t b = list.find_first_not_of(' ', p + 1), e = list.find(' ', b);
+    if (b != std::string::npos && e != std::string::npos && b < e && b > p + 1) subs.push_back(list.substr(b, e - b));
+  }
+  ASSERT_GE(subs.size(), 10u) << top.out;
+  for (const auto& sub : subs) {
+    const std::string help = run_sammpa(sub + " --help").out;
+    for (const auto& [shortf, longf] : std::vector<std::pair<std::string, std::string>>{
+             {"-d", "--data"}, {"-o", "--out"}, {"-i", "--image"}, {"-t", "--threads"}, {"-k", "--k"}}) {
+      if (help.find(longf + " ") != std::string::npos || help.find(longf + ",") != std::string::npos) {
+        EXPECT_NE(help.find(shortf + "," + longf), std::string::npos)
+            << sub << " has " << longf << " without " << shortf;
+      }
+    }
+    if (sub != "phantom" && sub != "report") {
+      EXPECT_NE(help.find("-t,--threads"), std::string::npos) << sub << " has no -t/--threads";
+    }
+    if (sub == "propagate") {
+      EXPECT_NE(help.find("--work-size"), std::string::npos);
+    }
   }
 }
 
@@ -87,7 +119,8 @@ TEST(BadInputCli, SamWithHostileMaskInputAndEmbedding) {
   }
   {  // an embedding whose header claims far more data than the file holds
     const std::string json =
-        R"({"model_type": "vit_t", "orig_h": 512, "orig_w": 512, "input_h": 1024, "input_w": 1024, "target": 1024, "shape": [1, 256, 64, 64]})";
+        R"({"model_type": "vit_t", "orig_h": 512, "orig_w": 512, "input_h": 1024, "input_w": 1024, "target": 1024, )"
+        R"("shape": [1, 256, 64, 64]})";
     std::string bytes = "SAMMPAE1";
     const uint32_t n = static_cast<uint32_t>(json.size());
     bytes.append(reinterpret_cast<const char*>(&n), 4);

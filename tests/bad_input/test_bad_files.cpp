@@ -115,7 +115,8 @@ std::string samemb(const std::string& json, size_t data_bytes) {
   return out + json + std::string(data_bytes, '\0');
 }
 
-const std::string kFrame = R"("model_type": "vit_t", "orig_h": 512, "orig_w": 512, "input_h": 1024, "input_w": 1024, "target": 1024)";
+const std::string kFrame =
+    R"("model_type": "vit_t", "orig_h": 512, "orig_w": 512, "input_h": 1024, "input_w": 1024, "target": 1024)";
 
 }  // namespace
 
@@ -159,7 +160,8 @@ TEST(BadInputImage, DecompressionBombIsRefusedFromTheHeader) {
   TempDir dir;
   // A MetaImage header claiming 40000 x 40000 8-bit pixels (1.6 GB, 12 GB as float) with 16 bytes of data.
   auto mha = [&](const std::string& name, const std::string& size) {
-    write_bytes(dir / name, "ObjectType = Image\nNDims = 2\nBinaryData = True\nBinaryDataByteOrderMSB = False\nDimSize = " + size +
+    write_bytes(dir / name, "ObjectType = Image\nNDims = 2\nBinaryData = True\nBinaryDataByteOrderMSB = False\n"
+                            "DimSize = " + size +
                                 "\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n" + std::string(16, '\0'));
     return dir / name;
   };

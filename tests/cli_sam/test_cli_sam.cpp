@@ -38,11 +38,14 @@ TEST(SamCli, BoxPromptWritesMasksLogitsOverlayAndJson) {
 
 TEST(SamCli, EmbeddingsAreReusedWithoutTheImage) {
   test::TempDir dir;
-  auto e = test::run_sammpa("sam-embed --checkpoint " + ckpt() + " --image " + kImage + " --out " + (dir / "emb").string());
+  auto e = test::run_sammpa("sam-embed --checkpoint " + ckpt() + " --image " + kImage + " --out " +
+                            (dir / "emb").string());
   ASSERT_EQ(e.status, 0) << e.err;
   ASSERT_TRUE(fs::exists(dir / "emb/CHNCXR_0001_0.samemb"));
-  auto a = test::run_sammpa("sam --checkpoint " + ckpt() + " --image " + kImage + " --box 60,60,250,450 --out " + (dir / "a").string());
-  auto b = test::run_sammpa("sam --checkpoint " + ckpt() + " --embedding " + (dir / "emb/CHNCXR_0001_0.samemb").string() +
+  auto a = test::run_sammpa("sam --checkpoint " + ckpt() + " --image " + kImage + " --box 60,60,250,450 --out " +
+                            (dir / "a").string());
+  auto b = test::run_sammpa("sam --checkpoint " + ckpt() + " --embedding " +
+                            (dir / "emb/CHNCXR_0001_0.samemb").string() +
                             " --box 60,60,250,450 --out " + (dir / "b").string());
   ASSERT_EQ(a.status, 0) << a.err;
   ASSERT_EQ(b.status, 0) << b.err;
@@ -62,7 +65,10 @@ TEST(SamCli, BadInputsFailWithOneLineAndNoOutput) {
     std::string args, expect;
   } cases[] = {
       {"--checkpoint " + ckpt() + " --image " + kImage + " --point 1,2", "expected 3"},
+      {"--checkpoint " + ckpt() + " --image " + kImage + " --point 1,2,1,4", "expected 3"},
+      {"--checkpoint " + ckpt() + " --image " + kImage + " --point a,2,1", "'a' is not a number"},
       {"--checkpoint " + ckpt() + " --image " + kImage + " --point 1,2,7", "label must be 1"},
+      {"--checkpoint " + ckpt() + " --image " + kImage + " --box 1,2,3,4,5", "expected 4"},
       {"--checkpoint " + ckpt() + " --image " + kImage + " --box 10,10,5,50", "X0 < X1"},
       {"--checkpoint " + ckpt() + " --image " + kImage, "no prompt given"},
       {"--checkpoint " + ckpt() + " --image " + (dir / "missing.png").string() + " --box 1,1,9,9", "file not found"},
