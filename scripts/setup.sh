@@ -13,7 +13,8 @@ PKGS=(
   python3-torch python3-torchvision python3-numpy python3-pil python3-opencv python3-pip   # reference implementations (tests only)
   libopenblas0-pthread        # BLAS for the PyTorch reference (Debian's default reference BLAS is ~10x slower)
   unzip libfftw3-dev         # ITK links FFTW
-  pybind11-dev python3-dev    # the Python package (python/)
+  pybind11-dev python3-dev python3-venv python3-setuptools python3-wheel   # the Python package (python/)
+  chromium                    # the report's browser test (tests/report/browser_check.py)
 )
 
 missing=()

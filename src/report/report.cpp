@@ -152,7 +152,8 @@ ReportSummary write_report(const fs::path& run) {
     << "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}"
     << ".grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0;width:" << kThumbSide << "px}"
     << "figure.plot{width:auto;display:inline-block;margin-right:1em}figcaption{font-size:12px}"
-    << "img{max-width:" << kThumbSide << "px;display:block}code{font-size:12px;white-space:pre-wrap}"
+    << "img{max-width:" << kThumbSide << "px;display:block}"
+    << "code{font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}"
     << "</style></head><body>\n";
   h << "<h1>sammpa run</h1>\n<h2>Settings</h2>\n<table>";
   auto row = [&](const std::string& k, const std::string& v) {
