@@ -52,6 +52,17 @@ TEST(Checkpoint, ViewsOutliveTheOriginalHandle) {
   EXPECT_TRUE(sammpa::test::same_bits(t, sammpa::test::read_npy(fixture("tensors.expected/f32_vector.npy"))));
 }
 
+TEST(Checkpoint, ViewsKeepTheFileMappedWhenEveryHandleIsGone) {
+  sammpa::sam::Tensor t;
+  {
+    const auto ckpt = Checkpoint::open(fixture("tensors.pt"));
+    t = ckpt.get("f32_vector");
+    EXPECT_FALSE(t.owner().expired());  // a view, owned by the mapping
+  }
+  EXPECT_FALSE(t.owner().expired());
+  EXPECT_TRUE(sammpa::test::same_bits(t, sammpa::test::read_npy(fixture("tensors.expected/f32_vector.npy"))));
+}
+
 TEST(Checkpoint, WrappedStateDictIsFound) {
   const auto ckpt = Checkpoint::open(fixture("wrapped.pt"));
   EXPECT_EQ(ckpt.keys(), (std::vector<std::string>{"b", "w"}));

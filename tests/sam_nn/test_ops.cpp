@@ -1,7 +1,10 @@
 // Each op against PyTorch on the inputs make_fixtures.py saved (same case names, same parameters).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "nn_fixture.h"
+#include "sam/nn/dnnl_context.h"
 #include "sam/nn/ops.h"
 
 namespace sammpa::sam::nn {
@@ -55,20 +58,42 @@ TEST(NnConv2d, MatchesTorch) {
   EXPECT_TRUE(close_to(conv2d(p.in("x"), p.in("w"), p.in("b"), 2, 0), p.want(), kRtol, kAtol));
 }
 
-TEST(NnConv2d, NewWeightsAtAReusedAddressAreNotServedFromTheCache) {
-  Case c{"conv"};
-  const Tensor x = c.in("x"), b = c.in("b");
-  Tensor w = c.in("w");
-  const Tensor first = conv2d(x, w, b, 1, 1);
-  for (int64_t i = 0; i < w.numel(); ++i) w.data()[i] *= -1.f;  // same address, new values
-  const Tensor second = conv2d(x, w, b, 1, 1);
-  Tensor expected = c.want();
-  for (int64_t i = 0; i < expected.numel(); ++i) {
-    const int64_t ch = (i / (expected.dim(2) * expected.dim(3))) % expected.dim(1);
-    expected.data()[i] = 2 * b.data()[ch] - expected.data()[i];  // conv(x, -w) + b = 2b - (conv(x, w) + b)
+// The reordered copy of weights (convolutions that choose a blocked weight layout) is keyed by the tensor, its
+// address and the owner of its memory: reused while the tensor lives, dropped when it is freed, and a new tensor
+// at the freed address gets its own.
+TEST(NnWeightCache, CopiesFollowTheirTensor) {
+  using dnnl::memory;
+  auto filled = [](float sign) {
+    Tensor t({32, 32, 3, 3});
+    for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = sign * static_cast<float>((i * 7919) % 201 - 100) / 400;
+    return t;
+  };
+  const memory::dims dims = {32, 32, 3, 3};
+  const memory::desc plain = detail::plain_desc({32, 32, 3, 3});
+  const memory::desc blocked(dims, memory::data_type::f32, memory::format_tag::OIhw16i16o);
+  auto bytes = [&](const memory& m) {
+    const auto* p = static_cast<const char*>(m.get_data_handle());
+    return std::string(p, p + blocked.get_size());
+  };
+  // The reference: the same reorder of a bare view of a copy (bare views are never cached).
+  auto reference = [&](const Tensor& w) {
+    const Tensor copy = w.clone();
+    return bytes(detail::reordered_weights(Tensor::view(copy.data(), copy.shape()), plain, blocked));
+  };
+  const size_t before = cached_weight_copies();
+  const std::string expected = reference(filled(1)), expected_negated = reference(filled(-1));
+  EXPECT_EQ(cached_weight_copies(), before);
+  {
+    const Tensor w = filled(1);
+    const memory first = detail::reordered_weights(w, plain, blocked);
+    EXPECT_EQ(bytes(first), expected);
+    EXPECT_EQ(cached_weight_copies(), before + 1);
+    EXPECT_EQ(detail::reordered_weights(w, plain, blocked).get_data_handle(), first.get_data_handle());  // reused
+    EXPECT_EQ(cached_weight_copies(), before + 1);
   }
-  EXPECT_TRUE(close_to(second, expected, kRtol, kAtol));
-  EXPECT_TRUE(close_to(first, c.want(), kRtol, kAtol));
+  EXPECT_EQ(cached_weight_copies(), before);  // freed with the tensor
+  const Tensor w2 = filled(-1);  // likely at the freed address
+  EXPECT_EQ(bytes(detail::reordered_weights(w2, plain, blocked)), expected_negated);
 }
 
 TEST(NnConvTranspose2d, MatchesTorch) {

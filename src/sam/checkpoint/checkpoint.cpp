@@ -240,7 +240,7 @@ Tensor Checkpoint::get(const std::string& key) const {
   if (std::find(r.size.begin(), r.size.end(), 0) != r.size.end()) return Tensor(r.size);  // no elements
   const uint8_t* base = s.storage + r.offset * s.type.bytes;
   if (s.type.dtype == DType::F32 && contiguous && reinterpret_cast<uintptr_t>(base) % alignof(float) == 0)
-    return Tensor::view(reinterpret_cast<const float*>(base), r.size);
+    return Tensor::view(reinterpret_cast<const float*>(base), r.size, impl_->map);  // keeps the file mapped
 
   // Owned copy: walk the strided index space in row-major order, converting each element.
   Tensor out(r.size);

@@ -32,8 +32,8 @@ class Checkpoint {
   // The stored shape of `key` without reading its data. Throws CheckpointError if the key is missing.
   Shape shape(const std::string& key) const;
 
-  // The float32 tensor stored under `key` (a view into the mapped file; valid while any copy of this
-  // Checkpoint lives). Throws CheckpointError naming the key if it is missing.
+  // The float32 tensor stored under `key` (a view into the mapped file, which stays mapped while the view or a
+  // copy of it lives). Throws CheckpointError naming the key if it is missing.
   // Tensors stored as float16/bfloat16/float64/integers, or with non-contiguous strides, come back as an owned
   // contiguous float32 copy instead of a view.
   Tensor get(const std::string& key) const;

@@ -1,6 +1,5 @@
 #include "sam/nn/dnnl_context.h"
 
-#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,21 +34,10 @@ std::unordered_map<std::string, std::unique_ptr<CachedPrimitive>>& primitives() 
   return m;
 }
 
-// A cheap summary of a weight tensor's values: catches a different tensor reusing a freed address.
-uint64_t fingerprint(const Tensor& w) {
-  const int64_t n = w.numel();
-  uint64_t h = static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ull;
-  const int samples = 64;
-  for (int i = 0; i < samples && n > 0; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, w.data() + (n - 1) * i / (samples - 1 > 0 ? samples - 1 : 1), 4);
-    h = (h ^ bits) * 0x100000001B3ull;
-  }
-  return h;
-}
-
+// A weight tensor's copy in the layout a primitive wants. Keyed by identity: the tensor's address and what keeps
+// its memory alive (Tensor::owner); once that is freed (its model is gone), the entry is dropped.
 struct ReorderedWeights {
-  uint64_t print;
+  std::weak_ptr<const void> owner;
   memory::desc user, wanted;
   memory mem;
 };
@@ -57,6 +45,19 @@ struct ReorderedWeights {
 std::map<const float*, std::vector<ReorderedWeights>>& weight_cache() {
   static std::map<const float*, std::vector<ReorderedWeights>> m;
   return m;
+}
+
+bool same_owner(const std::weak_ptr<const void>& a, const std::weak_ptr<const void>& b) {
+  return !a.owner_before(b) && !b.owner_before(a);
+}
+
+// Caller holds cache_mutex().
+void drop_freed_weights() {
+  auto& cache = weight_cache();
+  for (auto it = cache.begin(); it != cache.end();) {
+    std::erase_if(it->second, [](const ReorderedWeights& e) { return e.owner.expired(); });
+    it = it->second.empty() ? cache.erase(it) : std::next(it);
+  }
 }
 
 }  // namespace
@@ -75,18 +76,22 @@ const CachedPrimitive& cached(const std::string& key, const std::function<Cached
 
 memory reordered_weights(const Tensor& w, const memory::desc& user, const memory::desc& wanted) {
   if (user == wanted) return wrap(user, w.data());
-  const uint64_t print = fingerprint(w);
+  auto reorder = [&] {
+    memory src = wrap(user, w.data());
+    memory dst(wanted, engine());
+    dnnl::reorder(src, dst).execute(stream(), src, dst);
+    stream().wait();
+    return dst;
+  };
+  const std::weak_ptr<const void> owner = w.owner();
+  if (owner.expired()) return reorder();  // a bare view: its lifetime is unknown, so nothing is cached
   std::lock_guard<std::mutex> lock(cache_mutex());
+  drop_freed_weights();
   auto& entries = weight_cache()[w.data()];
   for (auto& e : entries)
-    if (e.print == print && e.user == user && e.wanted == wanted) return e.mem;
-  memory src = wrap(user, w.data());
-  memory dst(wanted, engine());
-  dnnl::reorder(src, dst).execute(stream(), src, dst);
-  stream().wait();
-  // A different tensor at this address (the old one was freed): drop what was cached for the old one.
-  std::erase_if(entries, [&](const ReorderedWeights& e) { return e.print != print; });
-  entries.push_back({print, user, wanted, dst});
+    if (same_owner(e.owner, owner) && e.user == user && e.wanted == wanted) return e.mem;
+  const memory dst = reorder();
+  entries.push_back({owner, user, wanted, dst});
   return dst;
 }
 
@@ -143,6 +148,14 @@ void clear_caches() {
   std::lock_guard<std::mutex> lock(detail::cache_mutex());
   detail::primitives().clear();
   detail::weight_cache().clear();
+}
+
+size_t cached_weight_copies() {
+  std::lock_guard<std::mutex> lock(detail::cache_mutex());
+  detail::drop_freed_weights();
+  size_t n = 0;
+  for (const auto& [address, entries] : detail::weight_cache()) n += entries.size();
+  return n;
 }
 
 }  // namespace sammpa::sam::nn

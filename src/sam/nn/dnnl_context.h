@@ -27,8 +27,8 @@ struct CachedPrimitive {
 // long as the process.
 const CachedPrimitive& cached(const std::string& key, const std::function<CachedPrimitive()>& make);
 
-// The weights `w` (layout `user`) reordered to `wanted`; cached by the weights' address, a fingerprint of their
-// values and the two layouts, so weights that live as long as the model are reordered once.
+// The weights `w` (layout `user`) reordered to `wanted`; cached by the weights' identity (address and owner) and
+// the two layouts, so weights that live as long as the model are reordered once, and the copy goes with them.
 dnnl::memory reordered_weights(const Tensor& w, const dnnl::memory::desc& user, const dnnl::memory::desc& wanted);
 
 // Runs a primitive on the thread's stream and waits for it.

@@ -51,8 +51,11 @@ Tensor nhwc_to_nchw(const Tensor& x);
 // torch.nn.functional.interpolate(x, (h, w), mode="bilinear", align_corners=false) on NCHW.
 Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w);
 
-// Drops every cached primitive and reordered weight copy (the ops cache both; weights are recognised by their
-// address and a fingerprint of their values). Not to be called while another thread runs an op.
+// Drops every cached primitive and reordered weight copy. Not to be called while another thread runs an op.
+// (The ops cache both; a weight copy is keyed by the tensor's identity, its address and the owner of its memory,
+// and is dropped once that memory is freed: weights must not be changed in place after they were used.)
 void clear_caches();
+// The weight copies cached for tensors that are still alive.
+size_t cached_weight_copies();
 
 }  // namespace sammpa::sam::nn

@@ -36,9 +36,10 @@ Tensor Tensor::zeros(Shape shape) {
   return t;
 }
 
-Tensor Tensor::view(const float* data, Shape shape) {
+Tensor Tensor::view(const float* data, Shape shape, std::shared_ptr<const void> keep_alive) {
   Tensor t;
   t.data_ = const_cast<float*>(data);  // views of read-only weights are never written by the engine
+  if (keep_alive) t.owner_ = std::shared_ptr<float>(std::move(keep_alive), t.data_);  // shares its lifetime
   t.shape_ = std::move(shape);
   return t;
 }

@@ -17,7 +17,9 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(Shape shape);                        // owning, uninitialised
   static Tensor zeros(Shape shape);                    // owning, filled with 0
-  static Tensor view(const float* data, Shape shape);  // non-owning; caller keeps `data` alive
+  // Non-owning: the caller keeps `data` alive, or hands over what does (`keep_alive`, e.g. the mapped file whose
+  // bytes the view shows), which the view and its copies then hold.
+  static Tensor view(const float* data, Shape shape, std::shared_ptr<const void> keep_alive = nullptr);
 
   const Shape& shape() const { return shape_; }
   int rank() const { return static_cast<int>(shape_.size()); }
@@ -31,9 +33,11 @@ class Tensor {
   Tensor reshaped(Shape shape) const;  // same memory, numel must match (one -1 allowed)
   Tensor clone() const;
   std::string shape_str() const;  // "[1, 256, 64, 64]"
+  // What keeps the memory alive (expired for a bare view): the identity the ops' weight cache keys on.
+  std::weak_ptr<const void> owner() const { return owner_; }
 
  private:
-  std::shared_ptr<float> owner_;  // null for views
+  std::shared_ptr<float> owner_;  // null for bare views
   float* data_ = nullptr;
   Shape shape_;
 };
