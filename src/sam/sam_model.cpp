@@ -32,11 +32,7 @@ std::shared_ptr<const SamModel> SamModel::load(const std::filesystem::path& path
   model->config_ = detect_sam_config(ckpt);
   model->path_ = path;
   if (model->config_.encoder == EncoderKind::TinyViT) {
-    auto enc = ImageEncoderTinyViT::load(ckpt);
-    if (enc.image_size() != model->config_.image_size)
-      throw CheckpointError(path.string() + ": TinyViT stem gives a " + std::to_string(enc.image_size()) +
-                            " input, the detected configuration " + std::to_string(model->config_.image_size));
-    model->encoder_ = std::make_shared<Encoder>(Encoder{std::move(enc)});
+    model->encoder_ = std::make_shared<Encoder>(Encoder{ImageEncoderTinyViT::load(ckpt, model->config_.tiny)});
   } else {
     model->encoder_ = std::make_shared<Encoder>(Encoder{ImageEncoderViT::load(ckpt)});
   }

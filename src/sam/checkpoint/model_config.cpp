@@ -80,16 +80,26 @@ VitConfig read_vit(const Layout& l, int& embedding_size) {
   return v;
 }
 
-TinyVitConfig read_tiny_vit(const Layout& l, int& embedding_size) {
+TinyVitConfig read_tiny_vit(const Layout& l, const std::string& enc, int& embedding_size) {
   TinyVitConfig t;
-  if (l.has(kEnc + "layers.4.blocks.0.attn.qkv.weight")) l.fail("TinyViT with more than 4 stages");
-  const std::string s0 = kEnc + "layers.0.blocks.";
+  // Stem: two convs (with BatchNorm) of the same square kernel; MobileSAM's are 3x3 stride 2, LiteMedSAM's 1x1
+  // stride 1. Either way the first stage runs at 256x256 in the official models (not stored in the weights).
+  const Shape stem0 = l.need(enc + "patch_embed.seq.0.c.weight", 4),
+              stem2 = l.need(enc + "patch_embed.seq.2.c.weight", 4);
+  if (stem0[2] != stem0[3] || stem2[2] != stem0[2] || stem2[3] != stem0[3] || (stem0[2] != 3 && stem0[2] != 1))
+    l.fail("patch_embed.seq.0/.2 kernels must both be 3x3 (MobileSAM) or both 1x1 (LiteMedSAM)");
+  t.stem_kernel = static_cast<int>(stem0[2]);
+  t.stem_stride = t.stem_kernel == 3 ? 2 : 1;
+  if (l.has(enc + "layers.4.blocks.0.attn.qkv.weight")) l.fail("TinyViT with more than 4 stages");
+  const std::string s0 = enc + "layers.0.blocks.";
   const Shape conv1 = l.need(s0 + "0.conv1.c.weight", 4);  // [dim * expand, dim, 1, 1]
   t.embed_dims[0] = static_cast<int>(conv1[1]);
   t.mbconv_expand_ratio = l.ratio(conv1[0], conv1[1], s0 + "0.conv1.c.weight");
   t.depths[0] = l.count(s0, ".conv1.c.weight");
+  if (stem2[0] != t.embed_dims[0] || stem0[0] * 2 != t.embed_dims[0])
+    l.fail("patch_embed.seq.0/.2 widths must be half the first stage's and the first stage's");
   for (int i = 1; i < 4; ++i) {
-    const std::string s = kEnc + "layers." + std::to_string(i) + ".blocks.";
+    const std::string s = enc + "layers." + std::to_string(i) + ".blocks.";
     t.embed_dims[i] = l.dim(s + "0.attn.norm.weight", 1, 0);
     t.depths[i] = l.count(s, ".attn.qkv.weight");
     const Shape bias = l.need(s + "0.attn.attention_biases", 2);  // [heads, window * window offsets]
@@ -98,25 +108,17 @@ TinyVitConfig read_tiny_vit(const Layout& l, int& embedding_size) {
     t.window_sizes[i] = static_cast<int>(std::lround(std::sqrt(static_cast<double>(bias[1]))));
     if (t.window_sizes[i] * t.window_sizes[i] != bias[1]) l.fail(s + "0.attn.attention_biases is not square");
   }
-  t.mlp_ratio = l.ratio(l.dim(kEnc + "layers.1.blocks.0.mlp.fc1.weight", 2, 0), t.embed_dims[1],
-                        kEnc + "layers.1.blocks.0.mlp.fc1.weight");
-  // Stem: two convs (with BatchNorm) of the same square kernel; MobileSAM's are 3x3 stride 2, LiteMedSAM's 1x1
-  // stride 1. Either way the first stage runs at 256x256 in the official models (not stored in the weights).
-  const Shape stem0 = l.need(kEnc + "patch_embed.seq.0.c.weight", 4),
-              stem2 = l.need(kEnc + "patch_embed.seq.2.c.weight", 4);
-  if (stem0[2] != stem0[3] || stem2[2] != stem0[2] || stem2[3] != stem0[3] || (stem0[2] != 3 && stem0[2] != 1))
-    l.fail("patch_embed.seq.0/.2 kernels must both be 3x3 (MobileSAM) or both 1x1 (LiteMedSAM)");
-  t.stem_kernel = static_cast<int>(stem0[2]);
-  t.stem_stride = t.stem_kernel == 3 ? 2 : 1;
+  t.mlp_ratio = l.ratio(l.dim(enc + "layers.1.blocks.0.mlp.fc1.weight", 2, 0), t.embed_dims[1],
+                        enc + "layers.1.blocks.0.mlp.fc1.weight");
   int side = 256;
   for (int i = 0; i < 3; ++i) {
-    l.need(kEnc + "layers." + std::to_string(i) + ".downsample.conv2.c.weight", 4);
+    l.need(enc + "layers." + std::to_string(i) + ".downsample.conv2.c.weight", 4);
     const int out = t.embed_dims[i + 1];
     t.merge_strides[i] = (out == 320 || out == 448 || out == 576) ? 1 : 2;
     side /= t.merge_strides[i];
   }
   embedding_size = side;
-  t.out_chans = l.dim(kEnc + "neck.0.weight", 4, 0);
+  t.out_chans = l.dim(enc + "neck.0.weight", 4, 0);
   return t;
 }
 
@@ -186,9 +188,9 @@ SamConfig detect_sam_config(const Checkpoint& ckpt) {
     c.model_type = official_vit_name(c.vit, c.image_embedding_size);
   } else if (l.has(kEnc + "patch_embed.seq.0.c.weight")) {
     c.encoder = EncoderKind::TinyViT;
-    c.tiny = read_tiny_vit(l, c.image_embedding_size);
+    c.tiny = read_tiny_vit(l, kEnc, c.image_embedding_size);
     // Not stored: 1024 for MobileSAM's stem (two stride-2 convs), 256 for LiteMedSAM's (stride 1).
-    c.image_size = 256 * c.tiny.stem_stride * c.tiny.stem_stride;
+    c.image_size = c.tiny.input_size();
     if (c.tiny.stem_kernel == 1) c.input_norm = InputNorm::MinMax;
     c.model_type = !has_official_tiny_vit_sizes(c.tiny) ? "tiny_vit"
                    : c.tiny.stem_kernel == 3 ? "vit_t" : "lite_medsam";
@@ -204,6 +206,11 @@ SamConfig detect_sam_config(const Checkpoint& ckpt) {
            std::to_string(c.prompt.embed_dim) + ") and mask decoder (" + std::to_string(c.decoder.transformer_dim) +
            ") dims differ");
   return c;
+}
+
+TinyVitConfig detect_tiny_vit_config(const Checkpoint& ckpt, const std::string& prefix) {
+  int embedding_size = 0;
+  return read_tiny_vit(Layout(ckpt), prefix, embedding_size);
 }
 
 }  // namespace sammpa::sam

@@ -42,6 +42,8 @@ struct TinyVitConfig {
   // in LiteMedSAM (input = stage-0 side). Kernel from the weights; stride 2 for 3x3, 1 for 1x1.
   int stem_kernel = 3, stem_stride = 2;
   int out_chans = 0;             // neck.0.weight rows
+  // The input side: the first stage runs at 256x256 in the official models (not stored in the weights).
+  int input_size() const { return 256 * stem_stride * stem_stride; }
 };
 
 struct PromptEncoderConfig {
@@ -87,5 +89,7 @@ struct SamConfig {
 
 // Throws CheckpointError naming the expected keys when the layout is not SAM's.
 SamConfig detect_sam_config(const Checkpoint& ckpt);
+// The TinyViT image encoder's configuration alone (weights under `prefix`), as detect_sam_config reads it.
+TinyVitConfig detect_tiny_vit_config(const Checkpoint& ckpt, const std::string& prefix = "image_encoder.");
 
 }  // namespace sammpa::sam

@@ -24,12 +24,8 @@ using namespace tinyvit;
 
 namespace {
 
-// MobileSAM's "vit_t" configuration (mobile_sam/build_sam.py).
-constexpr std::array<int, 4> kDims{64, 128, 160, 320};
-constexpr std::array<int, 4> kDepths{2, 2, 6, 2};
-constexpr std::array<int, 4> kHeads{2, 4, 5, 10};
-constexpr std::array<int, 4> kWindows{7, 7, 14, 7};
-constexpr int kMbconvExpand = 4, kMlpRatio = 4;
+// The sizes (stage widths, depths, heads, windows, ratios) come from the detected configuration
+// (checkpoint/model_config.h); these are not stored in the weights.
 constexpr float kBatchNormEps = 1e-5f, kLayerNormEps = 1e-5f, kNeckNormEps = 1e-6f;
 
 // All activations are NHWC (the planar input image is converted first): for the transformer stages that is
@@ -272,9 +268,7 @@ struct ViTBlock {
 };
 
 PatchMerging make_patch_merging(const Reader& r, const std::string& name, int64_t h, int64_t w, int cin, int cout,
-                                BufSizes& sizes) {
-  // MobileSAM keeps 64x64 for the last stage: its PatchMerging uses stride 1 for these output widths.
-  const int stride = (cout == 320 || cout == 448 || cout == 576) ? 1 : 2;
+                                int stride, BufSizes& sizes) {
   PatchMerging m;
   m.expand = r.conv_bn(name + ".conv1", {cin, cout, 1, 1, 1, h, w, kLayout, kLayout, Post::gelu});
   m.depthwise = r.conv_bn(name + ".conv2", {cout, cout, 3, stride, cout, h, w, kLayout, kLayout, Post::gelu});
@@ -288,12 +282,12 @@ PatchMerging make_patch_merging(const Reader& r, const std::string& name, int64_
 }
 
 ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int64_t w, int c, int heads,
-                        int window) {
+                        int window, int mlp_ratio) {
   ViTBlock b;
   b.grid = WindowGrid{h, w, c, window};
   b.heads = heads;
   const int64_t tokens = b.grid.tokens(), windows = b.grid.count(), head_dim = c / heads;
-  b.hidden = int64_t{c} * kMlpRatio;
+  b.hidden = int64_t{c} * mlp_ratio;
   // Tiles of about 256 rows for attention and of about 512 KB of hidden activations for the MLP: small
   // enough for a core's L2, large enough for efficient matrix products.
   b.chunk_windows = std::max<int64_t>(1, 256 / tokens);
@@ -322,6 +316,7 @@ ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int
 struct ImageEncoderTinyViT::Impl {
   Reorder input_to_nhwc;
   int image_size = 0;
+  int out_chans = 0, out_side = 0;  // the embedding [1, out_chans, out_side, out_side]
   Conv stem0, stem1;
   std::vector<MBConv> mbconvs;
   std::array<PatchMerging, 3> merges;
@@ -337,57 +332,62 @@ struct ImageEncoderTinyViT::Impl {
 int ImageEncoderTinyViT::image_size() const { return impl_->image_size; }
 
 ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, const std::string& prefix) {
+  return load(checkpoint, detect_tiny_vit_config(checkpoint, prefix), prefix);
+}
+
+ImageEncoderTinyViT ImageEncoderTinyViT::load(const Checkpoint& checkpoint, const TinyVitConfig& cfg,
+                                              const std::string& prefix) {
   Reader r(checkpoint, prefix);
   auto m = std::make_shared<Impl>();
   BufSizes& sizes = m->sizes;
+  const auto& dims = cfg.embed_dims;
 
   // Stem: 1024 -> 512 (GELU) -> 256 with MobileSAM's 3x3 stride-2 convs; 256 -> 256 -> 256 with LiteMedSAM's
-  // 1x1 stride-1 convs (told apart by the first conv's kernel).
-  const int half = kDims[0] / 2;
-  const std::string stem_key = prefix + "patch_embed.seq.0.c.weight";
-  const bool pointwise = checkpoint.has(stem_key) && checkpoint.shape(stem_key).size() == 4 &&
-                         checkpoint.shape(stem_key)[2] == 1;
-  const int kernel = pointwise ? 1 : 3, stride = pointwise ? 1 : 2;
-  const int size = pointwise ? 256 : 1024;
+  // 1x1 stride-1 convs. The first stage runs at 256x256 in both.
+  const int half = dims[0] / 2;
+  const int kernel = cfg.stem_kernel, stride = cfg.stem_stride;
+  const int size = cfg.input_size();
   m->image_size = size;
   m->input_to_nhwc = Reorder(3, size, size, Tag::nchw, kLayout);
   need(sizes, kBig1, int64_t{3} * size * size);
   m->stem0 = r.conv_bn("patch_embed.seq.0", {3, half, kernel, stride, 1, size, size, kLayout, kLayout, Post::gelu});
   const int64_t h1 = m->stem0.out_height();
-  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, kDims[0], kernel, stride, 1, h1, h1, kLayout, kLayout, Post::none});
+  m->stem1 = r.conv_bn("patch_embed.seq.2", {half, dims[0], kernel, stride, 1, h1, h1, kLayout, kLayout, Post::none});
   int64_t h = m->stem1.out_height();
   need(sizes, kBig0, h1 * h1 * half);
-  need(sizes, kX0, h * h * kDims[0]);
-  need(sizes, kX1, h * h * kDims[0]);
+  need(sizes, kX0, h * h * dims[0]);
+  need(sizes, kX1, h * h * dims[0]);
 
   // Stage 0: MBConv blocks at 256x256.
-  const int c0 = kDims[0], hidden0 = c0 * kMbconvExpand;
-  for (int i = 0; i < kDepths[0]; ++i)
+  const int c0 = dims[0], hidden0 = c0 * cfg.mbconv_expand_ratio;
+  for (int i = 0; i < cfg.depths[0]; ++i)
     m->mbconvs.push_back(make_mbconv(r, "layers.0.blocks." + std::to_string(i), h, h, c0, hidden0));
 
   // Stages 1-3: PatchMerging from the previous stage, then TinyViT blocks.
   for (int s = 1; s < 4; ++s) {
     const std::string merge = "layers." + std::to_string(s - 1) + ".downsample";
     m->merges[s - 1] =
-        make_patch_merging(r, merge, h, h, kDims[s - 1], kDims[s], sizes);
+        make_patch_merging(r, merge, h, h, dims[s - 1], dims[s], cfg.merge_strides[s - 1], sizes);
     h = m->merges[s - 1].project.out_height();
-    for (int i = 0; i < kDepths[s]; ++i)
+    for (int i = 0; i < cfg.depths[s]; ++i)
       m->blocks[s].push_back(make_vit_block(r, "layers." + std::to_string(s) + ".blocks." + std::to_string(i), h, h,
-                                            kDims[s], kHeads[s], kWindows[s]));
+                                            dims[s], cfg.num_heads[s], cfg.window_sizes[s], cfg.mlp_ratio));
   }
-  if (h != kEmbedSize) throw std::logic_error("TinyViT: unexpected final resolution");
+  const int out = cfg.out_chans;
+  m->out_chans = out;
+  m->out_side = static_cast<int>(h);
 
   // Neck: 1x1 conv, LayerNorm2d, 3x3 conv, LayerNorm2d (convs without bias).
-  auto w_reduce = r.get("neck.0.weight", {kEmbedDim, kDims[3], 1, 1});
-  m->neck_reduce = Conv({kDims[3], kEmbedDim, 1, 1, 1, h, h, kLayout, kLayout, Post::none}, w_reduce.data(), nullptr);
-  auto w_mix = r.get("neck.2.weight", {kEmbedDim, kEmbedDim, 3, 3});
-  m->neck_mix = Conv({kEmbedDim, kEmbedDim, 3, 1, 1, h, h, kLayout, kLayout, Post::none}, w_mix.data(), nullptr);
-  m->neck_gamma1 = r.get("neck.1.weight", {kEmbedDim});
-  m->neck_beta1 = r.get("neck.1.bias", {kEmbedDim});
-  m->neck_gamma2 = r.get("neck.3.weight", {kEmbedDim});
-  m->neck_beta2 = r.get("neck.3.bias", {kEmbedDim});
-  need(sizes, kBig0, h * h * kEmbedDim);
-  need(sizes, kBig1, h * h * kEmbedDim);
+  auto w_reduce = r.get("neck.0.weight", {out, dims[3], 1, 1});
+  m->neck_reduce = Conv({dims[3], out, 1, 1, 1, h, h, kLayout, kLayout, Post::none}, w_reduce.data(), nullptr);
+  auto w_mix = r.get("neck.2.weight", {out, out, 3, 3});
+  m->neck_mix = Conv({out, out, 3, 1, 1, h, h, kLayout, kLayout, Post::none}, w_mix.data(), nullptr);
+  m->neck_gamma1 = r.get("neck.1.weight", {out});
+  m->neck_beta1 = r.get("neck.1.bias", {out});
+  m->neck_gamma2 = r.get("neck.3.weight", {out});
+  m->neck_beta2 = r.get("neck.3.bias", {out});
+  need(sizes, kBig0, h * h * out);
+  need(sizes, kBig1, h * h * out);
 
   ImageEncoderTinyViT enc;
   enc.impl_ = std::move(m);
@@ -432,12 +432,12 @@ Tensor ImageEncoderTinyViT::forward(const Tensor& image) const {
     }
   }
 
-  const int64_t hw = int64_t{kEmbedSize} * kEmbedSize;
+  const int64_t hw = int64_t{m.out_side} * m.out_side;
   m.neck_reduce(x, buf[kBig0]);
-  layer_norm(buf[kBig0], buf[kBig1], hw, kEmbedDim, m.neck_gamma1.data(), m.neck_beta1.data(), kNeckNormEps);
+  layer_norm(buf[kBig0], buf[kBig1], hw, m.out_chans, m.neck_gamma1.data(), m.neck_beta1.data(), kNeckNormEps);
   m.neck_mix(buf[kBig1], buf[kBig0]);
-  Tensor out({1, kEmbedDim, kEmbedSize, kEmbedSize});
-  layer_norm_to_planar(buf[kBig0], out.data(), hw, kEmbedDim, m.neck_gamma2.data(), m.neck_beta2.data(),
+  Tensor out({1, m.out_chans, m.out_side, m.out_side});
+  layer_norm_to_planar(buf[kBig0], out.data(), hw, m.out_chans, m.neck_gamma2.data(), m.neck_beta2.data(),
                        kNeckNormEps);
   timer("neck");
   return out;

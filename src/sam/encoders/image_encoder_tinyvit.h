@@ -15,6 +15,7 @@
 #include <string>
 
 #include "sam/checkpoint/checkpoint.h"
+#include "sam/checkpoint/model_config.h"
 #include "sam/nn/tensor.h"
 
 namespace sammpa::sam {
@@ -22,10 +23,12 @@ namespace sammpa::sam {
 class ImageEncoderTinyViT {
  public:
   static constexpr int kImageSize = 1024;  // MobileSAM's input side (LiteMedSAM: 256; see image_size())
-  static constexpr int kEmbedDim = 256;
-  static constexpr int kEmbedSize = 64;
 
-  // Reads the encoder's weights under `prefix` (throws CheckpointError naming a missing or misshapen key).
+  // Builds the encoder of configuration `config` (detected from the checkpoint: checkpoint/model_config.h) from
+  // its weights under `prefix` (throws CheckpointError naming a missing or misshapen key).
+  static ImageEncoderTinyViT load(const Checkpoint& checkpoint, const TinyVitConfig& config,
+                                  const std::string& prefix = "image_encoder.");
+  // Same, detecting the configuration from the weights under `prefix`.
   static ImageEncoderTinyViT load(const Checkpoint& checkpoint, const std::string& prefix = "image_encoder.");
 
   int image_size() const;  // input side: 1024 (MobileSAM) or 256 (LiteMedSAM)
