@@ -14,6 +14,7 @@
 #include "common/output_dir.h"
 #include "io/dataset.h"
 #include "pipeline/pipeline.h"
+#include "propagate/propagate.h"
 #include "report/report.h"
 #include "sam/automatic_mask_generator.h"
 #include "sam/predictor.h"
@@ -207,6 +208,40 @@ py::dict run(const std::string& data, const std::string& out, int k, const std::
   return py::module_::import("json").attr("loads")(result.dump());
 }
 
+// Step 1 alone: the K most representative images' names (`sammpa select`).
+std::vector<std::string> select_images(const std::string& data, int k, const std::string& strategy,
+                                       uint64_t seed, int threads) {
+  py::gil_scoped_release release;
+  SelectOptions o;
+  o.k = k;
+  o.seed = seed;
+  o.strategy = parse_select_strategy(strategy);
+  o.threads = threads;
+  return select_support(scan_dataset(data), o);
+}
+
+// Step 2 alone, by registration (`sammpa propagate`): OUT/coarse/, OUT/soft/, OUT/propagation.json; returns
+// its summary (per-query seconds, and Dice when the queries have masks).
+py::object propagate_images(const std::string& data, const std::vector<std::string>& support,
+                            const std::string& out, bool overwrite, int threads) {
+  nlohmann::json summary;
+  {
+    py::gil_scoped_release release;
+    PropagateOptions o;
+    o.threads = threads;
+    o.score = true;
+    const Dataset ds = scan_dataset(data);
+    OutputDir dir(out, OutputPolicy{overwrite, {data}});
+    const PropagationRun run = propagate_dataset(ds, support, o, dir.staging());
+    const nlohmann::json j = to_json(run, o);
+    write_json_atomic(dir.path("propagation.json"), j);
+    dir.commit();
+    summary = j["summary"];
+    summary["out"] = fs::absolute(out).lexically_normal().string();
+  }
+  return py::module_::import("json").attr("loads")(summary.dump());
+}
+
 }  // namespace
 
 PYBIND11_MODULE(sammpa, m) {
@@ -239,6 +274,13 @@ PYBIND11_MODULE(sammpa, m) {
            "One dict per mask: segmentation (H x W bool), area, bbox (XYWH), predicted_iou, point_coords, "
            "stability_score, crop_box");
 
+  m.def("select", &select_images, py::arg("data"), py::arg("k") = SelectOptions{}.k, py::arg("strategy") = "kcentroid",
+        py::arg("seed") = 0, py::arg("threads") = 0,
+        "`sammpa select`: the names of the K images to annotate (the support set)");
+  m.def("propagate", &propagate_images, py::arg("data"), py::arg("support"), py::arg("out"),
+        py::arg("overwrite") = false, py::arg("threads") = 0,
+        "`sammpa propagate` by registration: coarse masks and soft maps of every other image under OUT; returns "
+        "the summary (seconds per query, Dice per fusion rule when the queries have masks)");
   m.def("run", &run, py::arg("data"), py::arg("out"), py::arg("k") = SelectOptions{}.k,
         py::arg("propagation") = "auto", py::arg("strategy") = "kcentroid", py::arg("seed") = 0,
         py::arg("checkpoint") = py::none(), py::arg("overwrite") = false, py::arg("threads") = 0,

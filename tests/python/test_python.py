@@ -132,6 +132,41 @@ class Run(unittest.TestCase):
             with self.assertRaises(ValueError):  # an output folder is never a user's
                 sammpa.run(str(data), str(data), k=3)
 
+    def test_select_then_propagate_as_the_program_does(self):
+        with tempfile.TemporaryDirectory() as d:
+            data, out = Path(d) / "data", Path(d) / "prop"
+            subprocess.run([SAMMPA, "-q", "phantom", "--out", str(data), "--count", "10", "--size", "96"],
+                           check=True, stdout=subprocess.DEVNULL)
+            support = sammpa.select(str(data), k=3)
+            subprocess.run([SAMMPA, "-q", "select", "-d", str(data), "-k", "3", "-o", str(Path(d) / "sel.json")],
+                           check=True, stdout=subprocess.DEVNULL)
+            self.assertEqual(support, (Path(d) / "sel.txt").read_text().split())  # the same three
+            summary = sammpa.propagate(str(data), support, str(out))
+            self.assertEqual(len(list((out / "coarse").iterdir())), 7)
+            self.assertGreater(summary["mean_dice"]["vote"], 0.8)
+            with self.assertRaises(ValueError):
+                sammpa.select(str(data), k=3, strategy="nonsense")
+
+
+class DocsExample(unittest.TestCase):
+    def test_the_example_in_docs_python_md_runs(self):
+        # The first ```python block of docs/PYTHON.md, with its three placeholders pointed at real files.
+        text = (Path(__file__).resolve().parents[2] / "docs/PYTHON.md").read_text()
+        code = text.split("```python\n", 1)[1].split("```", 1)[0]
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run([SAMMPA, "-q", "phantom", "--out", str(Path(d) / "DATA"), "--count", "8", "--size", "96"],
+                           check=True, stdout=subprocess.DEVNULL)
+            code = code.replace('sys.path.insert(0, "build/python")', "pass")
+            code = code.replace('"scan.png"', repr(str(DATA / "busi/images/benign_003.png")))
+            code = code.replace('"mobile_sam.pt"', repr(CKPT)).replace('"DATA"', repr(str(Path(d) / "DATA")))
+            for sub in ("out/prop", "out/run"):
+                code = code.replace(f'"{sub}"', repr(str(Path(d) / sub)))
+            scope = {}
+            exec(compile(code, "docs/PYTHON.md", "exec"), scope)
+            self.assertEqual(scope["masks"].shape[0], 3)
+            self.assertGreater(len(scope["everything"]), 0)
+            self.assertIn("dice", scope["result"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
