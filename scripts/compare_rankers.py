@@ -17,24 +17,16 @@ import os
 
 import numpy as np
 
-from analyze_ranked_dump import load
+from analyze_ranked_dump import load, ridge
 
 OLD = [0.01, 0.1, 0.3, 1, 3, 10]
 NEW = OLD + [30, 100, 1000]
 
 
 def fit(images, p):
-    x = np.vstack([im["x"] for im in images if len(im["x"])])
-    y = np.concatenate([im["iou"] for im in images if len(im["x"])])
-    mu, sd = x.mean(0), x.std(0)
-    sc = np.where(sd > 1e-12, 1 / np.maximum(sd, 1e-12), 0)
-    z = np.hstack([(x - mu) * sc, np.ones((len(x), 1))])
-    a = z.T @ z
-    d = x.shape[1]
-    a[np.arange(d), np.arange(d)] += p * len(x)
-    a[d, d] += 1e-9
-    w = np.linalg.solve(a, z.T @ y)
-    return lambda im: np.hstack([(im["x"] - mu) * sc, np.ones((len(im["x"]), 1))]) @ w
+    """The program's ridge ranker fitted on `images`, as a scorer of one image's candidates."""
+    score = ridge(images, p)
+    return lambda im: score(im["x"])
 
 
 def presence_loo(sup, p_choose, p_score):
