@@ -13,6 +13,7 @@ export SAMMPA_DATA="${SAMMPA_DATA:-$(cd .. && pwd)/shared/data}"
 export OPENBLAS_CORETYPE=SkylakeX  # Debian's OpenBLAS misdetects this CPU: name it so PyTorch runs fast kernels
 B=build/bench
 echo "== $(date -u +%F' '%H:%M) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) x $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== the machine's fp32 FMA peak"; $B/bench_peak --threads 2; $B/bench_peak --threads 1
 echo "== MobileSAM TinyViT image encoder (real mobile_sam.pt)"; $B/bench_tinyvit --threads 2
 echo "== LiteMedSAM TinyViT image encoder (real lite_medsam.pth, 256x256)"
 $B/bench_tinyvit --threads 2 --checkpoint "${SAMMPA_LITE_MEDSAM:-${SAMMPA_CACHE:-$HOME/.cache/sammpa}/lite_medsam.pth}"
