@@ -5,6 +5,7 @@
 #include <exception>
 #include <filesystem>
 #include <string>
+#include <malloc.h>
 #include <unistd.h>
 
 #include "common/allocator.h"
@@ -120,5 +121,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sammpa: internal error: %s\n", one_line(e.what()).c_str());
     return 3;
   }
+  // Developer aid (docs/RESULTS.md, the ranked mode's memory): the heap's held and in-use bytes at the end.
+  if (std::getenv("SAMMPA_MALLOC_STATS")) malloc_stats();
   return 0;
 }

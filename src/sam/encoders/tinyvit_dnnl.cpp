@@ -11,16 +11,6 @@ using dnnl::memory;
 using dnnl::prop_kind;
 using dt = memory::data_type;
 
-dnnl::engine& engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-
-dnnl::stream& stream() {
-  thread_local dnnl::stream s(engine());
-  return s;
-}
-
 namespace {
 
 dnnl::primitive_attr attr_for(Post post) {

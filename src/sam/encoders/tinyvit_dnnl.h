@@ -7,12 +7,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "sam/nn/dnnl_context.h"
+
 namespace sammpa::sam::tinyvit {
 
 using Tag = dnnl::memory::format_tag;
 
-dnnl::engine& engine();
-dnnl::stream& stream();  // one per calling thread
+// The op layer's one CPU engine and per-thread stream.
+using nn::detail::engine;
+using nn::detail::stream;
 
 // What happens after the bias add. The *_accumulate forms add the result onto what dst holds already
 // (residual connections computed in place).

@@ -1,15 +1,14 @@
 #include "sam/encoders/vit_layers.h"
 
+#include "sam/nn/dnnl_context.h"
+
 namespace sammpa::sam::vit {
 
 using dnnl::memory;
 using tag = memory::format_tag;
 constexpr auto f32 = memory::data_type::f32;
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
+dnnl::engine& cpu_engine() { return nn::detail::engine(); }  // the op layer's one engine
 
 namespace {
 
