@@ -53,10 +53,9 @@ void draw_coarse_overlays(const Dataset& ds, const std::vector<QueryResult>& que
 }
 
 // Step 2 in SAM's feature space: embeddings of the supports and queries (cached for steps 3-4), a classifier
-// learned from the supports, a soft map and coarse mask (soft >= 0.5) per query.
+// learned from the supports, a soft map and coarse mask (soft >= 0.5) per query, saved for steps 3-4.
 PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::string>& support,
-                                     const PipelineOptions& o, const fs::path& out_root,
-                                     std::vector<CoarseInput>& coarse) {
+                                     const PipelineOptions& o, const fs::path& out_root) {
   const auto start = std::chrono::steady_clock::now();
   const EmbeddingSource src = open_embedding_source(o.segment);
   sam::SamPredictor predictor(src.model);
@@ -83,7 +82,7 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
     soft.convertTo(soft8, CV_8U, 255.0);
     write_png(out_root / "coarse" / (name + ".png"), mask);
     write_png(out_root / "soft" / (name + ".png"), soft8);
-    coarse[*ds.index_of(name)] = {mask, soft};
+    save_propagated_soft(out_root, name, soft);
     QueryResult q;
     q.name = name;
     q.seconds = seconds_since(t0);
@@ -165,12 +164,12 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
 
-  // Step 2, keeping each query's coarse mask and float soft map for steps 3-4.
+  // Step 2. Each query's float soft map waits on disk for steps 3-4 (its coarse mask is coarse/NAME.png): held
+  // in memory, the maps of a few hundred images took gigabytes of heap.
   t0 = std::chrono::steady_clock::now();
-  std::vector<CoarseInput> coarse(ds.size());
   PropagateOptions po = o.propagate;
-  po.on_query = [&](const std::string& name, const cv::Mat& mask, const cv::Mat& soft) {
-    coarse[*ds.index_of(name)] = {mask.clone(), soft.clone()};  // distinct slots: no lock needed
+  po.on_query = [&](const std::string& name, const cv::Mat&, const cv::Mat& soft) {
+    save_propagated_soft(out_root, name, soft);
   };
   r.propagation_used = o.propagation;
   std::optional<RankedSupports> ranked;
@@ -195,16 +194,11 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
       for (const auto& s : ds.samples) {
         if (support_set.count(s.name)) continue;
         if (auto p = load_propagated(out_root, s.name)) {
-          coarse[*ds.index_of(s.name)] = std::move(p->coarse);
           kept.push_back(std::move(p->result));
         } else {
           po.queries.push_back(s.name);
         }
       }
-      po.on_query = [&](const std::string& name, const cv::Mat& mask, const cv::Mat& soft) {
-        save_propagated_soft(out_root, name, soft);
-        coarse[*ds.index_of(name)] = {mask.clone(), soft.clone()};
-      };
       po.on_done = [&](const QueryResult& q) { save_propagated(out_root, q); };
     }
     if (kept.empty() || !po.queries.empty()) r.propagation = propagate_dataset(ds, r.selection.support, po, out_root);
@@ -217,7 +211,7 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     std::stable_sort(r.propagation.queries.begin(), r.propagation.queries.end(), in_data_order);
     write_json_atomic(out_root / "propagation.json", to_json(r.propagation, o.propagate));
   } else {
-    r.propagation = propagate_by_features(ds, r.selection.support, o, out_root, coarse);
+    r.propagation = propagate_by_features(ds, r.selection.support, o, out_root);
     nlohmann::json names = nlohmann::json::array();
     for (const auto& q : r.propagation.queries) names.push_back(q.name);
     write_json_atomic(out_root / "propagation.json",
@@ -245,10 +239,7 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     }
     r.segment = segment_dataset(
         ds, queries,
-        [&](const std::string& name) {
-          CoarseInput in = std::move(coarse[*ds.index_of(name)]);  // released as it is used
-          return in;
-        },
+        [&](const std::string& name) { return load_coarse_input(out_root, name); },
         so, out_root);
     write_json_atomic(out_root / "segment.json", to_json(r.segment, o.segment));
     r.resumed_final = r.segment.resumed;
@@ -295,10 +286,8 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   if (r.final_scores) {
     run["dice"] = {{"coarse", r.coarse_scores->overall.dice.mean}, {"final", r.final_scores->overall.dice.mean}};
   }
-  if (records) {
-    run["resumed"] = {{"coarse", r.resumed_coarse}, {"final", r.resumed_final}};
-    fs::remove_all(out_root / kWorkFolder);
-  }
+  if (records) run["resumed"] = {{"coarse", r.resumed_coarse}, {"final", r.resumed_final}};
+  fs::remove_all(out_root / kWorkFolder);
   write_json_atomic(out_root / "run.json", run);
   return r;
 }

@@ -48,6 +48,7 @@ void save_propagated_soft(const fs::path& staging, const std::string& name, cons
   // A float TIFF (lossless, compressed; the soft map is mostly 0) written under a temporary name, then renamed.
   const fs::path file = work(staging) / "propagate" / (name + ".soft.tiff");
   const fs::path tmp = work(staging) / "propagate" / (name + ".tmp.tiff");
+  fs::create_directories(tmp.parent_path());
   if (!cv::imwrite(tmp.string(), soft)) throw std::runtime_error("cannot write " + tmp.string());
   fs::rename(tmp, file);
 }
@@ -93,6 +94,16 @@ std::optional<PropagatedQuery> load_propagated(const fs::path& staging, const st
   } catch (const std::exception&) {  // a damaged record: the query is computed again
     return std::nullopt;
   }
+}
+
+CoarseInput load_coarse_input(const fs::path& staging, const std::string& name) {
+  const fs::path soft = work(staging) / "propagate" / (name + ".soft.tiff");
+  CoarseInput in;
+  in.coarse = read_mask(staging / "coarse" / (name + ".png"));
+  in.soft = cv::imread(soft.string(), cv::IMREAD_UNCHANGED);
+  if (in.soft.type() != CV_32FC1 || in.soft.size() != in.coarse.size())
+    throw std::runtime_error(soft.string() + ": the soft map step 2 wrote is missing or damaged");
+  return in;
 }
 
 fs::path segment_records(const fs::path& staging) { return work(staging) / "segment"; }

@@ -24,9 +24,12 @@ std::string dataset_fingerprint(const Dataset& data);
 std::string read_work_key(const std::filesystem::path& staging);
 void write_work_key(const std::filesystem::path& staging, const std::string& key);
 
-// Step 2 (registration): a query's record (its QueryResult) and float soft map; its coarse mask is
+// Step 2: a query's float soft map (every mode: steps 3-4 read it back from there, so that memory does not
+// grow with the number of queries) and, for registration, its record (its QueryResult); its coarse mask is
 // coarse/NAME.png. save_propagated_soft comes first, save_propagated last.
 void save_propagated_soft(const std::filesystem::path& staging, const std::string& name, const cv::Mat& soft);
+// The coarse mask and float soft map saved for `name`; throws when they are missing or damaged.
+CoarseInput load_coarse_input(const std::filesystem::path& staging, const std::string& name);
 void save_propagated(const std::filesystem::path& staging, const QueryResult& query);
 struct PropagatedQuery {
   QueryResult result;
