@@ -34,10 +34,11 @@ std::shared_ptr<const SamModel> SamModel::load(const std::filesystem::path& path
   if (model->config_.encoder == EncoderKind::TinyViT) {
     model->encoder_ = std::make_shared<Encoder>(Encoder{ImageEncoderTinyViT::load(ckpt, model->config_.tiny)});
   } else {
-    model->encoder_ = std::make_shared<Encoder>(Encoder{ImageEncoderViT::load(ckpt)});
+    model->encoder_ = std::make_shared<Encoder>(
+        Encoder{ImageEncoderViT::load(model->config_.vit, ImageEncoderViT::WeightSource::of(ckpt))});
   }
-  model->decoder_ =
-      std::make_shared<SamPromptDecoder>(ckpt, model->config_.image_embedding_size, model->config_.image_size);
+  model->decoder_ = std::make_shared<SamPromptDecoder>(ckpt, model->config_.image_embedding_size,
+                                                       model->config_.image_size, model->config_.decoder.num_heads);
   return model;
 }
 

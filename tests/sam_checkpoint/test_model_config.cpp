@@ -17,16 +17,11 @@ void expect_official_heads(const SamConfig& c) {
   EXPECT_EQ(c.image_size, 1024);
   EXPECT_EQ(c.image_embedding_size, 64);
   EXPECT_EQ(c.prompt.embed_dim, 256);
-  EXPECT_EQ(c.prompt.mask_in_chans, 16);
-  EXPECT_EQ(c.prompt.num_point_embeddings, 4);
   EXPECT_EQ(c.decoder.transformer_dim, 256);
   EXPECT_EQ(c.decoder.depth, 2);
   EXPECT_EQ(c.decoder.num_heads, 8);
-  EXPECT_EQ(c.decoder.mlp_dim, 2048);
-  EXPECT_EQ(c.decoder.attention_downsample_rate, 2);
   EXPECT_EQ(c.decoder.num_multimask_outputs, 3);
   EXPECT_EQ(c.decoder.iou_head_depth, 3);
-  EXPECT_EQ(c.decoder.iou_head_hidden_dim, 256);
 }
 
 void expect_official_vit(const std::string& type, int embed, int depth, int heads, std::vector<int> global) {
@@ -39,6 +34,9 @@ void expect_official_vit(const std::string& type, int embed, int depth, int head
   EXPECT_EQ(c.vit.global_attn_indexes, global);
   EXPECT_EQ(c.vit.window_size, 14);
   EXPECT_EQ(c.vit.patch_size, 16);
+  EXPECT_EQ(c.vit.in_chans, 3);
+  EXPECT_EQ(c.vit.img_size, 1024);
+  EXPECT_EQ(c.vit.grid(), 64);
   EXPECT_EQ(c.vit.mlp_dim, 4 * embed);
   EXPECT_TRUE(c.vit.qkv_bias);
   EXPECT_EQ(c.vit.out_chans, 256);
@@ -64,16 +62,14 @@ TEST(ModelConfig, ReducedVitReadsEveryDimFromShapes) {
   EXPECT_EQ(c.vit.patch_size, cfg["patch_size"]);
   EXPECT_EQ(c.vit.mlp_dim, cfg["mlp_ratio"].get<int>() * cfg["embed_dim"].get<int>());
   EXPECT_EQ(c.vit.out_chans, cfg["out_chans"]);
+  EXPECT_EQ(c.vit.img_size, cfg["img_size"]);
   EXPECT_EQ(c.image_size, cfg["img_size"]);
   EXPECT_EQ(c.image_embedding_size, cfg["img_size"].get<int>() / cfg["patch_size"].get<int>());
   EXPECT_EQ(c.prompt.embed_dim, cfg["out_chans"]);
-  EXPECT_EQ(c.prompt.mask_in_chans, cfg["mask_in_chans"]);
   EXPECT_EQ(c.decoder.transformer_dim, cfg["out_chans"]);
   EXPECT_EQ(c.decoder.depth, cfg["decoder_depth"]);
-  EXPECT_EQ(c.decoder.mlp_dim, cfg["decoder_mlp_dim"]);
   EXPECT_EQ(c.decoder.num_multimask_outputs, cfg["num_multimask_outputs"]);
   EXPECT_EQ(c.decoder.iou_head_depth, cfg["iou_head_depth"]);
-  EXPECT_EQ(c.decoder.iou_head_hidden_dim, cfg["iou_head_hidden_dim"]);
 }
 
 TEST(ModelConfig, ReducedTinyVit) {
@@ -88,7 +84,6 @@ TEST(ModelConfig, ReducedTinyVit) {
     EXPECT_EQ(c.tiny.window_sizes[i], i == 0 ? 0 : cfg["window_sizes"][i].get<int>());
   }
   EXPECT_EQ(c.decoder.depth, 1);
-  EXPECT_EQ(c.decoder.mlp_dim, 128);
 }
 
 TEST(ModelConfig, RealMobileSamIsVitT) {

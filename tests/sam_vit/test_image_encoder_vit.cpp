@@ -16,6 +16,7 @@ using sammpa::sam::Checkpoint;
 using sammpa::sam::CheckpointError;
 using sammpa::sam::ImageEncoderViT;
 using sammpa::sam::Tensor;
+using sammpa::sam::VitConfig;
 
 namespace {
 
@@ -52,20 +53,26 @@ class VitReference : public ::testing::TestWithParam<std::string> {};
 TEST_P(VitReference, ConfigIsReadFromWeightShapes) {
   const auto json = read_config(GetParam());
   const auto enc = ImageEncoderViT::load(npy_weights(kFixture / GetParam() / "weights"));
-  const auto& cfg = enc.config();
-  EXPECT_EQ(cfg.img_size, json["img_size"].get<int64_t>());
-  EXPECT_EQ(cfg.patch_size, json["patch_size"].get<int64_t>());
-  EXPECT_EQ(cfg.embed_dim, json["embed_dim"].get<int64_t>());
-  EXPECT_EQ(cfg.depth, json["depth"].get<int64_t>());
-  EXPECT_EQ(cfg.heads, json["num_heads"].get<int64_t>());
-  EXPECT_EQ(cfg.mlp_dim, json["mlp_dim"].get<int64_t>());
-  EXPECT_EQ(cfg.out_chans, json["out_chans"].get<int64_t>());
-  EXPECT_EQ(cfg.global_attn_indexes(), json["global_attn_indexes"].get<std::vector<int>>());
-  for (size_t i = 0; i < cfg.window.size(); ++i) {
-    if (cfg.window[i]) {
-      EXPECT_EQ(cfg.window[i], json["window_size"].get<int64_t>()) << "block " << i;
-    }
-  }
+  const VitConfig& cfg = enc.config();
+  EXPECT_EQ(cfg.img_size, json["img_size"].get<int>());
+  EXPECT_EQ(cfg.grid(), json["img_size"].get<int>() / json["patch_size"].get<int>());
+  EXPECT_EQ(cfg.patch_size, json["patch_size"].get<int>());
+  EXPECT_EQ(cfg.in_chans, 3);
+  EXPECT_EQ(cfg.embed_dim, json["embed_dim"].get<int>());
+  EXPECT_EQ(cfg.depth, json["depth"].get<int>());
+  EXPECT_EQ(cfg.num_heads, json["num_heads"].get<int>());
+  EXPECT_EQ(cfg.mlp_dim, json["mlp_dim"].get<int>());
+  EXPECT_EQ(cfg.out_chans, json["out_chans"].get<int>());
+  EXPECT_EQ(cfg.global_attn_indexes, json["global_attn_indexes"].get<std::vector<int>>());
+  EXPECT_EQ(cfg.window_size, json["window_size"].get<int>());
+  EXPECT_TRUE(cfg.qkv_bias);
+  // The same configuration read from the checkpoint.
+  const VitConfig c = sammpa::sam::detect_vit_config(Checkpoint::open(kFixture / GetParam() / "checkpoint.pth"));
+  EXPECT_EQ(c.img_size, cfg.img_size);
+  EXPECT_EQ(c.embed_dim, cfg.embed_dim);
+  EXPECT_EQ(c.global_attn_indexes, cfg.global_attn_indexes);
+  EXPECT_EQ(c.window_size, cfg.window_size);
+  EXPECT_EQ(c.mlp_dim, cfg.mlp_dim);
 }
 
 TEST_P(VitReference, MatchesOfficialEncoder) {
@@ -100,7 +107,7 @@ TEST(OptInFullSize, DISABLED_ViTBMatchesOfficialEncoder) {
   const char* dir = std::getenv("SAMMPA_VIT_FULL_FIXTURE");
   ASSERT_TRUE(dir && *dir) << "set SAMMPA_VIT_FULL_FIXTURE to run the full-size ViT-B comparison";
   const auto enc = ImageEncoderViT::load(Checkpoint::open(fs::path(dir) / "checkpoint.pth"));
-  EXPECT_EQ(enc.config().global_attn_indexes(), (std::vector<int>{2, 5, 8, 11}));
+  EXPECT_EQ(enc.config().global_attn_indexes, (std::vector<int>{2, 5, 8, 11}));
   const float err = max_abs_diff(enc.forward(load_npy(fs::path(dir) / "input.npy")),
                                  load_npy(fs::path(dir) / "output.npy"));
   std::cout << "ViT-B 1024x1024: max abs error " << err << "\n";
@@ -132,6 +139,41 @@ TEST(ImageEncoderViT, WrongShapeIsNamed) {
     FAIL() << "loaded a flattened proj.weight";
   } catch (const CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find("blocks.1.attn.proj.weight' has shape"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ImageEncoderViT, WeightsAreCheckedAgainstTheConfig) {
+  const auto src = npy_weights(kFixture / "padded" / "weights");
+  const VitConfig detected = sammpa::sam::detect_vit_config(src.shapes());
+  auto error = [&](const VitConfig& cfg) -> std::string {
+    try {
+      ImageEncoderViT::load(cfg, src);
+    } catch (const CheckpointError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  VitConfig cfg = detected;
+  cfg.mlp_dim *= 2;
+  EXPECT_NE(error(cfg).find("blocks.0.mlp.lin1.weight' has shape"), std::string::npos) << error(cfg);
+  cfg = detected;
+  cfg.window_size += 1;  // block 0 has windowed attention
+  EXPECT_NE(error(cfg).find("blocks.0.attn.rel_pos_h' has shape"), std::string::npos) << error(cfg);
+  cfg = detected;
+  cfg.num_heads = 5;  // does not divide the width
+  EXPECT_THROW(ImageEncoderViT::load(cfg, src), std::invalid_argument);
+}
+
+TEST(ImageEncoderViT, DetectionNamesTheMissingKey) {
+  auto src = npy_weights(kFixture / "padded" / "weights");
+  auto has = src.has;
+  src.has = [has](const std::string& k) { return k != "image_encoder.blocks.1.attn.rel_pos_h" && has(k); };
+  try {
+    ImageEncoderViT::load(src);
+    FAIL() << "loaded without blocks.1.attn.rel_pos_h";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("'image_encoder.blocks.1.attn.rel_pos_h' is missing"), std::string::npos)
+        << e.what();
   }
 }
 

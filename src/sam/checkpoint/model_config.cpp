@@ -1,5 +1,6 @@
 #include "sam/checkpoint/model_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace sammpa::sam {
@@ -9,12 +10,12 @@ namespace {
 // Key and shape queries with errors that say which key the SAM layout needs.
 class Layout {
  public:
-  explicit Layout(const Checkpoint& c) : c_(c) {}
+  explicit Layout(const WeightShapes& s) : s_(s) {}
 
-  bool has(const std::string& key) const { return c_.has(key); }
+  bool has(const std::string& key) const { return s_.has(key); }
   Shape need(const std::string& key, size_t rank) const {
-    if (!c_.has(key)) fail("expected key '" + key + "' is missing");
-    Shape s = c_.shape(key);
+    if (!s_.has(key)) fail("expected key '" + key + "' is missing");
+    Shape s = s_.shape(key);
     if (s.size() != rank)
       fail("'" + key + "' has shape " + Tensor::view(nullptr, s).shape_str() + ", expected rank " +
            std::to_string(rank));
@@ -36,50 +37,58 @@ class Layout {
   // How many of prefix0.suffix, prefix1.suffix, ... exist.
   int count(const std::string& prefix, const std::string& suffix) const {
     int n = 0;
-    while (c_.has(prefix + std::to_string(n) + suffix)) ++n;
+    while (s_.has(prefix + std::to_string(n) + suffix)) ++n;
     return n;
   }
   [[noreturn]] void fail(const std::string& problem) const {
-    throw CheckpointError(c_.file().string() + ": not a SAM checkpoint layout: " + problem);
+    throw CheckpointError((s_.name.empty() ? "" : s_.name + ": ") + "not a SAM checkpoint layout: " + problem);
   }
 
  private:
-  const Checkpoint& c_;
+  const WeightShapes& s_;
 };
 
 const std::string kEnc = "image_encoder.";
 
-VitConfig read_vit(const Layout& l, int& embedding_size) {
+VitConfig read_vit(const Layout& l, const std::string& enc) {
   VitConfig v;
-  const Shape proj = l.need(kEnc + "patch_embed.proj.weight", 4);
+  const Shape proj = l.need(enc + "patch_embed.proj.weight", 4);  // [embed, in_chans, patch, patch]
+  if (proj[2] != proj[3]) l.fail(enc + "patch_embed.proj.weight is not a square conv kernel");
   v.embed_dim = static_cast<int>(proj[0]);
+  v.in_chans = static_cast<int>(proj[1]);
   v.patch_size = static_cast<int>(proj[2]);
-  const Shape pos = l.need(kEnc + "pos_embed", 4);  // [1, H, W, embed]
-  if (pos[1] != pos[2]) l.fail("image_encoder.pos_embed is not square");
-  embedding_size = static_cast<int>(pos[1]);
-  v.depth = l.count(kEnc + "blocks.", ".attn.qkv.weight");
-  if (v.depth == 0) l.fail("expected keys image_encoder.blocks.N.attn.qkv.weight");
+  const Shape pos = l.need(enc + "pos_embed", 4);  // [1, H, W, embed]
+  if (pos[1] != pos[2]) l.fail(enc + "pos_embed is not square");
+  const int grid = static_cast<int>(pos[1]);
+  if (int64_t{grid} * v.patch_size > Layout::kMaxDim) l.fail(enc + "pos_embed: the image side is too large");
+  v.img_size = grid * v.patch_size;
+  v.depth = l.count(enc + "blocks.", ".attn.qkv.weight");
+  if (v.depth == 0) l.fail("expected keys " + enc + "blocks.N.attn.qkv.weight");
+  v.qkv_bias = l.has(enc + "blocks.0.attn.qkv.bias");
   for (int i = 0; i < v.depth; ++i) {
-    const std::string b = kEnc + "blocks." + std::to_string(i) + ".attn.";
+    const std::string b = enc + "blocks." + std::to_string(i) + ".attn.";
     const Shape rel = l.need(b + "rel_pos_h", 2);  // [2 * attended side - 1, head dim]
     const int heads = v.embed_dim / static_cast<int>(rel[1]);
     if (i == 0) v.num_heads = heads;
     if (heads != v.num_heads || v.num_heads * rel[1] != v.embed_dim) l.fail(b + "rel_pos_h: inconsistent head dim");
+    if (rel[0] % 2 == 0) l.fail(b + "rel_pos_h: an even number of rows (expected 2 * side - 1)");
     const int side = static_cast<int>(rel[0] + 1) / 2;
-    if (side == embedding_size) {
+    if (side > grid) l.fail(b + "rel_pos_h spans more than the token grid");
+    if (side == grid) {
       v.global_attn_indexes.push_back(i);
     } else if (v.window_size == 0 || v.window_size == side) {
       v.window_size = side;
     } else {
       l.fail(b + "rel_pos_h: window blocks disagree on the window size");
     }
+    if (l.has(b + "qkv.bias") != v.qkv_bias) l.fail(b + "qkv.bias: blocks disagree on the qkv bias");
   }
-  v.mlp_dim = l.dim(kEnc + "blocks.0.mlp.lin1.weight", 2, 0);
-  v.qkv_bias = l.has(kEnc + "blocks.0.attn.qkv.bias");
-  v.out_chans = l.dim(kEnc + "neck.0.weight", 4, 0);
+  v.mlp_dim = l.dim(enc + "blocks.0.mlp.lin1.weight", 2, 0);
+  v.out_chans = l.dim(enc + "neck.0.weight", 4, 0);
   return v;
 }
 
+// `embedding_size`: the output side (not stored in the weights, like the input side).
 TinyVitConfig read_tiny_vit(const Layout& l, const std::string& enc, int& embedding_size) {
   TinyVitConfig t;
   // Stem: two convs (with BatchNorm) of the same square kernel; MobileSAM's are 3x3 stride 2, LiteMedSAM's 1x1
@@ -126,8 +135,7 @@ PromptEncoderConfig read_prompt(const Layout& l) {
   const std::string p = "prompt_encoder.";
   PromptEncoderConfig c;
   c.embed_dim = l.dim(p + "no_mask_embed.weight", 2, 1);
-  c.mask_in_chans = l.dim(p + "mask_downscaling.3.weight", 4, 0);
-  c.num_point_embeddings = l.count(p + "point_embeddings.", ".weight");
+  l.need(p + "mask_downscaling.3.weight", 4);
   if (l.dim(p + "pe_layer.positional_encoding_gaussian_matrix", 2, 1) * 2 != c.embed_dim)
     l.fail("prompt_encoder.pe_layer.positional_encoding_gaussian_matrix does not match the embed dim");
   return c;
@@ -139,12 +147,13 @@ MaskDecoderConfig read_decoder(const Layout& l) {
   c.transformer_dim = l.dim(d + "iou_token.weight", 2, 1);
   c.depth = l.count(t, ".self_attn.q_proj.weight");
   if (c.depth == 0) l.fail("expected keys " + t + "N.self_attn.q_proj.weight");
-  c.mlp_dim = l.dim(t + "0.mlp.lin1.weight", 2, 0);
-  c.attention_downsample_rate = l.ratio(c.transformer_dim, l.dim(t + "0.cross_attn_token_to_image.q_proj.weight", 2, 0),
-                                        t + "0.cross_attn_token_to_image.q_proj.weight");
+  l.need(t + "0.mlp.lin1.weight", 2);
+  // The cross attention's internal dim divides the transformer dim (its downsample rate).
+  l.ratio(c.transformer_dim, l.dim(t + "0.cross_attn_token_to_image.q_proj.weight", 2, 0),
+          t + "0.cross_attn_token_to_image.q_proj.weight");
   c.num_multimask_outputs = l.dim(d + "mask_tokens.weight", 2, 0) - 1;
   c.iou_head_depth = l.count(d + "iou_prediction_head.layers.", ".weight");
-  c.iou_head_hidden_dim = l.dim(d + "iou_prediction_head.layers.0.weight", 2, 0);
+  l.need(d + "iou_prediction_head.layers.0.weight", 2);
   l.ratio(c.transformer_dim, 8, d + "iou_token.weight (the upscaling divides the dim by 8)");
   // The IoU head predicts one score per mask token.
   const std::string last = d + "iou_prediction_head.layers." + std::to_string(c.iou_head_depth - 1) + ".weight";
@@ -154,8 +163,8 @@ MaskDecoderConfig read_decoder(const Layout& l) {
   return c;
 }
 
-std::string official_vit_name(const VitConfig& v, int embedding_size) {
-  if (v.patch_size != 16 || embedding_size != 64 || v.window_size != 14 || v.mlp_dim != 4 * v.embed_dim)
+std::string official_vit_name(const VitConfig& v) {
+  if (v.patch_size != 16 || v.grid() != 64 || v.in_chans != 3 || v.window_size != 14 || v.mlp_dim != 4 * v.embed_dim)
     return "vit";
   struct Known {
     const char* name;
@@ -178,14 +187,28 @@ bool has_official_tiny_vit_sizes(const TinyVitConfig& t) {
 
 }  // namespace
 
-SamConfig detect_sam_config(const Checkpoint& ckpt) {
-  const Layout l(ckpt);
+int VitConfig::block_window(int block) const {
+  const bool global =
+      std::find(global_attn_indexes.begin(), global_attn_indexes.end(), block) != global_attn_indexes.end();
+  return global ? 0 : window_size;
+}
+
+WeightShapes weight_shapes(const Checkpoint& ckpt) {
+  return {ckpt.file().string(), [ckpt](const std::string& k) { return ckpt.has(k); },
+          [ckpt](const std::string& k) { return ckpt.shape(k); }};
+}
+
+SamConfig detect_sam_config(const Checkpoint& ckpt) { return detect_sam_config(weight_shapes(ckpt)); }
+
+SamConfig detect_sam_config(const WeightShapes& source) {
+  const Layout l(source);
   SamConfig c;
   if (l.has(kEnc + "patch_embed.proj.weight")) {
     c.encoder = EncoderKind::ViT;
-    c.vit = read_vit(l, c.image_embedding_size);
-    c.image_size = c.image_embedding_size * c.vit.patch_size;
-    c.model_type = official_vit_name(c.vit, c.image_embedding_size);
+    c.vit = read_vit(l, kEnc);
+    c.image_size = c.vit.img_size;
+    c.image_embedding_size = c.vit.grid();
+    c.model_type = official_vit_name(c.vit);
   } else if (l.has(kEnc + "patch_embed.seq.0.c.weight")) {
     c.encoder = EncoderKind::TinyViT;
     c.tiny = read_tiny_vit(l, kEnc, c.image_embedding_size);
@@ -208,9 +231,21 @@ SamConfig detect_sam_config(const Checkpoint& ckpt) {
   return c;
 }
 
-TinyVitConfig detect_tiny_vit_config(const Checkpoint& ckpt, const std::string& prefix) {
+VitConfig detect_vit_config(const WeightShapes& source, const std::string& prefix) {
+  return read_vit(Layout(source), prefix);
+}
+
+VitConfig detect_vit_config(const Checkpoint& ckpt, const std::string& prefix) {
+  return detect_vit_config(weight_shapes(ckpt), prefix);
+}
+
+TinyVitConfig detect_tiny_vit_config(const WeightShapes& source, const std::string& prefix) {
   int embedding_size = 0;
-  return read_tiny_vit(Layout(ckpt), prefix, embedding_size);
+  return read_tiny_vit(Layout(source), prefix, embedding_size);
+}
+
+TinyVitConfig detect_tiny_vit_config(const Checkpoint& ckpt, const std::string& prefix) {
+  return detect_tiny_vit_config(weight_shapes(ckpt), prefix);
 }
 
 }  // namespace sammpa::sam

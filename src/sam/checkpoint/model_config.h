@@ -7,6 +7,7 @@
 //   lite_medsam: LiteMedSAM, the same TinyViT but with a 1x1 stride-1 stem (two 3x3 stride-2 convs in MobileSAM):
 //     256x256 input, 64x64 embedding, its own pre-processing (see InputNorm)
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,15 +19,21 @@ enum class EncoderKind { ViT, TinyViT };
 
 // segment_anything ImageEncoderViT (image_encoder.patch_embed / pos_embed / blocks.N / neck).
 struct VitConfig {
+  int img_size = 0;     // input side: the token grid (pos_embed side) times patch_size
+  int patch_size = 0;   // patch_embed.proj kernel (square)
+  int in_chans = 0;     // patch_embed.proj.weight columns
   int embed_dim = 0;    // patch_embed.proj.weight rows
   int depth = 0;        // number of blocks
   int num_heads = 0;    // embed_dim / head dim (head dim = rel_pos_h columns)
-  int patch_size = 0;   // patch_embed.proj kernel
   int mlp_dim = 0;      // blocks.0.mlp.lin1 rows
-  int window_size = 0;  // windowed blocks: rel_pos_h has 2*window-1 rows
-  std::vector<int> global_attn_indexes;  // blocks whose rel_pos_h has 2*(image_size/patch)-1 rows
-  bool qkv_bias = true;
+  int window_size = 0;  // windowed blocks: rel_pos_h has 2*window-1 rows (0 when every block is global)
+  std::vector<int> global_attn_indexes;  // blocks whose rel_pos_h has 2*grid-1 rows (attention over the grid)
+  bool qkv_bias = true;  // blocks.N.attn.qkv.bias present (in every block, or in none)
   int out_chans = 0;    // neck.0.weight rows
+  // The token grid side (the embedding side).
+  int grid() const { return patch_size ? img_size / patch_size : 0; }
+  // The attention window of block `block`: window_size, or 0 for a global-attention block.
+  int block_window(int block) const;
 };
 
 // MobileSAM TinyViT (image_encoder.patch_embed.seq / layers.N / neck). Stage 0 is convolutional (MBConv):
@@ -46,21 +53,18 @@ struct TinyVitConfig {
   int input_size() const { return 256 * stem_stride * stem_stride; }
 };
 
+// The prompt encoder and mask decoder read their other sizes from the weights' shapes when they load; detection
+// reads these to check that the three modules fit together.
 struct PromptEncoderConfig {
-  int embed_dim = 0;       // no_mask_embed.weight columns
-  int mask_in_chans = 0;   // mask_downscaling.3.weight rows
-  int num_point_embeddings = 0;
+  int embed_dim = 0;  // no_mask_embed.weight columns
 };
 
 struct MaskDecoderConfig {
   int transformer_dim = 0;
-  int depth = 0;                      // transformer.layers.N
-  int num_heads = 8;                  // not stored in the weights; every official model uses 8
-  int mlp_dim = 0;                    // transformer.layers.0.mlp.lin1 rows
-  int attention_downsample_rate = 0;  // transformer_dim / cross-attention internal dim
-  int num_multimask_outputs = 0;      // mask_tokens rows - 1
-  int iou_head_depth = 0;             // iou_prediction_head.layers.N
-  int iou_head_hidden_dim = 0;
+  int depth = 0;                  // transformer.layers.N (at least 1)
+  int num_heads = 8;              // not stored in the weights; every official model uses 8
+  int num_multimask_outputs = 0;  // mask_tokens rows - 1 (the IoU head scores every mask token)
+  int iou_head_depth = 0;         // iou_prediction_head.layers.N
 };
 
 // How an image becomes the encoder input (both: RGB, longest side resized to image_size, zero padding at the
@@ -82,14 +86,24 @@ struct SamConfig {
   InputNorm input_norm = InputNorm::MeanStd;
   // Side of the decoder's low-resolution mask frame (mask logits out, mask prompts in): 4x the embedding.
   int low_res_size() const { return 4 * image_embedding_size; }
-  // Not stored in the weights (non-persistent buffers); the official values.
-  std::array<float, 3> pixel_mean{123.675f, 116.28f, 103.53f};
-  std::array<float, 3> pixel_std{58.395f, 57.12f, 57.375f};
 };
+
+// What a configuration is read from: the keys of a state_dict and their shapes. A Checkpoint (weight_shapes), or
+// any key -> tensor lookup (ImageEncoderViT::WeightSource).
+struct WeightShapes {
+  std::string name;  // for error messages ("<name>: not a SAM checkpoint layout: ..."), e.g. the file
+  std::function<bool(const std::string&)> has;
+  std::function<Shape(const std::string&)> shape;  // asked only for keys that `has`
+};
+WeightShapes weight_shapes(const Checkpoint& ckpt);
 
 // Throws CheckpointError naming the expected keys when the layout is not SAM's.
 SamConfig detect_sam_config(const Checkpoint& ckpt);
-// The TinyViT image encoder's configuration alone (weights under `prefix`), as detect_sam_config reads it.
+SamConfig detect_sam_config(const WeightShapes& source);
+// The image encoder's configuration alone (weights under `prefix`), as detect_sam_config reads it.
+VitConfig detect_vit_config(const WeightShapes& source, const std::string& prefix = "image_encoder.");
+VitConfig detect_vit_config(const Checkpoint& ckpt, const std::string& prefix = "image_encoder.");
+TinyVitConfig detect_tiny_vit_config(const WeightShapes& source, const std::string& prefix = "image_encoder.");
 TinyVitConfig detect_tiny_vit_config(const Checkpoint& ckpt, const std::string& prefix = "image_encoder.");
 
 }  // namespace sammpa::sam

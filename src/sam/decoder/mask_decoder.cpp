@@ -140,8 +140,10 @@ std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings
   return outs;
 }
 
-SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size, int input_image_size)
-    : prompt_encoder_(ckpt, "prompt_encoder.", image_embedding_size, input_image_size), mask_decoder_(ckpt) {}
+SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size, int input_image_size,
+                                   int num_heads)
+    : prompt_encoder_(ckpt, "prompt_encoder.", image_embedding_size, input_image_size),
+      mask_decoder_(ckpt, "mask_decoder.", num_heads) {}
 
 DecoderOutput SamPromptDecoder::predict(const Tensor& image_embeddings, const Prompts& prompts,
                                         MaskOutput which) const {

@@ -65,8 +65,10 @@ class MaskDecoder {
 class SamPromptDecoder {
  public:
   // The embedding grid and input sizes are not stored in checkpoints: 64 and 1024 for SAM / MobileSAM / MedSAM,
-  // 64 and 256 for LiteMedSAM (SamConfig::image_embedding_size / image_size).
-  explicit SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size = 64, int input_image_size = 1024);
+  // 64 and 256 for LiteMedSAM (SamConfig::image_embedding_size / image_size); nor is the mask decoder's head
+  // count (MaskDecoderConfig::num_heads, 8 in every official model).
+  explicit SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size = 64, int input_image_size = 1024,
+                            int num_heads = 8);
 
   // image_embeddings [1, C, 64, 64] from the image encoder.
   DecoderOutput predict(const Tensor& image_embeddings, const Prompts& prompts, MaskOutput which) const;

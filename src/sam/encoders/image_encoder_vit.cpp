@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 
 #include "common/omp_errors.h"
 #include "sam/encoders/attention_vit.h"
@@ -72,15 +73,8 @@ class Weights {
 
 }  // namespace
 
-std::vector<int> ImageEncoderViTConfig::global_attn_indexes() const {
-  std::vector<int> out;
-  for (size_t i = 0; i < window.size(); ++i)
-    if (window[i] == 0) out.push_back(static_cast<int>(i));
-  return out;
-}
-
 struct ImageEncoderViT::Impl {
-  ImageEncoderViTConfig cfg;
+  VitConfig cfg;
   Tensor pos_embed, patch_b, neck1_w, neck1_b, neck3_w, neck3_b;
   dnnl::memory patch_w, neck0_w;  // the patch conv is a linear layer over flattened patches
   std::vector<Block> blocks;
@@ -93,7 +87,6 @@ struct ImageEncoderViT::Impl {
   std::mutex workspace_mutex;
   std::unique_ptr<Workspace> cached_workspace;
 
-  int64_t tokens() const { return cfg.grid() * cfg.grid(); }
   std::unique_ptr<Workspace> take_workspace();
   void give_back(std::unique_ptr<Workspace> ws);
 };
@@ -106,11 +99,11 @@ std::unique_ptr<Workspace> ImageEncoderViT::Impl::take_workspace() {
   }
   if (!ws) {
     ws = std::make_unique<Workspace>();
-    const int64_t n = padded_tokens, c = cfg.embed_dim;
-    const int64_t patch_len = cfg.in_chans * cfg.patch_size * cfg.patch_size;
+    const int64_t n = padded_tokens, c = cfg.embed_dim, p = cfg.patch_size;
+    const int64_t patch_len = cfg.in_chans * p * p;
     ws->x = Tensor::zeros({n, c});
     ws->t = Tensor::zeros({n, c});
-    ws->big = Tensor::zeros({n * std::max({3 * c, 2 * cfg.out_chans, patch_len})});
+    ws->big = Tensor::zeros({n * std::max({3 * c, int64_t{2} * cfg.out_chans, patch_len})});
     const size_t whole = std::max(patch_embed.scratchpad_bytes(), neck0.scratchpad_bytes());
     ws->scratchpad.assign(whole / sizeof(float) + 16, 0.f);
   }
@@ -130,31 +123,40 @@ void ImageEncoderViT::Impl::give_back(std::unique_ptr<Workspace> ws) {
   if (!cached_workspace) cached_workspace = std::move(ws);
 }
 
+ImageEncoderViT::WeightSource ImageEncoderViT::WeightSource::of(const Checkpoint& checkpoint) {
+  return {checkpoint.file().string(), [checkpoint](const std::string& k) { return checkpoint.has(k); },
+          [checkpoint](const std::string& k) { return checkpoint.get(k); }};
+}
+
+WeightShapes ImageEncoderViT::WeightSource::shapes() const {
+  return {name, has, [get = get](const std::string& k) { return get(k).shape(); }};
+}
+
 ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::string& prefix) {
+  return load(detect_vit_config(source.shapes(), prefix), source, prefix);
+}
+
+ImageEncoderViT ImageEncoderViT::load(const Checkpoint& checkpoint, const std::string& prefix) {
+  return load(detect_vit_config(checkpoint, prefix), WeightSource::of(checkpoint), prefix);
+}
+
+ImageEncoderViT ImageEncoderViT::load(const VitConfig& config, const WeightSource& source,
+                                      const std::string& prefix) {
   const Weights w(source, prefix);
   auto impl = std::make_shared<Impl>();
-  ImageEncoderViTConfig& cfg = impl->cfg;
+  const VitConfig& cfg = impl->cfg = config;
 
-  // Sizes, from the shapes of the weights.
-  const Tensor patch_w = w.get("patch_embed.proj.weight");
-  if (patch_w.rank() != 4 || patch_w.dim(2) != patch_w.dim(3))
-    throw w.error("'patch_embed.proj.weight' " + patch_w.shape_str() + " is not a square conv kernel");
-  cfg.embed_dim = patch_w.dim(0);
-  cfg.in_chans = patch_w.dim(1);
-  cfg.patch_size = patch_w.dim(2);
-  const int64_t c = cfg.embed_dim;
-  const Tensor pos = w.get("pos_embed");
-  if (pos.rank() != 4 || pos.dim(0) != 1 || pos.dim(1) != pos.dim(2) || pos.dim(3) != c)
-    throw w.error("'pos_embed' has shape " + pos.shape_str() + ", expected [1, g, g, " + std::to_string(c) + "]");
-  const int64_t g = pos.dim(1), n = g * g;
-  cfg.img_size = g * cfg.patch_size;
-  while (w.has("blocks." + std::to_string(cfg.depth) + ".norm1.weight")) ++cfg.depth;
-  if (cfg.depth == 0) throw w.error("no transformer blocks ('blocks.0.norm1.weight' is missing)");
-  cfg.mlp_dim = w.get("blocks.0.mlp.lin1.weight").dim(0);
-  const Tensor neck0_w = w.get("neck.0.weight");
-  if (neck0_w.rank() != 4) throw w.error("'neck.0.weight' is not a conv kernel");
-  cfg.out_chans = neck0_w.dim(0);
-  const int64_t oc = cfg.out_chans, patch_len = cfg.in_chans * cfg.patch_size * cfg.patch_size;
+  // The sizes every weight is checked against.
+  const int64_t c = cfg.embed_dim, g = cfg.grid(), n = g * g, oc = cfg.out_chans, mlp = cfg.mlp_dim;
+  const int64_t ci = cfg.in_chans, p = cfg.patch_size, patch_len = ci * p * p;
+  const bool valid = c > 0 && cfg.depth > 0 && cfg.num_heads > 0 && c % cfg.num_heads == 0 && p > 0 && ci > 0 &&
+                     g > 0 && cfg.img_size == g * p && mlp > 0 && oc > 0 && cfg.window_size >= 0 &&
+                     cfg.window_size <= g &&
+                     (cfg.window_size > 0 || cfg.global_attn_indexes.size() == static_cast<size_t>(cfg.depth)) &&
+                     std::all_of(cfg.global_attn_indexes.begin(), cfg.global_attn_indexes.end(),
+                                 [&](int i) { return i >= 0 && i < cfg.depth; });
+  if (!valid) throw std::invalid_argument("ImageEncoderViT: inconsistent VitConfig");
+  const int64_t heads = cfg.num_heads, head_dim = c / heads;
 
   // One plan per layer shape, shared by all blocks; the blocks' layers run on chunks of token rows.
   const int64_t rows = impl->chunk_rows = std::min(kChunkRows, n);
@@ -162,47 +164,40 @@ ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::str
   impl->patch_embed = vit::LinearPlan(n, patch_len, c, true, false, true);
   impl->qkv = vit::LinearPlan(rows, c, 3 * c, true, false, false);
   impl->proj = vit::LinearPlan(rows, c, c, true, false, true);
-  impl->lin1 = vit::LinearPlan(rows, c, cfg.mlp_dim, true, true, false);
-  impl->lin2 = vit::LinearPlan(rows, cfg.mlp_dim, c, true, false, true);
+  impl->lin1 = vit::LinearPlan(rows, c, mlp, true, true, false);
+  impl->lin2 = vit::LinearPlan(rows, mlp, c, true, false, true);
   impl->neck0 = vit::LinearPlan(n, c, oc, false, false, false);
   impl->chunk_scratchpad_floats = std::max({impl->qkv.scratchpad_bytes(), impl->proj.scratchpad_bytes(),
                                             impl->lin1.scratchpad_bytes(), impl->lin2.scratchpad_bytes()}) /
                                       sizeof(float) + 16;
 
-  impl->patch_w = impl->patch_embed.pack(w.get("patch_embed.proj.weight", {c, cfg.in_chans, cfg.patch_size,
-                                                                          cfg.patch_size}).data());
+  impl->patch_w = impl->patch_embed.pack(w.get("patch_embed.proj.weight", {c, ci, p, p}).data());
   impl->patch_b = w.copy("patch_embed.proj.bias", {c});
   impl->pos_embed = w.copy("pos_embed", {1, g, g, c});
 
-  for (int64_t i = 0; i < cfg.depth; ++i) {
-    const std::string p = "blocks." + std::to_string(i) + ".";
+  for (int i = 0; i < cfg.depth; ++i) {
+    const std::string blk = "blocks." + std::to_string(i) + ".";
     Block b;
-    const Tensor rel_h = w.get(p + "attn.rel_pos_h"), rel_w = w.get(p + "attn.rel_pos_w");
-    if (rel_h.rank() != 2 || rel_w.rank() != 2 || rel_h.dim(1) != rel_w.dim(1) || rel_h.dim(0) != rel_w.dim(0) ||
-        rel_h.dim(0) % 2 == 0 || rel_h.dim(1) == 0 || c % rel_h.dim(1) != 0)
-      throw w.error("'" + p + "attn.rel_pos_h/w' have shapes " + rel_h.shape_str() + " and " + rel_w.shape_str());
-    const int64_t head_dim = rel_h.dim(1), heads = c / head_dim, span = (rel_h.dim(0) + 1) / 2;
-    if (i == 0) cfg.heads = heads;
-    if (heads != cfg.heads) throw w.error("'" + p + "attn.rel_pos_h' implies a different head count");
     // A block's relative-position table spans its attention: a window, or the whole grid (global attention).
-    if (span > g) throw w.error("'" + p + "attn.rel_pos_h' spans more than the token grid");
-    cfg.window.push_back(span == g ? 0 : span);
-    b.geometry = {g, g, heads, head_dim, cfg.window.back()};
+    const int64_t window = cfg.block_window(i), span = window ? window : g;
+    const Tensor rel_h = w.get(blk + "attn.rel_pos_h", {2 * span - 1, head_dim});
+    const Tensor rel_w = w.get(blk + "attn.rel_pos_w", {2 * span - 1, head_dim});
+    b.geometry = {g, g, heads, head_dim, window};
     b.rel.assign(rel_h.data(), rel_h.data() + rel_h.numel());
     b.rel.insert(b.rel.end(), rel_w.data(), rel_w.data() + rel_w.numel());
 
-    b.norm1_w = w.copy(p + "norm1.weight", {c});
-    b.norm1_b = w.copy(p + "norm1.bias", {c});
-    b.qkv_w = impl->qkv.pack(w.get(p + "attn.qkv.weight", {3 * c, c}).data());
-    b.qkv_b = w.has(p + "attn.qkv.bias") ? w.copy(p + "attn.qkv.bias", {3 * c}) : Tensor::zeros({3 * c});
-    b.proj_w = impl->proj.pack(w.get(p + "attn.proj.weight", {c, c}).data());
-    b.proj_b = w.copy(p + "attn.proj.bias", {c});
-    b.norm2_w = w.copy(p + "norm2.weight", {c});
-    b.norm2_b = w.copy(p + "norm2.bias", {c});
-    b.lin1_w = impl->lin1.pack(w.get(p + "mlp.lin1.weight", {cfg.mlp_dim, c}).data());
-    b.lin1_b = w.copy(p + "mlp.lin1.bias", {cfg.mlp_dim});
-    b.lin2_w = impl->lin2.pack(w.get(p + "mlp.lin2.weight", {c, cfg.mlp_dim}).data());
-    b.lin2_b = w.copy(p + "mlp.lin2.bias", {c});
+    b.norm1_w = w.copy(blk + "norm1.weight", {c});
+    b.norm1_b = w.copy(blk + "norm1.bias", {c});
+    b.qkv_w = impl->qkv.pack(w.get(blk + "attn.qkv.weight", {3 * c, c}).data());
+    b.qkv_b = cfg.qkv_bias ? w.copy(blk + "attn.qkv.bias", {3 * c}) : Tensor::zeros({3 * c});
+    b.proj_w = impl->proj.pack(w.get(blk + "attn.proj.weight", {c, c}).data());
+    b.proj_b = w.copy(blk + "attn.proj.bias", {c});
+    b.norm2_w = w.copy(blk + "norm2.weight", {c});
+    b.norm2_b = w.copy(blk + "norm2.bias", {c});
+    b.lin1_w = impl->lin1.pack(w.get(blk + "mlp.lin1.weight", {mlp, c}).data());
+    b.lin1_b = w.copy(blk + "mlp.lin1.bias", {mlp});
+    b.lin2_w = impl->lin2.pack(w.get(blk + "mlp.lin2.weight", {c, mlp}).data());
+    b.lin2_b = w.copy(blk + "mlp.lin2.bias", {c});
     impl->blocks.push_back(std::move(b));
   }
 
@@ -218,10 +213,10 @@ ImageEncoderViT ImageEncoderViT::load(const WeightSource& source, const std::str
   return enc;
 }
 
-const ImageEncoderViTConfig& ImageEncoderViT::config() const { return impl_->cfg; }
+const VitConfig& ImageEncoderViT::config() const { return impl_->cfg; }
 
 Tensor ImageEncoderViT::forward(const Tensor& image) const {
-  const ImageEncoderViTConfig& cfg = impl_->cfg;
+  const VitConfig& cfg = impl_->cfg;
   const Shape expected{1, cfg.in_chans, cfg.img_size, cfg.img_size};
   if (image.shape() != expected && image.shape() != Shape(expected.begin() + 1, expected.end()))
     throw std::invalid_argument("ImageEncoderViT: input " + image.shape_str() + ", expected " +

@@ -1,25 +1,18 @@
 #pragma once
 // SAM's ViT image encoder (ViT-B/L/H, also MedSAM's ViT-B), computed like the official ImageEncoderViT:
 // 16x16 patch embedding + absolute position embedding, transformer blocks with windowed or global attention and
-// decomposed relative-position bias, and the convolutional neck. Every size is read from the weights' shapes,
-// so any image size, depth, width, window size and set of global blocks loads.
+// decomposed relative-position bias, and the convolutional neck. Built from a VitConfig, which detect_vit_config
+// reads from the weights' shapes (checkpoint/model_config.h), so any image size, depth, width, window size and set
+// of global blocks loads.
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "sam/checkpoint/checkpoint.h"
+#include "sam/checkpoint/model_config.h"
 #include "sam/nn/tensor.h"
 
 namespace sammpa::sam {
-
-struct ImageEncoderViTConfig {
-  int64_t img_size = 0, patch_size = 0, in_chans = 0;
-  int64_t embed_dim = 0, depth = 0, heads = 0, mlp_dim = 0, out_chans = 0;
-  std::vector<int64_t> window;  // per block: window size, 0 for global attention
-  int64_t grid() const { return patch_size ? img_size / patch_size : 0; }
-  std::vector<int> global_attn_indexes() const;
-};
 
 class ImageEncoderViT {
  public:
@@ -30,18 +23,21 @@ class ImageEncoderViT {
     std::string name;  // for error messages, e.g. the checkpoint file
     std::function<bool(const std::string&)> has;
     std::function<Tensor(const std::string&)> get;
+    static WeightSource of(const Checkpoint& checkpoint);  // keeps the checkpoint open
+    // The keys and shapes, for detect_vit_config (a shape is that of get(key)).
+    WeightShapes shapes() const;
   };
 
+  // Builds the encoder of configuration `config` (detect_vit_config) from its weights under `prefix`; every
+  // weight is checked against the configuration (CheckpointError naming a missing or misshapen key).
+  static ImageEncoderViT load(const VitConfig& config, const WeightSource& source,
+                              const std::string& prefix = "image_encoder.");
+  // Same, detecting the configuration from the weights under `prefix`.
   static ImageEncoderViT load(const WeightSource& source, const std::string& prefix = "image_encoder.");
-  static ImageEncoderViT load(const Checkpoint& checkpoint, const std::string& prefix = "image_encoder.") {
-    return load(WeightSource{checkpoint.file().string(),
-                             [&checkpoint](const std::string& k) { return checkpoint.has(k); },
-                             [&checkpoint](const std::string& k) { return checkpoint.get(k); }},
-                prefix);
-  }
+  static ImageEncoderViT load(const Checkpoint& checkpoint, const std::string& prefix = "image_encoder.");
 
-  const ImageEncoderViTConfig& config() const;
-  // image [1, 3, S, S] (or [3, S, S]), normalised as SAM expects, S = config().img_size
+  const VitConfig& config() const;
+  // image [1, in_chans, S, S] (or [in_chans, S, S]), normalised as SAM expects, S = config().img_size
   // -> embedding [1, out_chans, S / patch, S / patch].
   Tensor forward(const Tensor& image) const;
 
