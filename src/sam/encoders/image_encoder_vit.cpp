@@ -12,6 +12,7 @@
 #include "sam/encoders/attention_vit.h"
 #include "sam/encoders/vit_kernels.h"
 #include "sam/encoders/vit_layers.h"
+#include "sam/nn/dnnl_context.h"
 
 namespace sammpa::sam {
 
@@ -224,7 +225,7 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
   const int64_t g = cfg.grid(), n = g * g, c = cfg.embed_dim, oc = cfg.out_chans;
 
   std::unique_ptr<Workspace> ws = impl_->take_workspace();
-  dnnl::stream s(vit::cpu_engine());
+  dnnl::stream s(nn::detail::engine());
   float* x = ws->x.data();
   float* t = ws->t.data();
   float* big = ws->big.data();
@@ -255,7 +256,7 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
     {
       Workspace::PerThread& own = ws->threads[omp_get_thread_num()];
       std::optional<dnnl::stream> ts;
-      errors.run([&] { ts.emplace(vit::cpu_engine()); });
+      errors.run([&] { ts.emplace(nn::detail::engine()); });
 #pragma omp for schedule(dynamic)
       for (int64_t k = 0; k < chunks; ++k)
         errors.run([&] {
@@ -271,7 +272,7 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
     {
       Workspace::PerThread& own = ws->threads[omp_get_thread_num()];
       std::optional<dnnl::stream> ts;
-      errors.run([&] { ts.emplace(vit::cpu_engine()); });
+      errors.run([&] { ts.emplace(nn::detail::engine()); });
 #pragma omp for schedule(dynamic)
       for (int64_t k = 0; k < chunks; ++k)
         errors.run([&] {

@@ -13,17 +13,14 @@ using dt = memory::data_type;
 
 namespace {
 
+using nn::detail::packed_copy;
+using nn::detail::wrap;
+
+// Each calling thread passes its own scratchpad (scratchpad() below), so one primitive may run on several
+// threads at once (row tiles of one layer processed in parallel).
 dnnl::primitive_attr attr_for(Post post) {
-  dnnl::post_ops ops;
-  if (post == Post::accumulate || post == Post::accumulate_gelu) ops.append_sum(1.f);
-  if (post == Post::gelu || post == Post::accumulate_gelu)
-    ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);  // exact erf form, as torch.nn.GELU()
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  // Each calling thread passes its own scratchpad, so one primitive may run on several threads at once
-  // (row tiles of one layer processed in parallel).
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
+  return nn::detail::post_ops_attr(post == Post::accumulate || post == Post::accumulate_gelu,
+                                   post == Post::gelu || post == Post::accumulate_gelu, true);
 }
 
 // The calling thread's scratchpad, grown to `md`'s size when needed.
@@ -40,17 +37,7 @@ memory scratchpad(const memory::desc& md) {
     if (!buf.data) throw std::bad_alloc();
     buf.size = bytes;
   }
-  return memory(md, engine(), buf.data.get());
-}
-
-memory wrap(const memory::desc& md, const float* p) { return memory(md, engine(), const_cast<float*>(p)); }
-
-// Copies weights given in layout `user` into a new buffer in layout `wanted`.
-memory reorder_weights(const memory::desc& user, const float* data, const memory::desc& wanted) {
-  memory src = wrap(user, data), dst(wanted, engine());
-  dnnl::reorder(src, dst).execute(stream(), src, dst);
-  stream().wait();
-  return dst;
+  return wrap(md, buf.data.get());
 }
 
 memory copy_bias(const float* bias, int64_t n) {
@@ -84,7 +71,7 @@ Conv::Conv(const ConvSpec& s, const float* weight, const float* bias) {
   dnnl::convolution_forward::primitive_desc pd(d, attr_for(s.post), engine());
   prim_ = dnnl::convolution_forward(pd);
   scratch_md_ = pd.scratchpad_desc();
-  weights_ = reorder_weights(user_w, weight, pd.weights_desc());
+  weights_ = packed_copy(user_w, weight, pd.weights_desc());
   if (bias) bias_ = copy_bias(bias, s.cout);
 }
 
@@ -118,7 +105,7 @@ Linear::Linear(int64_t rows, int64_t n, int64_t k, const float* weight, const fl
   dnnl::matmul::primitive_desc pd(d, attr_for(post), engine());
   prim_ = dnnl::matmul(pd);
   scratch_md_ = pd.scratchpad_desc();
-  weights_ = reorder_weights(user_w, weight, pd.weights_desc());
+  weights_ = packed_copy(user_w, weight, pd.weights_desc());
   if (bias) bias_ = copy_bias(bias, n);
 }
 

@@ -8,22 +8,9 @@ using dnnl::memory;
 using tag = memory::format_tag;
 constexpr auto f32 = memory::data_type::f32;
 
-dnnl::engine& cpu_engine() { return nn::detail::engine(); }  // the op layer's one engine
-
-namespace {
-
-memory wrap(const memory::desc& md, const void* p) { return memory(md, cpu_engine(), const_cast<void*>(p)); }
-
-memory copy_to_layout(const memory::desc& from, const float* data, const memory::desc& to) {
-  memory out(to, cpu_engine());
-  memory in = wrap(from, data);
-  dnnl::stream s(cpu_engine());
-  dnnl::reorder(in, out).execute(s, in, out);
-  s.wait();
-  return out;
-}
-
-}  // namespace
+using nn::detail::engine;
+using nn::detail::packed_copy;
+using nn::detail::wrap;
 
 LinearPlan::LinearPlan(int64_t m, int64_t k, int64_t n, bool bias, bool gelu, bool accumulate) {
   src_ = memory::desc({m, k}, f32, tag::ab);
@@ -33,19 +20,14 @@ LinearPlan::LinearPlan(int64_t m, int64_t k, int64_t n, bool bias, bool gelu, bo
   const memory::desc any_weights({k, n}, f32, tag::any);
   const auto d = bias ? dnnl::matmul::desc(src_, any_weights, bias_, dst_)
                       : dnnl::matmul::desc(src_, any_weights, dst_);
-  dnnl::post_ops ops;
-  if (accumulate) ops.append_sum(1.f);  // adds the destination's old content (the residual stream)
-  if (gelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const dnnl::matmul::primitive_desc pd(d, attr, cpu_engine());
+  // accumulate: adds the destination's old content (the residual stream); the scratchpad is the caller's.
+  const dnnl::matmul::primitive_desc pd(d, nn::detail::post_ops_attr(accumulate, gelu, true), engine());
   weights_ = pd.weights_desc();
   scratchpad_ = pd.scratchpad_desc();
   prim_ = dnnl::matmul(pd);
 }
 
-memory LinearPlan::pack(const float* w) const { return copy_to_layout(user_weights_, w, weights_); }
+memory LinearPlan::pack(const float* w) const { return packed_copy(user_weights_, w, weights_); }
 
 void LinearPlan::run(dnnl::stream& s, const float* x, const memory& w, const float* b, float* y,
                      void* scratch) const {
@@ -67,9 +49,9 @@ Conv2dPlan::Conv2dPlan(int64_t cin, int64_t h, int64_t w, int64_t cout, int64_t 
   const dnnl::convolution_forward::primitive_desc pd(
       dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                       src_, any_w, dst_, {1, 1}, {pad, pad}, {pad, pad}),
-      cpu_engine());
+      engine());
   prim_ = dnnl::convolution_forward(pd);
-  weights_ = copy_to_layout(memory::desc({cout, cin, kernel, kernel}, f32, tag::oihw), weights, pd.weights_desc());
+  weights_ = packed_copy(memory::desc({cout, cin, kernel, kernel}, f32, tag::oihw), weights, pd.weights_desc());
 }
 
 void Conv2dPlan::run(dnnl::stream& s, const float* src, float* dst) const {

@@ -2,14 +2,13 @@
 // oneDNN primitives for the ViT image encoder (internal), built once per shape when the model loads and run on
 // raw buffers: the linear layers (with bias, GELU and residual accumulation fused) and the neck's 3x3 conv.
 // Weights are copied once into the layout the primitive prefers (blocked), which makes the matmuls ~7% faster
-// than reading PyTorch's layout in place, and lets the caller release the checkpoint after loading.
+// than reading PyTorch's layout in place, and lets the caller release the checkpoint after loading. On the op
+// layer's engine (nn::detail, sam/nn/dnnl_context.h), with its helpers.
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstdint>
 
 namespace sammpa::sam::vit {
-
-dnnl::engine& cpu_engine();
 
 // y = act(x W^T + b), or y += act(x W^T + b) when `accumulate`: x [m, k] row-major, W [n, k] as PyTorch stores
 // it, b [n] (when `bias`), y [m, n]. One plan serves every layer of that shape.

@@ -76,13 +76,7 @@ const CachedPrimitive& cached(const std::string& key, const std::function<Cached
 
 memory reordered_weights(const Tensor& w, const memory::desc& user, const memory::desc& wanted) {
   if (user == wanted) return wrap(user, w.data());
-  auto reorder = [&] {
-    memory src = wrap(user, w.data());
-    memory dst(wanted, engine());
-    dnnl::reorder(src, dst).execute(stream(), src, dst);
-    stream().wait();
-    return dst;
-  };
+  auto reorder = [&] { return packed_copy(user, w.data(), wanted); };
   const std::weak_ptr<const void> owner = w.owner();
   if (owner.expired()) return reorder();  // a bare view: its lifetime is unknown, so nothing is cached
   std::lock_guard<std::mutex> lock(cache_mutex());
@@ -100,8 +94,11 @@ void execute(const dnnl::primitive& p, const std::unordered_map<int, memory>& ar
   stream().wait();
 }
 
-memory wrap(const memory::desc& md, const float* data) {
-  return memory(md, engine(), const_cast<float*>(data));
+memory packed_copy(const memory::desc& user, const void* data, const memory::desc& wanted) {
+  memory src = wrap(user, data), dst(wanted, engine());
+  dnnl::reorder(src, dst).execute(stream(), src, dst);
+  stream().wait();
+  return dst;
 }
 
 memory::desc plain_desc(const Shape& shape) {
@@ -137,6 +134,16 @@ dnnl::primitive_attr activation_attr(Act act, float alpha) {
                        0.f, 0.f);
     attr.set_post_ops(ops);
   }
+  return attr;
+}
+
+dnnl::primitive_attr post_ops_attr(bool accumulate, bool gelu, bool user_scratchpad) {
+  dnnl::post_ops ops;
+  if (accumulate) ops.append_sum(1.f);
+  if (gelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  if (user_scratchpad) attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
 }
 

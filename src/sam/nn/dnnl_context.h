@@ -1,7 +1,7 @@
 #pragma once
-// Internal to the nn ops: the one oneDNN CPU engine, a stream per calling thread, a cache of primitives keyed
-// by a string that describes the operation's shapes and parameters, and a cache of weights reordered into the
-// layout a primitive prefers.
+// Internal to the nn ops and the image encoders' oneDNN layers: the one oneDNN CPU engine, a stream per calling
+// thread, a cache of primitives keyed by a string that describes the operation's shapes and parameters, a cache
+// of weights reordered into the layout a primitive prefers, and the helpers they all build primitives with.
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <functional>
@@ -34,8 +34,15 @@ dnnl::memory reordered_weights(const Tensor& w, const dnnl::memory::desc& user, 
 // Runs a primitive on the thread's stream and waits for it.
 void execute(const dnnl::primitive& p, const std::unordered_map<int, dnnl::memory>& args);
 
-// Wraps tensor memory (no copy).
-dnnl::memory wrap(const dnnl::memory::desc& md, const float* data);
+// Wraps memory (no copy): tensors, activation buffers, scratchpads. Inline: the encoders wrap their buffers on
+// every run of a layer.
+inline dnnl::memory wrap(const dnnl::memory::desc& md, const void* data) {
+  return dnnl::memory(md, engine(), const_cast<void*>(data));
+}
+
+// A new buffer holding `data` (layout `user`) reordered to the layout `wanted`, on the thread's stream. Not
+// cached: for weights that a layer copies once when its model loads (the source may be released afterwards).
+dnnl::memory packed_copy(const dnnl::memory::desc& user, const void* data, const dnnl::memory::desc& wanted);
 
 // Plain row-major descriptor of a shape.
 dnnl::memory::desc plain_desc(const Shape& shape);
@@ -47,5 +54,10 @@ std::string dims_key(const Shape& shape);
 
 // Primitive attributes for an output scale `alpha` (if not 1) followed by the activation as a post-op.
 dnnl::primitive_attr activation_attr(Act act, float alpha = 1.f);
+
+// Primitive attributes with the post-ops `accumulate` (add the destination's old content: a residual connection
+// computed in place), then `gelu` (the exact erf form, as torch.nn.GELU()). With `user_scratchpad` the caller
+// passes a scratchpad to every run, so that one primitive may run on several threads at once (each with its own).
+dnnl::primitive_attr post_ops_attr(bool accumulate, bool gelu, bool user_scratchpad);
 
 }  // namespace sammpa::sam::nn::detail
