@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The paper's protocol for the default `sammpa run` (step 2 chosen by leave-one-out on the supports): for each
+# K x selection (k-centroid; random with several seeds), select on the whole data set, then run the whole
+# pipeline on a fixed random subset of queries (a folder of links: the supports + the subset minus the
+# supports) and score the queries. SAM embeddings are computed once and reused. Writes WORK/rows.csv and prints
+# a markdown table (mean +- sd over seeds for random selection) with the mode each run chose.
+#
+#   bash scripts/eval_auto.sh [--dataset busi] [--ks "5 10"] [--seeds "1 2"] [--queries 75] [--normals 25]
+#        [--work out/eval_auto] [--bin build/bin/sammpa] [--embeddings DIR] [-- RUN_OPTIONS...]
+# K >= 3 (the leave-one-out needs it). The subset is drawn once with seed 0, as in scripts/eval_pipeline.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATASET=busi KS="5 10" SEEDS="1 2" QUERIES=75 NORMALS=25 WORK=out/eval_auto BIN=build/bin/sammpa EMB="" RUN=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dataset) DATASET="$2"; shift 2 ;;
+    --ks) KS="$2"; shift 2 ;;
+    --seeds) SEEDS="$2"; shift 2 ;;
+    --queries) QUERIES="$2"; shift 2 ;;
+    --normals) NORMALS="$2"; shift 2 ;;
+    --work) WORK="$2"; shift 2 ;;
+    --bin) BIN="$2"; shift 2 ;;
+    --embeddings) EMB="$2"; shift 2 ;;
+    --) shift; RUN=("$@"); break ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+data="${SAMMPA_DATA:-$(cd .. && pwd)/shared/data}/$DATASET"
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+EMB="${EMB:-$WORK/embeddings}"
+ROWS="$WORK/rows.csv"
+[[ -f "$ROWS" ]] || echo "k,strategy,seed,chose,n,final_dice,final_median,normal_n,normal_empty,seconds" > "$ROWS"
+/usr/bin/python3 - "$data/images" "$QUERIES" "$NORMALS" > "$WORK/candidates.txt" <<'PYEOF'
+import os, random, sys
+names = sorted(os.path.splitext(f)[0] for f in os.listdir(sys.argv[1]))
+rng = random.Random(0)
+normal = [n for n in names if n.startswith("normal_")]
+other = [n for n in names if not n.startswith("normal_")]
+pick = rng.sample(other, min(int(sys.argv[2]), len(other)))
+if normal:
+    pick += rng.sample(normal, min(int(sys.argv[3]), len(normal)))
+print("\n".join(sorted(pick)))
+PYEOF
+for k in $KS; do
+  for cfg in "kcentroid:0" $(for s in $SEEDS; do echo "random:$s"; done); do
+    strategy=${cfg%%:*}; seed=${cfg##*:}
+    grep -q "^$k,$strategy,$seed," "$ROWS" && continue
+    run="$WORK/k${k}_${strategy}_${seed}"
+    rm -rf "$run" && mkdir -p "$run/data/images" "$run/data/masks"
+    "$BIN" -q select --data "$data" -k "$k" --strategy "$strategy" --seed "$seed" --out "$run/support.json" >/dev/null
+    /usr/bin/python3 -c "import json,sys; print('\n'.join(json.load(open(sys.argv[1]))['support']))" \
+      "$run/support.json" > "$run/support.txt"
+    for n in $(sort -u "$run/support.txt" "$WORK/candidates.txt"); do
+      for kind in images masks; do
+        f=$(ls "$data/$kind/$n".* 2>/dev/null | head -n 1)
+        [[ -n "$f" ]] && ln -s "$f" "$run/data/$kind/"
+      done
+    done
+    start=$(date +%s)
+    "$BIN" -q run --data "$run/data" --support "$run/support.txt" --embeddings "$EMB" --no-overlays \
+      --out "$run/out" "${RUN[@]}" >/dev/null
+    /usr/bin/python3 - "$run/out" "$k" "$strategy" "$seed" "$(( $(date +%s) - start ))" >> "$ROWS" <<'PYEOF'
+import json, statistics, sys
+out, k, strategy, seed, seconds = sys.argv[1:6]
+chose = json.load(open(f"{out}/run.json"))["propagation"]
+final = json.load(open(f"{out}/eval.json"))["images"]
+main = [r for r in final if not r["name"].startswith("normal_")]
+normal = [r for r in final if r["name"].startswith("normal_")]
+ne = statistics.mean(r["dice"] for r in normal) if normal else ""
+print(f"{k},{strategy},{seed},{chose},{len(main)},{statistics.mean(r['dice'] for r in main):.4f},"
+      f"{statistics.median(r['dice'] for r in main):.4f},{len(normal)},{ne},{seconds}")
+PYEOF
+    tail -n 1 "$ROWS"
+  done
+done
+/usr/bin/python3 - "$ROWS" <<'PYEOF'
+import csv, statistics, sys
+from collections import defaultdict
+groups = defaultdict(list)
+for r in csv.DictReader(open(sys.argv[1])):
+    groups[(int(r["k"]), r["strategy"])].append(r)
+print("| K | selection | runs | chose | queries | final Dice | final median | normal: empty final | s per run |")
+print("|---:|---|---:|---|---:|---|---|---|---:|")
+def ms(rows, key):
+    v = [float(r[key]) for r in rows]
+    return f"{statistics.mean(v):.4f}" + (f" ± {statistics.stdev(v):.4f}" if len(v) > 1 else "")
+for (k, st), rows in sorted(groups.items()):
+    normal = ms(rows, "normal_empty") if rows[0]["normal_n"] != "0" else "-"
+    chose = ", ".join(sorted(r["chose"] for r in rows))
+    print(f"| {k} | {st} | {len(rows)} | {chose} | {rows[0]['n']} | {ms(rows, 'final_dice')} | "
+          f"{ms(rows, 'final_median')} | {normal} | {statistics.mean(float(r['seconds']) for r in rows):.0f} |")
+PYEOF
