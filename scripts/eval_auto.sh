@@ -31,17 +31,7 @@ WORK=$(cd "$WORK" && pwd)
 EMB="${EMB:-$WORK/embeddings}"
 ROWS="$WORK/rows.csv"
 [[ -f "$ROWS" ]] || echo "k,strategy,seed,chose,n,final_dice,final_median,normal_n,normal_empty,seconds" > "$ROWS"
-/usr/bin/python3 - "$data/images" "$QUERIES" "$NORMALS" > "$WORK/candidates.txt" <<'PYEOF'
-import os, random, sys
-names = sorted(os.path.splitext(f)[0] for f in os.listdir(sys.argv[1]))
-rng = random.Random(0)
-normal = [n for n in names if n.startswith("normal_")]
-other = [n for n in names if not n.startswith("normal_")]
-pick = rng.sample(other, min(int(sys.argv[2]), len(other)))
-if normal:
-    pick += rng.sample(normal, min(int(sys.argv[3]), len(normal)))
-print("\n".join(sorted(pick)))
-PYEOF
+/usr/bin/python3 scripts/query_subset.py "$data/images" "$QUERIES" "$NORMALS" > "$WORK/candidates.txt"
 for k in $KS; do
   for cfg in "kcentroid:0" $(for s in $SEEDS; do echo "random:$s"; done); do
     strategy=${cfg%%:*}; seed=${cfg##*:}

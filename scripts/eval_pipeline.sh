@@ -34,17 +34,7 @@ for ds in $DATASETS; do
   [[ -d "$WORK/$ds/embeddings" ]] || "$BIN" -q sam-embed --data "$data" --out "$WORK/$ds/embeddings"
   qfile=()
   if [[ "$QUERIES" != 0 ]]; then
-    /usr/bin/python3 - "$data/images" "$QUERIES" "$NORMALS" > "$WORK/$ds/candidates.txt" <<'PYEOF'
-import os, random, sys
-names = sorted(os.path.splitext(f)[0] for f in os.listdir(sys.argv[1]))
-rng = random.Random(0)
-normal = [n for n in names if n.startswith("normal_")]
-other = [n for n in names if not n.startswith("normal_")]
-pick = rng.sample(other, min(int(sys.argv[2]), len(other)))
-if normal:
-    pick += rng.sample(normal, min(int(sys.argv[3]), len(normal)))
-print("\n".join(sorted(pick)))
-PYEOF
+    /usr/bin/python3 scripts/query_subset.py "$data/images" "$QUERIES" "$NORMALS" > "$WORK/$ds/candidates.txt"
     qfile=(--queries "$WORK/$ds/candidates.txt")
   fi
   for k in $KS; do

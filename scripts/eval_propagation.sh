@@ -40,17 +40,7 @@ ROWS="$WORK/rows.csv"
 subset() {  # dataset -> file
   local ds=$1 file="$WORK/$1/subset.txt"
   mkdir -p "$WORK/$ds"
-  [[ -f "$file" ]] || $PY - "$DATA_ROOT/$ds/images" "$QUERIES" "$NORMALS" > "$file" <<'PYEOF'
-import os, random, sys
-names = sorted(os.path.splitext(f)[0] for f in os.listdir(sys.argv[1]))
-rng = random.Random(0)
-normal = [n for n in names if n.startswith("normal_")]
-other = [n for n in names if not n.startswith("normal_")]
-pick = rng.sample(other, min(int(sys.argv[2]), len(other)))
-if normal:
-    pick += rng.sample(normal, min(int(sys.argv[3]), len(normal)))
-print("\n".join(sorted(pick)))
-PYEOF
+  [[ -f "$file" ]] || $PY scripts/query_subset.py "$DATA_ROOT/$ds/images" "$QUERIES" "$NORMALS" > "$file"
   echo "$file"
 }
 
