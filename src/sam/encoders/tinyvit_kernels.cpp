@@ -21,36 +21,9 @@ namespace sammpa::sam::tinyvit {
 
 namespace {
 
-#define TINYVIT_INLINE_EXP __attribute__((always_inline)) inline
-
-
 TINYVIT_MULTIVERSION
 void add_row(const float* a, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a[i];
-}
-
-// exp(x) for x <= 0 as 2^k * e^r with |r| <= ln2 / 2 and a degree-7 Taylor polynomial (relative error
-// below 1e-7); plain arithmetic so that the compiler vectorises the loop around it.
-TINYVIT_INLINE_EXP float exp_nonpositive(float x) {
-  x = std::max(x, -87.f);  // keeps 2^k a normal float
-  const float shifter = 12582912.f;  // 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits
-  const float t = x * 1.44269504f + shifter;
-  const float k = t - shifter;
-  const float r = (x - k * 0.693145752f) - k * 1.42860677e-6f;  // ln2 split in two for accuracy
-  float p = 1.f / 5040.f;
-  p = p * r + 1.f / 720.f;
-  p = p * r + 1.f / 120.f;
-  p = p * r + 1.f / 24.f;
-  p = p * r + 1.f / 6.f;
-  p = p * r + 0.5f;
-  p = p * r + 1.f;
-  p = p * r + 1.f;
-  int32_t bits;
-  std::memcpy(&bits, &t, 4);
-  bits = (bits - 0x4B400000 + 127) << 23;  // the integer k sits in t's low bits; build 2^k
-  float scale;
-  std::memcpy(&scale, &bits, 4);
-  return p * scale;
 }
 
 // Fused windowed attention for one (window, head). GCC vector types give 16-float registers: AVX-512 in the

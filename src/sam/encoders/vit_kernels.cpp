@@ -9,7 +9,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -17,29 +16,6 @@
 #define VIT_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
 
 namespace sammpa::sam::vit {
-
-namespace {
-
-// exp(x) for x <= 0 (softmax after subtracting the maximum), relative error ~2e-7: x = n ln2 + r with
-// |r| <= ln2/2, a degree-6 polynomial for exp(r), and 2^n built in the exponent bits. Branch-free so that the
-// calling loops vectorise.
-inline float exp_nonpositive(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;  // ln2 split in two for an exact product
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  return e * std::bit_cast<float>(bits);
-}
-
-
-}  // namespace
 
 void layer_norm_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t rows, int64_t cols,
                      const float* gamma, const float* beta, float eps) {
@@ -65,21 +41,19 @@ float bias_softmax_row_portable(float* s, const float* rh, const float* rw, int6
 
 namespace {
 
-// exp(x) for x <= 0 on 16 lanes, as exp_nonpositive; scalef multiplies by 2^n exactly.
+// exp_nonpositive (nn/row_kernels.h) on 16 lanes: the same steps and constants.
 __attribute__((target("avx512f"))) inline __m512 exp_nonpositive16(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(e, n);
+  using namespace exp_constants;
+  x = _mm512_max_ps(x, _mm512_set1_ps(kMin));
+  const __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)), _mm512_set1_ps(kShifter));
+  const __m512 k = _mm512_sub_ps(t, _mm512_set1_ps(kShifter));
+  __m512 r = _mm512_sub_ps(x, _mm512_mul_ps(k, _mm512_set1_ps(kLn2Hi)));
+  r = _mm512_sub_ps(r, _mm512_mul_ps(k, _mm512_set1_ps(kLn2Lo)));
+  __m512 p = _mm512_set1_ps(kP[0]);
+  for (int i = 1; i < 6; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP[i]));
+  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.f));
+  const __m512i bits = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(kBiasBits)), 23);
+  return _mm512_mul_ps(e, _mm512_castsi512_ps(bits));
 }
 
 __attribute__((target("avx512f"))) __mmask16 tail_mask(int64_t left) {

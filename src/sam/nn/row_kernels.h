@@ -2,8 +2,40 @@
 // Row kernels shared by the image encoders (internal), compiled for AVX-512, AVX2 and plain x86-64 and
 // picked at run time, because the project builds for the baseline ISA.
 #include <cstdint>
+#include <cstring>
 
 namespace sammpa::sam {
+
+// exp(x) for x <= 0 (a softmax after subtracting the row maximum), relative error about 2e-7: x = k ln2 + r with
+// |r| <= ln2 / 2, a degree-6 polynomial for e^r and 2^k built in the exponent bits. Branch-free arithmetic (no
+// floor, no table) so that the loops around it vectorise in every target clone. The one approximation of both
+// encoders: the ViT's AVX-512 softmax (vit_kernels.cpp) computes the same steps with these constants.
+namespace exp_constants {
+constexpr float kMin = -87.f;               // keeps 2^k a normal float
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kShifter = 12582912.f;      // 1.5 * 2^23: adding it rounds to an integer held in the low bits
+constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // ln2 split in two for an exact product
+constexpr float kP[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                         4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+constexpr int32_t kBiasBits = 0x4B400000 - 127;  // t's bits minus this, shifted to the exponent field: 2^k
+}  // namespace exp_constants
+
+__attribute__((always_inline)) inline float exp_nonpositive(float x) {
+  namespace c = exp_constants;
+  x = x < c::kMin ? c::kMin : x;
+  const float t = x * c::kLog2e + c::kShifter;
+  const float k = t - c::kShifter;
+  const float r = (x - k * c::kLn2Hi) - k * c::kLn2Lo;
+  float p = c::kP[0];
+  for (int i = 1; i < 6; ++i) p = p * r + c::kP[i];
+  const float e = p * r * r + r + 1.f;
+  int32_t bits;
+  std::memcpy(&bits, &t, 4);
+  bits = (bits - c::kBiasBits) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, 4);
+  return e * scale;
+}
 
 // y = (x - mean(x)) / sqrt(var(x) + eps) * gamma + beta over one row of n values (torch.nn.LayerNorm).
 // x and y may alias.
