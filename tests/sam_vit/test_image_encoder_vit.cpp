@@ -114,16 +114,27 @@ TEST(OptInFullSize, DISABLED_ViTBMatchesOfficialEncoder) {
   EXPECT_LT(err, 1e-3f);
 }
 
-TEST(ImageEncoderViT, MissingWeightIsNamed) {
-  auto src = npy_weights(kFixture / "padded" / "weights");
-  auto has = src.has;
-  src.has = [has](const std::string& k) { return k != "image_encoder.blocks.2.mlp.lin2.bias" && has(k); };
+// The CheckpointError message of loading `src`, or "loaded" when it loads.
+std::string load_error(const ImageEncoderViT::WeightSource& src) {
   try {
     ImageEncoderViT::load(src);
-    FAIL() << "loaded without blocks.2.mlp.lin2.bias";
   } catch (const CheckpointError& e) {
-    EXPECT_NE(std::string(e.what()).find("image_encoder.blocks.2.mlp.lin2.bias"), std::string::npos) << e.what();
+    return e.what();
   }
+  return "loaded";
+}
+
+// The fixture's weights without `key`.
+ImageEncoderViT::WeightSource without(const std::string& key) {
+  auto src = npy_weights(kFixture / "padded" / "weights");
+  auto has = src.has;
+  src.has = [has, key](const std::string& k) { return k != key && has(k); };
+  return src;
+}
+
+TEST(ImageEncoderViT, MissingWeightIsNamed) {
+  const std::string error = load_error(without("image_encoder.blocks.2.mlp.lin2.bias"));
+  EXPECT_NE(error.find("image_encoder.blocks.2.mlp.lin2.bias"), std::string::npos) << error;
 }
 
 TEST(ImageEncoderViT, WrongShapeIsNamed) {
@@ -134,12 +145,8 @@ TEST(ImageEncoderViT, WrongShapeIsNamed) {
     return k == "image_encoder.blocks.1.attn.proj.weight" ? t.reshaped({t.dim(1), t.dim(0)}).clone().reshaped({-1})
                                                           : t;
   };
-  try {
-    ImageEncoderViT::load(src);
-    FAIL() << "loaded a flattened proj.weight";
-  } catch (const CheckpointError& e) {
-    EXPECT_NE(std::string(e.what()).find("blocks.1.attn.proj.weight' has shape"), std::string::npos) << e.what();
-  }
+  const std::string error = load_error(src);
+  EXPECT_NE(error.find("blocks.1.attn.proj.weight' has shape"), std::string::npos) << error;
 }
 
 TEST(ImageEncoderViT, WeightsAreCheckedAgainstTheConfig) {
@@ -165,16 +172,8 @@ TEST(ImageEncoderViT, WeightsAreCheckedAgainstTheConfig) {
 }
 
 TEST(ImageEncoderViT, DetectionNamesTheMissingKey) {
-  auto src = npy_weights(kFixture / "padded" / "weights");
-  auto has = src.has;
-  src.has = [has](const std::string& k) { return k != "image_encoder.blocks.1.attn.rel_pos_h" && has(k); };
-  try {
-    ImageEncoderViT::load(src);
-    FAIL() << "loaded without blocks.1.attn.rel_pos_h";
-  } catch (const CheckpointError& e) {
-    EXPECT_NE(std::string(e.what()).find("'image_encoder.blocks.1.attn.rel_pos_h' is missing"), std::string::npos)
-        << e.what();
-  }
+  const std::string error = load_error(without("image_encoder.blocks.1.attn.rel_pos_h"));
+  EXPECT_NE(error.find("'image_encoder.blocks.1.attn.rel_pos_h' is missing"), std::string::npos) << error;
 }
 
 TEST(ImageEncoderViT, RejectsWrongImageSize) {
