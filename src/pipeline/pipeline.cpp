@@ -193,8 +193,8 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
       const std::set<std::string> support_set(r.selection.support.begin(), r.selection.support.end());
       for (const auto& s : ds.samples) {
         if (support_set.count(s.name)) continue;
-        if (auto p = load_propagated(out_root, s.name)) {
-          kept.push_back(std::move(p->result));
+        if (auto q = load_propagated(out_root, s.name)) {
+          kept.push_back(std::move(*q));
         } else {
           po.queries.push_back(s.name);
         }

@@ -66,36 +66,6 @@ void save_propagated(const fs::path& staging, const QueryResult& q) {
                      {"supports", supports}});
 }
 
-std::optional<PropagatedQuery> load_propagated(const fs::path& staging, const std::string& name) {
-  const fs::path record = work(staging) / "propagate" / (name + ".json");
-  const fs::path soft = work(staging) / "propagate" / (name + ".soft.tiff");
-  const fs::path coarse = staging / "coarse" / (name + ".png");
-  if (!fs::exists(record) || !fs::exists(soft) || !fs::exists(coarse)) return std::nullopt;
-  try {
-    std::ifstream in(record);
-    const auto j = nlohmann::json::parse(in);
-    PropagatedQuery p;
-    p.result.name = j.at("name").get<std::string>();
-    p.result.chosen = j.at("chosen").get<std::string>();
-    p.result.seconds = j.at("seconds").get<double>();
-    p.result.dice = j.at("dice").get<std::map<std::string, double>>();
-    for (const auto& s : j.at("supports")) {
-      SupportResult r;
-      r.name = s.at("name").get<std::string>();
-      r.affine_similarity = s.at("affine_similarity").get<double>();
-      if (s.contains("similarity")) r.similarity = s["similarity"].get<double>();
-      if (s.contains("dice")) r.dice = s["dice"].get<double>();
-      p.result.supports.push_back(r);
-    }
-    p.coarse.soft = cv::imread(soft.string(), cv::IMREAD_UNCHANGED);
-    p.coarse.coarse = read_mask(coarse);
-    if (p.coarse.soft.type() != CV_32FC1 || p.coarse.soft.size() != p.coarse.coarse.size()) return std::nullopt;
-    return p;
-  } catch (const std::exception&) {  // a damaged record: the query is computed again
-    return std::nullopt;
-  }
-}
-
 CoarseInput load_coarse_input(const fs::path& staging, const std::string& name) {
   const fs::path soft = work(staging) / "propagate" / (name + ".soft.tiff");
   CoarseInput in;
@@ -104,6 +74,32 @@ CoarseInput load_coarse_input(const fs::path& staging, const std::string& name) 
   if (in.soft.type() != CV_32FC1 || in.soft.size() != in.coarse.size())
     throw std::runtime_error(soft.string() + ": the soft map step 2 wrote is missing or damaged");
   return in;
+}
+
+std::optional<QueryResult> load_propagated(const fs::path& staging, const std::string& name) {
+  const fs::path record = work(staging) / "propagate" / (name + ".json");
+  if (!fs::exists(record)) return std::nullopt;
+  try {
+    load_coarse_input(staging, name);  // the maps steps 3-4 will read must be there and whole
+    std::ifstream in(record);
+    const auto j = nlohmann::json::parse(in);
+    QueryResult q;
+    q.name = j.at("name").get<std::string>();
+    q.chosen = j.at("chosen").get<std::string>();
+    q.seconds = j.at("seconds").get<double>();
+    q.dice = j.at("dice").get<std::map<std::string, double>>();
+    for (const auto& s : j.at("supports")) {
+      SupportResult r;
+      r.name = s.at("name").get<std::string>();
+      r.affine_similarity = s.at("affine_similarity").get<double>();
+      if (s.contains("similarity")) r.similarity = s["similarity"].get<double>();
+      if (s.contains("dice")) r.dice = s["dice"].get<double>();
+      q.supports.push_back(r);
+    }
+    return q;
+  } catch (const std::exception&) {  // a damaged record or map: the query is computed again
+    return std::nullopt;
+  }
 }
 
 fs::path segment_records(const fs::path& staging) { return work(staging) / "segment"; }

@@ -31,11 +31,8 @@ void save_propagated_soft(const std::filesystem::path& staging, const std::strin
 // The coarse mask and float soft map saved for `name`; throws when they are missing or damaged.
 CoarseInput load_coarse_input(const std::filesystem::path& staging, const std::string& name);
 void save_propagated(const std::filesystem::path& staging, const QueryResult& query);
-struct PropagatedQuery {
-  QueryResult result;
-  CoarseInput coarse;
-};
-std::optional<PropagatedQuery> load_propagated(const std::filesystem::path& staging, const std::string& name);
+// A finished query's record, or nothing when its record, coarse mask or soft map is missing or damaged.
+std::optional<QueryResult> load_propagated(const std::filesystem::path& staging, const std::string& name);
 
 // Steps 3-4: the folder of per-query records that segment_dataset keeps (SegmentOptions::records).
 std::filesystem::path segment_records(const std::filesystem::path& staging);
