@@ -146,6 +146,10 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0, 64));
   sub->add_option("--ranked-boxes", rc.soft_boxes, "ranked mode: box prompts around the soft map's components")
       ->capture_default_str()->check(CLI::Range(0, 64));
+  sub->add_option("--ranked-embedding", a.pipeline.ranked.embedding_components,
+                  "ranked mode: how many principal coordinates of each candidate's mean SAM embedding (inside, and "
+                  "inside minus around) the ranker sees (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 64));
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")

@@ -23,7 +23,7 @@ void dump_candidates(const std::string& name, const std::vector<MaskCandidate>& 
   std::filesystem::create_directories(dir);
   std::ofstream csv(std::filesystem::path(dir) / (name + ".csv"));
   csv << "source";
-  for (const auto& n : candidate_feature_names()) csv << ',' << n;
+  for (const auto& n : ranker_feature_names(features.empty() ? 0 : features[0].size())) csv << ',' << n;
   csv << '\n';
   for (size_t i = 0; i < cands.size(); ++i) {
     csv << cands[i].source;
@@ -88,7 +88,16 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     candidates[i] = generate_candidates(predictor, soft_work, o.candidates);
     truths[i] = to_work_frame(masks[i], f);
     r.images.push_back(label_candidates(candidates[i], soft_work, to_work_frame(images[i], f), truths[i]));
-    dump_candidates(i < names.size() ? "support_" + names[i] : "", candidates[i], r.images.back().features);
+    r.images.back().embedding = candidate_embeddings(candidates[i], embeddings[i]);
+  }
+  // The embedding's directions are fitted once on every support's candidates, without their labels, so the
+  // leave-one-out below sees the same features the queries will.
+  std::vector<cv::Mat> pooled;
+  for (const auto& im : r.images) pooled.push_back(im.embedding);
+  r.projection = EmbeddingProjection::fit(pooled, o.embedding_components);
+  for (size_t i = 0; i < k; ++i) {
+    r.projection.append(r.images[i].embedding, r.images[i].features);
+    dump_candidates(i < names.size() ? "support_" + names[i] : "", candidates[i], r.images[i].features);
   }
   const PenaltyChoice pc = choose_penalty(r.images, o.ranker);
   r.l2 = pc.l2;
@@ -147,7 +156,8 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
   const auto& f = predictor.embedding().frame;
   const cv::Mat soft_work = to_work_frame(soft, f);
   const std::vector<MaskCandidate> cands = generate_candidates(predictor, soft_work, o.candidates);
-  const auto features = candidate_features(cands, soft_work, to_work_frame(image, f));
+  auto features = candidate_features(cands, soft_work, to_work_frame(image, f));
+  fitted.projection.append(candidate_embeddings(cands, predictor.embedding()), features);
   dump_candidates(name, cands, features);
   QuerySegmentation q;
   q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
@@ -185,6 +195,7 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
     return m;
   };
   return {{"ranker", s.ranker.to_json()},
+          {"embedding_projection", s.projection.to_json()},
           {"leave_one_out_mean_dice", s.loo.mean_dice()},
           {"nested_leave_one_out_mean_dice", mean_of(s.nested_dice)},
           {"penalty", {{"chosen", s.l2},

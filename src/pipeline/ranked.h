@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "propagate/feature_propagation.h"
+#include "refine/candidate_embedding.h"
 #include "refine/candidates.h"
 #include "refine/ranker.h"
 #include "refine/segment.h"
@@ -26,10 +27,14 @@ struct RankedOptions {
   CandidateOptions candidates;
   RankerOptions ranker{0.0};  // l2 0: the penalty is chosen by leave-one-out on the supports
   RankedRound round = RankedRound::automatic;
+  // How many principal coordinates of each candidate's pooled SAM embedding the ranker sees
+  // (candidate_embedding.h; 0: none).
+  int embedding_components = 4;
 };
 
 struct RankedSupports {
   std::vector<RankedImage> images;  // per support: its candidates' features and IoUs with its mask
+  EmbeddingProjection projection;   // fitted on the supports' candidates; extends every feature row
   RankerLeaveOneOut loo;            // each support chosen by a ranker fitted on the others
   double l2 = 0;                    // the penalty leave-one-out chose (ranker_penalties)
   std::vector<double> loo_by_penalty;  // mean leave-one-out Dice for each of ranker_penalties()

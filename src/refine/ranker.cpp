@@ -38,6 +38,12 @@ const std::vector<std::string>& candidate_feature_names() {
   return names;
 }
 
+std::vector<std::string> ranker_feature_names(size_t count) {
+  std::vector<std::string> names = candidate_feature_names();
+  for (size_t k = 1; names.size() < count; ++k) names.push_back("emb_pc" + std::to_string(k));
+  return names;
+}
+
 std::vector<std::vector<double>> candidate_features(const std::vector<MaskCandidate>& cands, const cv::Mat& soft,
                                                     const cv::Mat& grey) {
   cv::Scalar gm, gs;
@@ -142,7 +148,7 @@ int CandidateRanker::choose(const std::vector<std::vector<double>>& features) co
 
 nlohmann::json CandidateRanker::to_json() const {
   nlohmann::json w = nlohmann::json::object();
-  const auto& names = candidate_feature_names();
+  const auto names = ranker_feature_names(scale_.size());
   for (size_t j = 0; j < names.size() && j < scale_.size(); ++j) w[names[j]] = weights_[j] * scale_[j];
   return {{"weights_per_unit", w}, {"bias", weights_.empty() ? 0.0 : weights_.back()},
           {"empty_below", empty_below <= kNone ? nlohmann::json(nullptr) : nlohmann::json(empty_below)}};

@@ -20,6 +20,9 @@ namespace sammpa {
 std::vector<std::vector<double>> candidate_features(const std::vector<MaskCandidate>& candidates,
                                                     const cv::Mat& soft, const cv::Mat& grey);
 const std::vector<std::string>& candidate_feature_names();
+// The names of the features a ranker with `count` features sees: candidate_feature_names(), then the
+// coordinates along the embedding's principal directions (candidate_embedding.h), emb_pc1, emb_pc2, ...
+std::vector<std::string> ranker_feature_names(size_t count);
 
 // One support image's candidates as training data: features and IoU with the true mask (work frame).
 struct RankedImage {
@@ -27,6 +30,7 @@ struct RankedImage {
   std::vector<double> iou;   // IoU of each candidate with the truth
   std::vector<double> dice;  // Dice of each candidate with the truth
   bool empty_truth = false;
+  cv::Mat embedding;  // candidate_embeddings(): one row per candidate
 };
 RankedImage label_candidates(const std::vector<MaskCandidate>& candidates, const cv::Mat& soft,
                              const cv::Mat& grey, const cv::Mat& truth_work);
