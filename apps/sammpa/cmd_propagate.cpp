@@ -32,7 +32,10 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
   sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
   sub->add_option("--support", support, "support list: FILE.json, FILE.txt or a,b,c")->required();
   sub->add_option("-o,--out", out, "output folder")->required();
-  sub->add_option("--fusion", fusion, "vote|best|majority")->capture_default_str();
+  sub->add_option("--fusion", fusion,
+                  "vote|best|majority|local (local: vote weights that also vary over the image with how well "
+                  "each warped support matches the query there)")
+      ->capture_default_str();
   sub->add_option("--method", method, "registration: demons (affine + diffeomorphic demons)|bspline (affine + "
                                       "cubic B-spline)|bspline-demons (B-spline, then demons)|affine|identity")
       ->capture_default_str();
@@ -43,6 +46,10 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
       ->check(CLI::Range(16, 2048));
   sammpa::cli::add_threads_option(sub, opt.threads);
   sub->add_option("--queries", queries, "file with the query names to process (default: every non-support image)");
+  sub->add_option("--local-radius", opt.local.radius, "local fusion: patch radius (working-grid pixels)")
+      ->capture_default_str()->check(CLI::Range(0, 32));
+  sub->add_option("--local-scale", opt.local.scale, "local fusion: weight scale, in units of the mean patch difference")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--temperature", opt.temperature, "vote weights exp((s - max s) / T), s = NCC")
       ->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--demons-iterations", opt.registration.demons.iterations, "per level, coarsest first")

@@ -138,7 +138,9 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "image, chosen by a ranker fitted on the supports' candidates; may answer 'no object'), or auto "
                   "(the best of the three by leave-one-out on the supports)")
       ->capture_default_str()->check(CLI::IsMember({"registration", "feature", "ranked", "auto"}));
-  sub->add_option("--fusion", a.fusion, "vote|best|majority")->capture_default_str();
+  sub->add_option("--fusion", a.fusion,
+                  "vote|best|majority|local (local: vote weights that also vary over the image with how well "
+                  "each warped support matches the query there)")->capture_default_str();
   auto& rc = a.pipeline.ranked.candidates;
   sub->add_option("--ranked-grid", rc.grid, "ranked mode: G x G point prompts over the image")
       ->capture_default_str()->check(CLI::Range(0, 64));

@@ -135,11 +135,12 @@ PropagationRun propagate_dataset(const Dataset& data, const std::vector<std::str
     order.resize(deform_count);
     std::sort(order.begin(), order.end());
 
-    std::vector<cv::Mat> warped;
+    std::vector<cv::Mat> warped, warped_images;
     std::vector<double> similarity;
     for (size_t i : order) {
       cv::Mat map = deformable_map(fixed, supports[i].working, affine[i], opt.registration);
-      double s = normalized_cross_correlation(fixed, sample(supports[i].working, map, false));
+      warped_images.push_back(sample(supports[i].working, map, false));
+      double s = normalized_cross_correlation(fixed, warped_images.back());
       r.supports[i].similarity = s;
       similarity.push_back(s);
       warped.push_back(warp_to_full(supports[i].mask, map, image.size()));
@@ -147,8 +148,11 @@ PropagationRun propagate_dataset(const Dataset& data, const std::vector<std::str
 
     std::optional<cv::Mat> truth;
     if (want_truth && q.mask) truth = read_mask(*q.mask, image.size());
+    const bool any_local = std::find(rules.begin(), rules.end(), Fusion::local) != rules.end();
+    const std::vector<cv::Mat> local =
+        any_local ? local_weights(fixed, warped_images, opt.local) : std::vector<cv::Mat>{};
     for (Fusion rule : rules) {
-      Fused f = fuse(warped, similarity, rule, opt.temperature);
+      Fused f = fuse(warped, similarity, rule, opt.temperature, local);
       if (rule == opt.fusion) {
         r.chosen = supports[order[f.chosen]].name;
         write_png(out_root / "coarse" / (q.name + ".png"), f.mask);

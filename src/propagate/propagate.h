@@ -23,6 +23,7 @@ struct PropagateOptions {
   RegistrationOptions registration;
   Fusion fusion = Fusion::vote;
   double temperature = 0.05;  // of the `vote` weights, in units of normalised cross-correlation
+  LocalWeights local;         // of the `local` fusion
   int top = 0;                // deformably register only the M supports most similar after the affine stage (0 = all)
   int threads = 0;            // queries in parallel (0 = all cores); ITK itself runs single-threaded
   bool all_fusions = false;   // also write coarse_<rule>/ for every rule
