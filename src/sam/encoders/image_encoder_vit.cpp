@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <stdexcept>
 
 #include "common/omp_errors.h"
@@ -225,7 +224,7 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
   const int64_t g = cfg.grid(), n = g * g, c = cfg.embed_dim, oc = cfg.out_chans;
 
   std::unique_ptr<Workspace> ws = impl_->take_workspace();
-  dnnl::stream s(nn::detail::engine());
+  dnnl::stream& s = nn::detail::stream();
   float* x = ws->x.data();
   float* t = ws->t.data();
   float* big = ws->big.data();
@@ -248,15 +247,16 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
   impl_->patch_embed.run(s, big, impl_->patch_w, impl_->patch_b.data(), x, ws->scratchpad.data());
 
   const int64_t rows = impl_->chunk_rows, chunks = impl_->padded_tokens / rows;
-  // Each thread's dnnl stream is made inside the region; if that fails the thread still reaches the barrier of
-  // the worksharing loop (errors.run skips the work once anything has failed).
+  // Each thread takes its own dnnl stream (nn::detail::stream(), made on first use) inside the region; if that
+  // fails the thread still reaches the barrier of the worksharing loop (errors.run skips the work once anything
+  // has failed).
   for (const Block& b : impl_->blocks) {
     ParallelErrors errors;
 #pragma omp parallel
     {
       Workspace::PerThread& own = ws->threads[omp_get_thread_num()];
-      std::optional<dnnl::stream> ts;
-      errors.run([&] { ts.emplace(nn::detail::engine()); });
+      dnnl::stream* ts = nullptr;
+      errors.run([&] { ts = &nn::detail::stream(); });
 #pragma omp for schedule(dynamic)
       for (int64_t k = 0; k < chunks; ++k)
         errors.run([&] {
@@ -271,8 +271,8 @@ Tensor ImageEncoderViT::forward(const Tensor& image) const {
 #pragma omp parallel
     {
       Workspace::PerThread& own = ws->threads[omp_get_thread_num()];
-      std::optional<dnnl::stream> ts;
-      errors.run([&] { ts.emplace(nn::detail::engine()); });
+      dnnl::stream* ts = nullptr;
+      errors.run([&] { ts = &nn::detail::stream(); });
 #pragma omp for schedule(dynamic)
       for (int64_t k = 0; k < chunks; ++k)
         errors.run([&] {
