@@ -88,7 +88,7 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     candidates[i] = generate_candidates(predictor, soft_work, o.candidates);
     truths[i] = to_work_frame(masks[i], f);
     r.images.push_back(label_candidates(candidates[i], soft_work, to_work_frame(images[i], f), truths[i]));
-    r.images.back().embedding = candidate_embeddings(candidates[i], embeddings[i]);
+    if (o.embedding_components > 0) r.images.back().embedding = candidate_embeddings(candidates[i], embeddings[i]);
   }
   // The embedding's directions are fitted once on every support's candidates, without their labels, so the
   // leave-one-out below sees the same features the queries will.
@@ -157,7 +157,8 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
   const cv::Mat soft_work = to_work_frame(soft, f);
   const std::vector<MaskCandidate> cands = generate_candidates(predictor, soft_work, o.candidates);
   auto features = candidate_features(cands, soft_work, to_work_frame(image, f));
-  fitted.projection.append(candidate_embeddings(cands, predictor.embedding()), features);
+  if (fitted.projection.components() > 0)
+    fitted.projection.append(candidate_embeddings(cands, predictor.embedding()), features);
   dump_candidates(name, cands, features);
   QuerySegmentation q;
   q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
