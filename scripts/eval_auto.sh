@@ -6,11 +6,13 @@
 # a markdown table (mean +- sd over seeds for random selection) with the mode each run chose.
 #
 #   bash scripts/eval_auto.sh [--dataset busi] [--ks "5 10"] [--seeds "1 2"] [--queries 75] [--normals 25]
-#        [--work out/eval_auto] [--bin build/bin/sammpa] [--embeddings DIR] [-- RUN_OPTIONS...]
+#        [--work out/eval_auto] [--bin build/bin/sammpa] [--embeddings DIR] [--features KIND]
+#        [--kcentroid-seeds "0"] [-- RUN_OPTIONS...]
+# --features: k-centroid selection's image features (sammpa select --features; "sam" encodes into DIR).
 # K >= 3 (the leave-one-out needs it). The subset is drawn once with seed 0, as in scripts/eval_pipeline.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATASET=busi KS="5 10" SEEDS="1 2" QUERIES=75 NORMALS=25 WORK=out/eval_auto BIN=build/bin/sammpa EMB="" RUN=()
+DATASET=busi KS="5 10" SEEDS="1 2" QUERIES=75 NORMALS=25 WORK=out/eval_auto BIN=build/bin/sammpa EMB="" FEATURES=thumbnail-hist KSEEDS="0" RUN=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dataset) DATASET="$2"; shift 2 ;;
@@ -21,6 +23,8 @@ while [[ $# -gt 0 ]]; do
     --work) WORK="$2"; shift 2 ;;
     --bin) BIN="$2"; shift 2 ;;
     --embeddings) EMB="$2"; shift 2 ;;
+    --features) FEATURES="$2"; shift 2 ;;
+    --kcentroid-seeds) KSEEDS="$2"; shift 2 ;;
     --) shift; RUN=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -33,12 +37,13 @@ ROWS="$WORK/rows.csv"
 [[ -f "$ROWS" ]] || echo "k,strategy,seed,chose,n,final_dice,final_median,normal_n,normal_empty,seconds" > "$ROWS"
 /usr/bin/python3 scripts/query_subset.py "$data/images" "$QUERIES" "$NORMALS" > "$WORK/candidates.txt"
 for k in $KS; do
-  for cfg in "kcentroid:0" $(for s in $SEEDS; do echo "random:$s"; done); do
+  for cfg in $(for s in $KSEEDS; do echo "kcentroid:$s"; done) $(for s in $SEEDS; do echo "random:$s"; done); do
     strategy=${cfg%%:*}; seed=${cfg##*:}
     grep -q "^$k,$strategy,$seed," "$ROWS" && continue
     run="$WORK/k${k}_${strategy}_${seed}"
     rm -rf "$run" && mkdir -p "$run/data/images" "$run/data/masks"
-    "$BIN" -q select --data "$data" -k "$k" --strategy "$strategy" --seed "$seed" --out "$run/support.json" >/dev/null
+    "$BIN" -q select --data "$data" -k "$k" --strategy "$strategy" --seed "$seed" --features "$FEATURES" \
+      --embeddings "$EMB" --out "$run/support.json" >/dev/null
     /usr/bin/python3 -c "import json,sys; print('\n'.join(json.load(open(sys.argv[1]))['support']))" \
       "$run/support.json" > "$run/support.txt"
     for n in $(sort -u "$run/support.txt" "$WORK/candidates.txt"); do

@@ -24,7 +24,7 @@ namespace {
 
 struct RunArgs {
   std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto", support,
-              ranked_round = "auto";
+              ranked_round = "auto", features = "thumbnail-hist";
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
   bool no_sam = false, overwrite = false, resume = false, no_report = false;
@@ -74,6 +74,7 @@ void run(RunArgs& a) {
   o.resume_key = key;
   if (a.data.empty()) o.dataset_path = fs::path(a.out) / "phantom";  // where it will be once the run is done
   o.select.strategy = parse_select_strategy(a.strategy);
+  o.select.features = parse_feature_kind(a.features);
   if (!a.support.empty()) o.support = read_support_list(a.support);
   o.select.threads = o.propagate.threads;
   cli::use_threads(o.propagate.threads);
@@ -127,6 +128,10 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1, 100000));
   sub->add_option("--strategy", a.strategy, "support selection: kcentroid|random")
       ->capture_default_str()->check(CLI::IsMember({"kcentroid", "random"}));
+  sub->add_option("--features", a.features,
+                  "image features for kcentroid: thumbnail, thumbnail-hist (layout and intensities) or sam (SAM's "
+                  "embedding, pooled over the image; every image is encoded first, into the embedding cache)")
+      ->capture_default_str()->check(CLI::IsMember(feature_kind_names()));
   sub->add_option("--support", a.support,
                   "skip step 1: the support images already annotated (support.json / .txt from `sammpa select`, "
                   "or names separated by commas)");

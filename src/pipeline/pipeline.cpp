@@ -14,6 +14,7 @@
 #include "io/image_io.h"
 #include "io/overlay.h"
 #include "pipeline/resume.h"
+#include "pipeline/select_features.h"
 #include "pipeline/self_config.h"
 #include "sam/sam_model.h"
 
@@ -148,7 +149,7 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   }
   auto t0 = std::chrono::steady_clock::now();
   if (o.support.empty()) {
-    r.selection = select_examples(ds, o.select);
+    r.selection = select_with_features(ds, o.select, o.segment);
     write_selection(out_root / "support.json", selection_json(ds, o.select, r.selection));
   } else {
     for (const auto& n : o.support)

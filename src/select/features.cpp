@@ -44,6 +44,7 @@ void append_histogram(const cv::Mat& grey, std::vector<float>& out) {
 FeatureKind parse_feature_kind(const std::string& name) {
   if (name == "thumbnail") return FeatureKind::Thumbnail;
   if (name == "thumbnail-hist") return FeatureKind::ThumbnailHist;
+  if (name == "sam") return FeatureKind::Sam;
   std::string known;
   for (const auto& n : feature_kind_names()) known += (known.empty() ? "" : ", ") + n;
   throw InputError("--features", "unknown feature kind '" + name + "' (known: " + known + ")");
@@ -53,13 +54,16 @@ std::string feature_kind_name(FeatureKind kind) {
   switch (kind) {
     case FeatureKind::Thumbnail: return "thumbnail";
     case FeatureKind::ThumbnailHist: return "thumbnail-hist";
+    case FeatureKind::Sam: return "sam";
   }
   return "?";
 }
 
-std::vector<std::string> feature_kind_names() { return {"thumbnail", "thumbnail-hist"}; }
+std::vector<std::string> feature_kind_names() { return {"thumbnail", "thumbnail-hist", "sam"}; }
 
 cv::Mat image_features(const cv::Mat& image, FeatureKind kind) {
+  if (kind == FeatureKind::Sam)
+    throw InputError("--features", "'sam' features come from the SAM embeddings, which the pipeline computes");
   cv::Mat grey = to_grey(image);
   std::vector<float> f;
   append_thumbnail(grey, f);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <stdexcept>
 
 #include "common/error.h"
 #include "common/output_dir.h"
@@ -28,8 +29,10 @@ Selection select_random(const Dataset& ds, const SelectOptions& opt) {
   return s;
 }
 
-Selection select_kcentroid(const Dataset& ds, const SelectOptions& opt) {
-  cv::Mat features = dataset_features(ds, opt.features, opt.threads);
+Selection select_kcentroid(const Dataset& ds, const SelectOptions& opt, const cv::Mat& features) {
+  if (static_cast<size_t>(features.rows) != ds.size())
+    throw std::logic_error("select: " + std::to_string(features.rows) + " feature rows for " +
+                           std::to_string(ds.size()) + " images");
   KMeansResult km = kmeans(features, {opt.k, opt.seed, 300, opt.threads});
   std::vector<int> order(opt.k);
   std::iota(order.begin(), order.end(), 0);
@@ -49,6 +52,14 @@ Selection select_kcentroid(const Dataset& ds, const SelectOptions& opt) {
   return s;
 }
 
+void check_k(const Dataset& ds, const SelectOptions& opt) {
+  if (opt.k < 1) throw InputError("--k", "must be at least 1 (got " + std::to_string(opt.k) + ")");
+  if (ds.size() == 0) throw InputError(ds.root, "no images to select from");
+  if (static_cast<size_t>(opt.k) > ds.size())
+    throw InputError(ds.root, "cannot select K=" + std::to_string(opt.k) + " examples: the folder has only " +
+                                  std::to_string(ds.size()) + " images");
+}
+
 }  // namespace
 
 SelectStrategy parse_select_strategy(const std::string& name) {
@@ -60,12 +71,14 @@ SelectStrategy parse_select_strategy(const std::string& name) {
 std::string select_strategy_name(SelectStrategy s) { return s == SelectStrategy::Random ? "random" : "kcentroid"; }
 
 Selection select_examples(const Dataset& ds, const SelectOptions& opt) {
-  if (opt.k < 1) throw InputError("--k", "must be at least 1 (got " + std::to_string(opt.k) + ")");
-  if (ds.size() == 0) throw InputError(ds.root, "no images to select from");
-  if (static_cast<size_t>(opt.k) > ds.size())
-    throw InputError(ds.root, "cannot select K=" + std::to_string(opt.k) + " examples: the folder has only " +
-                                  std::to_string(ds.size()) + " images");
-  return opt.strategy == SelectStrategy::Random ? select_random(ds, opt) : select_kcentroid(ds, opt);
+  check_k(ds, opt);
+  if (opt.strategy == SelectStrategy::Random) return select_random(ds, opt);
+  return select_kcentroid(ds, opt, dataset_features(ds, opt.features, opt.threads));
+}
+
+Selection select_examples(const Dataset& ds, const SelectOptions& opt, const cv::Mat& features) {
+  check_k(ds, opt);
+  return opt.strategy == SelectStrategy::Random ? select_random(ds, opt) : select_kcentroid(ds, opt, features);
 }
 
 std::vector<std::string> select_support(const Dataset& ds, const SelectOptions& opt) {

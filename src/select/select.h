@@ -37,6 +37,9 @@ struct Selection {
 
 // InputError if k < 1 or k is larger than the number of images, or an image cannot be read.
 Selection select_examples(const Dataset& dataset, const SelectOptions& options);
+// The same with the k-centroid features given (N x D, CV_32FC1, row i for dataset.samples[i]), for features
+// this library cannot compute itself (FeatureKind::Sam).
+Selection select_examples(const Dataset& dataset, const SelectOptions& options, const cv::Mat& features);
 std::vector<std::string> select_support(const Dataset& dataset, const SelectOptions& options);
 
 // {"strategy", "k", "seed", "features", "support", "cluster_sizes", "dataset"}
