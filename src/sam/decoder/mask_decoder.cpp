@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "sam/decoder/mask_upscaling.h"
 #include "sam/nn/ops.h"
 
 namespace sammpa::sam {
@@ -101,17 +102,10 @@ std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings
   const Tensor pos = nn::permute(image_pe.reshaped({c, hw}), {1, 0});
   const TwoWayTransformer::Output t = transformer_.forward_batch(src, pos, tokens, groups);
 
-  // Every prompt's image tokens upscaled at once: [groups, C/8, 4h, 4w].
-  Tensor up = nn::permute(t.image.reshaped({groups, hw, c}), {0, 2, 1}).reshaped({groups, c, h, w});
-  up = nn::conv_transpose2d(up, up1_w_, up1_b_, 2);
-  up = nn::layer_norm_2d(up, up_norm_w_, up_norm_b_);
-  nn::gelu_(up);
-  up = nn::conv_transpose2d(up, up2_w_, up2_b_, 2, nn::Act::gelu);
-
   const int first = which == MaskOutput::multimask ? 1 : 0;
   const int count = which == MaskOutput::single ? 1 : num_mask_tokens() - first;
   if (count < 1) throw std::invalid_argument("MaskDecoder: multimask output needs more than one mask token");
-  const int64_t c8 = up.dim(1), out_h = up.dim(2), out_w = up.dim(3), plane = c8 * out_h * out_w;
+  const int64_t c8 = up2_w_.dim(1);
   // Each mask token's hypernetwork over that token of every prompt, the IoU head over every IoU token.
   auto token_rows = [&](int64_t token) {
     Tensor rows({groups, c});
@@ -119,25 +113,33 @@ std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings
       std::memcpy(rows.data() + g * c, t.tokens.data() + (g * t_len + token) * c, c * sizeof(float));
     return rows;
   };
-  std::vector<Tensor> hyper_of_token;
+  Tensor hyper({groups, count, c8});  // per prompt, its masks' hypernetwork outputs
   for (int i = 0; i < count; ++i) {
-    hyper_of_token.push_back(hypernetworks_[first + i].forward(token_rows(1 + first + i)));
-    if (hyper_of_token.back().dim(1) != c8)
-      throw std::invalid_argument("MaskDecoder: hypernetwork output does not match upscaling");
+    const Tensor out = hypernetworks_[first + i].forward(token_rows(1 + first + i));
+    if (out.dim(1) != c8) throw std::invalid_argument("MaskDecoder: hypernetwork output does not match upscaling");
+    for (int64_t g = 0; g < groups; ++g)
+      std::memcpy(hyper.data() + (g * count + i) * c8, out.data() + g * c8, c8 * sizeof(float));
   }
   const Tensor iou = iou_head_.forward(token_rows(0));
   std::vector<DecoderOutput> outs(static_cast<size_t>(groups));
+  std::vector<float*> logits(static_cast<size_t>(groups));
   for (int64_t g = 0; g < groups; ++g) {
-    Tensor hyper({count, c8});
-    for (int i = 0; i < count; ++i)
-      std::memcpy(hyper.data() + i * c8, hyper_of_token[i].data() + g * c8, c8 * sizeof(float));
     DecoderOutput& o = outs[static_cast<size_t>(g)];
-    o.low_res_logits = nn::matmul(hyper, Tensor::view(up.data() + g * plane, {c8, out_h * out_w}))
-                           .reshaped({1, count, out_h, out_w});
+    o.low_res_logits = Tensor({1, count, 4 * h, 4 * w});
+    logits[static_cast<size_t>(g)] = o.low_res_logits.data();
     const float* row = iou.data() + g * iou.dim(1);
     o.iou.assign(row + first, row + first + count);
   }
+  // Every prompt's image tokens upscaled to [C/8, 4h, 4w] and dotted with its hypernetwork outputs.
+  upscaling(w).run(groups, t.image.data(), h, hyper.data(), count, logits.data());
   return outs;
+}
+
+const MaskUpscaling& MaskDecoder::upscaling(int64_t width) const {
+  std::lock_guard<std::mutex> lock(upscalings_->mutex);
+  auto& u = upscalings_->by_width[width];
+  if (!u) u = std::make_shared<const MaskUpscaling>(up1_w_, up1_b_, up_norm_w_, up_norm_b_, up2_w_, up2_b_, width);
+  return *u;
 }
 
 SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size, int input_image_size,

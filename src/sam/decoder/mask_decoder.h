@@ -3,7 +3,9 @@
 // over output + prompt tokens and the image embedding, transposed-convolution upscaling, hypernetwork MLPs that
 // turn each mask token into weights for the upscaled embedding, and an IoU prediction head. Plus
 // SamPromptDecoder, which wires the PromptEncoder to it.
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,8 @@ struct DecoderOutput {
   Tensor low_res_logits;  // [1, M, 4h, 4w] (256 x 256 for SAM); M = 3 with multimask output, else 1
   std::vector<float> iou;  // M predicted IoUs, in the order of the masks
 };
+
+class MaskUpscaling;
 
 class MaskDecoder {
  public:
@@ -57,6 +61,13 @@ class MaskDecoder {
   TwoWayTransformer transformer_;
   Tensor iou_token_, mask_tokens_;
   Tensor up1_w_, up1_b_, up_norm_w_, up_norm_b_, up2_w_, up2_b_;
+  // The upscaling's primitives for one embedding grid width, built on first use (shared by copies).
+  struct Upscalings {
+    std::mutex mutex;
+    std::map<int64_t, std::shared_ptr<const MaskUpscaling>> by_width;
+  };
+  std::shared_ptr<Upscalings> upscalings_ = std::make_shared<Upscalings>();
+  const MaskUpscaling& upscaling(int64_t width) const;
   std::vector<Mlp> hypernetworks_;
   Mlp iou_head_;
 };

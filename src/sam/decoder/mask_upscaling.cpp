@@ -1,0 +1,94 @@
+#include "sam/decoder/mask_upscaling.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include "common/omp_errors.h"
+#include "sam/nn/row_kernels.h"
+
+namespace sammpa::sam {
+
+namespace {
+
+// A 2x2 stride-2 ConvTranspose2d's weights [cin, cout, 2, 2] as a linear layer's [4 cout, cin]: output column
+// (a * 2 + b) * cout + co holds kernel position (a, b) of channel co, so one token row becomes its 2x2 output
+// pixels one after the other, channels last. The bias repeats for the four positions.
+std::vector<float> kernel_as_linear(const Tensor& w, int64_t cin, int64_t cout) {
+  std::vector<float> m(static_cast<size_t>(4 * cout * cin));
+  for (int64_t ci = 0; ci < cin; ++ci)
+    for (int64_t co = 0; co < cout; ++co)
+      for (int64_t ab = 0; ab < 4; ++ab)
+        m[static_cast<size_t>((ab * cout + co) * cin + ci)] = w.data()[(ci * cout + co) * 4 + ab];
+  return m;
+}
+
+std::vector<float> bias_repeated(const Tensor& b, int64_t cout) {
+  std::vector<float> r(static_cast<size_t>(4 * cout));
+  for (int64_t ab = 0; ab < 4; ++ab)
+    for (int64_t co = 0; co < cout; ++co) r[static_cast<size_t>(ab * cout + co)] = b.data()[co];
+  return r;
+}
+
+// The logits of one tile: u2 holds, for each of the `width` tokens of grid row y and each of its 2x2 first-stage
+// pixels (a, b), the 2x2 second-stage pixels (a2, b2) with c8 channels each. Pixel (4y + 2a + a2, 4x + 2b + b2)
+// of mask m is hyper[m] . that pixel's channels. `out` points at row 4y of mask 0.
+__attribute__((target_clones("avx512f", "arch=haswell", "default"))) void tile_logits(
+    const float* u2, int64_t width, int64_t c8, const float* hyper, int count, float* out, int64_t plane) {
+  const int64_t out_w = 4 * width;
+  for (int64_t x = 0; x < width; ++x)
+    for (int64_t ab = 0; ab < 4; ++ab)
+      for (int64_t ab2 = 0; ab2 < 4; ++ab2) {
+        const float* v = u2 + ((x * 4 + ab) * 4 + ab2) * c8;
+        const int64_t row = 2 * (ab / 2) + ab2 / 2, col = 4 * x + 2 * (ab % 2) + ab2 % 2;
+        for (int m = 0; m < count; ++m) {
+          const float* hm = hyper + m * c8;
+          float s = 0.f;
+#pragma omp simd reduction(+ : s)
+          for (int64_t k = 0; k < c8; ++k) s += hm[k] * v[k];
+          out[m * plane + row * out_w + col] = s;
+        }
+      }
+}
+
+}  // namespace
+
+MaskUpscaling::MaskUpscaling(const Tensor& up1_w, const Tensor& up1_b, const Tensor& norm_w, const Tensor& norm_b,
+                             const Tensor& up2_w, const Tensor& up2_b, int64_t width)
+    : c_(up1_w.dim(0)), c4_(up1_w.dim(1)), c8_(up2_w.dim(1)), width_(width), norm_w_(norm_w), norm_b_(norm_b) {
+  if (up1_w.rank() != 4 || up1_w.dim(2) != 2 || up1_w.dim(3) != 2 || up2_w.rank() != 4 || up2_w.dim(0) != c4_ ||
+      up2_w.dim(2) != 2 || up2_w.dim(3) != 2 || up1_b.numel() != c4_ || up2_b.numel() != c8_ ||
+      norm_w.numel() != c4_ || norm_b.numel() != c4_ || width < 1)
+    throw std::invalid_argument("MaskUpscaling: weights " + up1_w.shape_str() + " and " + up2_w.shape_str());
+  const std::vector<float> w1 = kernel_as_linear(up1_w, c_, c4_), b1 = bias_repeated(up1_b, c4_);
+  const std::vector<float> w2 = kernel_as_linear(up2_w, c4_, c8_), b2 = bias_repeated(up2_b, c8_);
+  up1_ = tinyvit::Linear(width, 4 * c4_, c_, w1.data(), b1.data(), tinyvit::Post::none);
+  up2_ = tinyvit::Linear(4 * width, 4 * c8_, c4_, w2.data(), b2.data(), tinyvit::Post::gelu);
+  gelu_md_ = nn::detail::plain_desc({4 * width * c4_});
+  dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_gelu_erf, gelu_md_, 0.f,
+                                0.f);
+  gelu_ = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, nn::detail::engine()));
+}
+
+void MaskUpscaling::run(int64_t groups, const float* tokens, int64_t h, const float* hyper, int count,
+                        float* const* out) const {
+  const int64_t tasks = groups * h, plane = 16 * h * width_;
+  ParallelErrors errors;
+#pragma omp parallel
+  {
+    std::vector<float> u1(static_cast<size_t>(4 * width_ * c4_)), u2(static_cast<size_t>(16 * width_ * c8_));
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; ++t) errors.run([&] {
+      const int64_t g = t / h, y = t % h;
+      up1_(tokens + (g * h + y) * width_ * c_, u1.data());
+      for (int64_t r = 0; r < 4 * width_; ++r)
+        layer_norm_row(u1.data() + r * c4_, u1.data() + r * c4_, c4_, norm_w_.data(), norm_b_.data(), 1e-6f);
+      const dnnl::memory m = nn::detail::wrap(gelu_md_, u1.data());
+      nn::detail::execute(gelu_, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
+      up2_(u1.data(), u2.data());
+      tile_logits(u2.data(), width_, c8_, hyper + g * count * c8_, count, out[g] + 4 * y * 4 * width_, plane);
+    });
+  }
+  errors.rethrow();
+}
+
+}  // namespace sammpa::sam
