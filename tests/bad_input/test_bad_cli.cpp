@@ -138,7 +138,9 @@ TEST(BadInputCli, SamWithHostileMaskInputAndEmbedding) {
   for (const auto& c : cases) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = run_sammpa(c.args);
-    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0) << c.args;
+    // A guard against a hang, not a speed target: the header is checked against the file size before any
+    // allocation (the messages below say so); under CI load the normal error path alone took 6 s.
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 60.0) << c.args;
     expect_one_line_error(r, c.args, c.expect);
     EXPECT_EQ(sammpa::test::count_files(dir / "o"), 0u) << c.args;
   }
