@@ -12,10 +12,8 @@ namespace sammpa {
 cv::Mat pooled_embedding(const sam::ImageEmbedding& e) {
   const sam::Tensor& t = e.features;
   const int64_t c = t.dim(1), gh = t.dim(2), gw = t.dim(3);
-  const sam::ImageFrame& f = e.frame;
-  // A cell holds image when its top-left corner lies inside the resized image (cells straddling the edge count).
-  const int64_t rows = std::clamp<int64_t>((f.input_h * gh + f.target - 1) / f.target, 1, gh);
-  const int64_t cols = std::clamp<int64_t>((f.input_w * gw + f.target - 1) / f.target, 1, gw);
+  const cv::Size v = sam::valid_cells(e);
+  const int64_t rows = v.height, cols = v.width;
   cv::Mat out(1, static_cast<int>(2 * c), CV_32FC1);
   for (int64_t ch = 0; ch < c; ++ch) {
     const float* plane = t.data() + ch * gh * gw;

@@ -12,18 +12,10 @@ namespace {
 
 int grid_of(const sam::ImageEmbedding& e) { return static_cast<int>(e.features.dim(2)); }
 
-// Cells of the grid that hold image (not padding): ceil(input / stride).
-cv::Size valid_cells(const sam::ImageEmbedding& e) {
-  const int g = grid_of(e);
-  const double stride = static_cast<double>(e.frame.target) / g;
-  return {std::min(g, static_cast<int>(std::ceil(e.frame.input_w / stride))),
-          std::min(g, static_cast<int>(std::ceil(e.frame.input_h / stride)))};
-}
-
 // Rows of valid cells x C features (row-major over the grid).
 cv::Mat cell_features(const sam::ImageEmbedding& e, std::vector<cv::Point>* cells = nullptr) {
   const int c = static_cast<int>(e.features.dim(1)), g = grid_of(e);
-  const cv::Size v = valid_cells(e);
+  const cv::Size v = sam::valid_cells(e);
   cv::Mat x(v.area(), c, CV_32F);
   const float* f = e.features.data();
   for (int y = 0, r = 0; y < v.height; ++y)
@@ -46,7 +38,7 @@ cv::Mat mask_on_embedding_grid(const cv::Mat& mask, const sam::ImageEmbedding& e
   cv::resize(m, m, {f.input_w, f.input_h}, 0, 0, cv::INTER_AREA);
   m.copyTo(square(cv::Rect(0, 0, f.input_w, f.input_h)));
   cv::resize(square, grid, {g, g}, 0, 0, cv::INTER_AREA);
-  const cv::Size v = valid_cells(e);
+  const cv::Size v = sam::valid_cells(e);
   for (int y = 0; y < g; ++y)
     for (int x = 0; x < g; ++x)
       if (x >= v.width || y >= v.height) grid.at<float>(y, x) = -1.f;
@@ -68,7 +60,7 @@ FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmb
   for (size_t i = 0; i < supports.size(); ++i) {
     cv::Mat xi = cell_features(*supports[i]);
     const cv::Mat grid = mask_on_embedding_grid(masks[i], *supports[i]);
-    const cv::Size v = valid_cells(*supports[i]);
+    const cv::Size v = sam::valid_cells(*supports[i]);
     cv::Mat yi(v.area(), 1, CV_32F);
     for (int r = 0; r < v.area(); ++r) yi.at<float>(r) = grid.at<float>(r / v.width, r % v.width);
     x.push_back(xi);

@@ -1,5 +1,7 @@
 #include "sam/image_embedding.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include <unistd.h>
@@ -103,6 +105,13 @@ std::string image_digest(const cv::Mat& image) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return hex;
+}
+
+cv::Size valid_cells(const ImageEmbedding& e) {
+  const int g = static_cast<int>(e.features.dim(2));
+  const double stride = static_cast<double>(e.frame.target) / g;
+  return {std::min(g, static_cast<int>(std::ceil(e.frame.input_w / stride))),
+          std::min(g, static_cast<int>(std::ceil(e.frame.input_h / stride)))};
 }
 
 }  // namespace sammpa::sam

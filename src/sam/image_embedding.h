@@ -23,6 +23,9 @@ struct ImageEmbedding {
   static ImageEmbedding load(const std::filesystem::path& file);  // InputError naming the file if invalid
 };
 
+// The grid cells [width, height] that hold image rather than padding: ceil(input size / cell stride).
+cv::Size valid_cells(const ImageEmbedding& embedding);
+
 // FNV-1a (64 bit, hex) over an 8-bit image's size, type and pixels.
 std::string image_digest(const cv::Mat& image);
 
