@@ -61,31 +61,42 @@ MaskUpscaling::MaskUpscaling(const Tensor& up1_w, const Tensor& up1_b, const Ten
     throw std::invalid_argument("MaskUpscaling: weights " + up1_w.shape_str() + " and " + up2_w.shape_str());
   const std::vector<float> w1 = kernel_as_linear(up1_w, c_, c4_), b1 = bias_repeated(up1_b, c4_);
   const std::vector<float> w2 = kernel_as_linear(up2_w, c4_, c8_), b2 = bias_repeated(up2_b, c8_);
-  up1_ = tinyvit::Linear(width, 4 * c4_, c_, w1.data(), b1.data(), tinyvit::Post::none);
-  up2_ = tinyvit::Linear(4 * width, 4 * c8_, c4_, w2.data(), b2.data(), tinyvit::Post::gelu);
-  gelu_md_ = nn::detail::plain_desc({4 * width * c4_});
-  dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_gelu_erf, gelu_md_, 0.f,
-                                0.f);
-  gelu_ = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, nn::detail::engine()));
+  for (int64_t rows : {kTileRows, int64_t{1}}) {
+    Stage& st = rows == 1 ? one_row_ : tile_;
+    st.up1 = tinyvit::Linear(rows * width, 4 * c4_, c_, w1.data(), b1.data(), tinyvit::Post::none);
+    st.up2 = tinyvit::Linear(4 * rows * width, 4 * c8_, c4_, w2.data(), b2.data(), tinyvit::Post::gelu);
+    st.gelu_md = nn::detail::plain_desc({4 * rows * width * c4_});
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_gelu_erf,
+                                  st.gelu_md, 0.f, 0.f);
+    st.gelu = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, nn::detail::engine()));
+  }
 }
 
 void MaskUpscaling::run(int64_t groups, const float* tokens, int64_t h, const float* hyper, int count,
                         float* const* out) const {
-  const int64_t tasks = groups * h, plane = 16 * h * width_;
+  // Per prompt: h / kTileRows tiles of kTileRows grid rows, then the h % kTileRows last rows one by one.
+  const int64_t full = h / kTileRows, per_prompt = full + h % kTileRows;
+  const int64_t tasks = groups * per_prompt, plane = 16 * h * width_;
   ParallelErrors errors;
 #pragma omp parallel
   {
-    std::vector<float> u1(static_cast<size_t>(4 * width_ * c4_)), u2(static_cast<size_t>(16 * width_ * c8_));
+    std::vector<float> u1(static_cast<size_t>(4 * kTileRows * width_ * c4_)),
+        u2(static_cast<size_t>(16 * kTileRows * width_ * c8_));
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < tasks; ++t) errors.run([&] {
-      const int64_t g = t / h, y = t % h;
-      up1_(tokens + (g * h + y) * width_ * c_, u1.data());
-      for (int64_t r = 0; r < 4 * width_; ++r)
+      const int64_t g = t / per_prompt, i = t % per_prompt;
+      const bool whole = i < full;
+      const int64_t y0 = whole ? i * kTileRows : full * kTileRows + (i - full), rows = whole ? kTileRows : 1;
+      const Stage& st = whole ? tile_ : one_row_;
+      st.up1(tokens + (g * h + y0) * width_ * c_, u1.data());
+      for (int64_t r = 0; r < 4 * rows * width_; ++r)
         layer_norm_row(u1.data() + r * c4_, u1.data() + r * c4_, c4_, norm_w_.data(), norm_b_.data(), 1e-6f);
-      const dnnl::memory m = nn::detail::wrap(gelu_md_, u1.data());
-      nn::detail::execute(gelu_, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
-      up2_(u1.data(), u2.data());
-      tile_logits(u2.data(), width_, c8_, hyper + g * count * c8_, count, out[g] + 4 * y * 4 * width_, plane);
+      const dnnl::memory m = nn::detail::wrap(st.gelu_md, u1.data());
+      nn::detail::execute(st.gelu, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
+      st.up2(u1.data(), u2.data());
+      for (int64_t y = 0; y < rows; ++y)
+        tile_logits(u2.data() + y * 16 * width_ * c8_, width_, c8_, hyper + g * count * c8_, count,
+                    out[g] + 4 * (y0 + y) * 4 * width_, plane);
     });
   }
   errors.rethrow();

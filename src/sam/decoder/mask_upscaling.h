@@ -1,7 +1,7 @@
 #pragma once
 // The mask decoder's output path after the transformer (internal): the two 2x2 stride-2 transposed convolutions
 // with LayerNorm2d and GELU in between (output_upscaling), then each mask token's hypernetwork output dotted with
-// the upscaled embedding at every pixel. Computed channels-last in tiles of one row of the embedding grid, so the
+// the upscaled embedding at every pixel. Computed channels-last in tiles of a few rows of the embedding grid, so the
 // 4x and 16x larger intermediate images never exist (per row: 64 tokens -> 256 -> 1024 pixels, all in cache).
 #include <memory>
 
@@ -26,11 +26,17 @@ class MaskUpscaling {
   int64_t width() const { return width_; }
 
  private:
+  // Grid rows per task: a tile's intermediate images (1 MB at C = 256, width 64) stay in a core's L2 cache, and
+  // the matrix products are tall enough to run near the core's peak.
+  static constexpr int64_t kTileRows = 4;
+  struct Stage {               // the steps for a tile of `rows` grid rows
+    tinyvit::Linear up1, up2;  // [rows width, C] -> [., 4 C/4]; [4 rows width, C/4] -> [., 4 C/8] with GELU
+    dnnl::primitive gelu;      // on up1's output (after the LayerNorm)
+    dnnl::memory::desc gelu_md;
+  };
   int64_t c_, c4_, c8_, width_;
   Tensor norm_w_, norm_b_;
-  tinyvit::Linear up1_, up2_;  // [width, C] -> [width, 4 C/4]; [4 width, C/4] -> [4 width, 4 C/8] with GELU
-  dnnl::primitive gelu_;       // on one tile of up1's output
-  dnnl::memory::desc gelu_md_;
+  Stage tile_, one_row_;
 };
 
 }  // namespace sammpa::sam
