@@ -34,6 +34,17 @@ class SamModel {
   DecoderOutput decode(const Tensor& image_embedding, const Prompts& prompts, bool multimask) const {
     return decode(image_embedding, prompts, multimask ? MaskOutput::multimask : MaskOutput::single);
   }
+  // The decoder's share of the work on one embedding, done once for any number of prompt rounds on it.
+  SamPromptDecoder::PreparedImage prepare_decode(const Tensor& image_embedding) const {
+    return decoder_->prepare(image_embedding);
+  }
+  DecoderOutput decode(const SamPromptDecoder::PreparedImage& image, const Prompts& prompts, MaskOutput which) const {
+    return decoder_->predict(image, prompts, which);
+  }
+  std::vector<DecoderOutput> decode_batch(const SamPromptDecoder::PreparedImage& image,
+                                          const std::vector<Prompts>& prompts, MaskOutput which) const {
+    return decoder_->predict_batch(image, prompts, which);
+  }
   // Many prompts on one image through the decoder together (SamPromptDecoder::predict_batch).
   std::vector<DecoderOutput> decode_batch(const Tensor& image_embedding, const std::vector<Prompts>& prompts,
                                           MaskOutput which) const {

@@ -73,12 +73,33 @@ DecoderOutput MaskDecoder::run(const Tensor& image_embeddings, const Tensor& ima
 std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings, const Tensor& image_pe,
                                                   const std::vector<Tensor>& sparse, const Tensor& dense,
                                                   MaskOutput which) const {
-  const int64_t c = transformer_dim(), groups = static_cast<int64_t>(sparse.size());
-  if (groups == 0) return {};
+  if (sparse.empty()) return {};
+  return run_batch(prepare(image_embeddings, image_pe, dense), sparse, which);
+}
+
+MaskDecoder::Image MaskDecoder::prepare(const Tensor& image_embeddings, const Tensor& image_pe,
+                                        const Tensor& dense) const {
+  const int64_t c = transformer_dim();
   if (image_embeddings.rank() != 4 || image_embeddings.dim(0) != 1 || image_embeddings.dim(1) != c ||
       image_pe.shape() != image_embeddings.shape() || dense.shape() != image_embeddings.shape())
     throw std::invalid_argument("MaskDecoder: image embeddings " + image_embeddings.shape_str() + ", pe " +
                                 image_pe.shape_str() + ", dense " + dense.shape_str() + " for width " +
+                                std::to_string(c));
+  Image im;
+  im.h = image_embeddings.dim(2);
+  im.w = image_embeddings.dim(3);
+  const int64_t hw = im.h * im.w;
+  im.side = transformer_.prepare(nn::permute(nn::add(image_embeddings, dense).reshaped({c, hw}), {1, 0}),
+                                 nn::permute(image_pe.reshaped({c, hw}), {1, 0}));
+  return im;
+}
+
+std::vector<DecoderOutput> MaskDecoder::run_batch(const Image& image, const std::vector<Tensor>& sparse,
+                                                  MaskOutput which) const {
+  const int64_t c = transformer_dim(), groups = static_cast<int64_t>(sparse.size());
+  if (groups == 0) return {};
+  if (image.side.image.rank() != 2 || image.side.image.dim(1) != c || image.side.image.dim(0) != image.h * image.w)
+    throw std::invalid_argument("MaskDecoder: prepared image " + image.side.image.shape_str() + " for width " +
                                 std::to_string(c));
   const int64_t n_prompt = sparse[0].empty() ? 0 : sparse[0].numel() / c;
   for (const Tensor& s : sparse) {
@@ -87,7 +108,7 @@ std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings
     if ((s.empty() ? 0 : s.numel() / c) != n_prompt)
       throw std::invalid_argument("MaskDecoder: a batch needs the same number of prompt tokens in every prompt");
   }
-  const int64_t h = image_embeddings.dim(2), w = image_embeddings.dim(3), hw = h * w;
+  const int64_t h = image.h, w = image.w;
   const int n_out = 1 + num_mask_tokens();
   const int64_t t_len = n_out + n_prompt;
 
@@ -98,9 +119,7 @@ std::vector<DecoderOutput> MaskDecoder::run_batch(const Tensor& image_embeddings
     std::memcpy(t + c, mask_tokens_.data(), (n_out - 1) * c * sizeof(float));
     if (n_prompt) std::memcpy(t + n_out * c, sparse[g].data(), n_prompt * c * sizeof(float));
   }
-  const Tensor src = nn::permute(nn::add(image_embeddings, dense).reshaped({c, hw}), {1, 0});
-  const Tensor pos = nn::permute(image_pe.reshaped({c, hw}), {1, 0});
-  const TwoWayTransformer::Output t = transformer_.forward_batch(src, pos, tokens, groups);
+  const TwoWayTransformer::Output t = transformer_.forward_batch(image.side, tokens, groups);
 
   const int first = which == MaskOutput::multimask ? 1 : 0;
   const int count = which == MaskOutput::single ? 1 : num_mask_tokens() - first;
@@ -147,13 +166,42 @@ SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_s
     : prompt_encoder_(ckpt, "prompt_encoder.", image_embedding_size, input_image_size),
       mask_decoder_(ckpt, "mask_decoder.", num_heads) {}
 
+SamPromptDecoder::PreparedImage SamPromptDecoder::prepare(const Tensor& image_embeddings) const {
+  PreparedImage p;
+  p.embeddings = image_embeddings;
+  p.no_mask = mask_decoder_.prepare(image_embeddings, prompt_encoder_.dense_pe(), prompt_encoder_.encode({}).dense);
+  return p;
+}
+
 DecoderOutput SamPromptDecoder::predict(const Tensor& image_embeddings, const Prompts& prompts,
                                         MaskOutput which) const {
+  if (!prompts.mask_input.empty()) {  // its own dense embedding: nothing to share
+    const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts);
+    return mask_decoder_.run(image_embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, which);
+  }
+  return predict(prepare(image_embeddings), prompts, which);
+}
+
+DecoderOutput SamPromptDecoder::predict(const PreparedImage& image, const Prompts& prompts, MaskOutput which) const {
   const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts);
-  return mask_decoder_.run(image_embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, which);
+  if (!prompts.mask_input.empty())
+    return mask_decoder_.run(image.embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, which);
+  return mask_decoder_.run_batch(image.no_mask, {e.sparse}, which)[0];
 }
 
 std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const Tensor& image_embeddings,
+                                                           const std::vector<Prompts>& prompts, MaskOutput which,
+                                                           int chunk) const {
+  const bool any_plain = std::any_of(prompts.begin(), prompts.end(), [](const Prompts& p) {
+    return p.mask_input.empty();
+  });
+  if (any_plain) return predict_batch(prepare(image_embeddings), prompts, which, chunk);
+  std::vector<DecoderOutput> out;
+  for (const Prompts& p : prompts) out.push_back(predict(image_embeddings, p, which));
+  return out;
+}
+
+std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const PreparedImage& image,
                                                            const std::vector<Prompts>& prompts, MaskOutput which,
                                                            int chunk) const {
   std::vector<DecoderOutput> out(prompts.size());
@@ -162,14 +210,11 @@ std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const Tensor& image_e
   const Tensor& pe = prompt_encoder_.dense_pe();
   // Prompts with a mask input have their own dense embedding: one at a time. The others, grouped by token count.
   std::map<int64_t, std::vector<size_t>> groups;
-  Tensor no_mask;  // the dense embedding of every prompt without a mask input (4 MB: kept once)
   for (size_t i = 0; i < prompts.size(); ++i) {
-    if (!prompts[i].mask_input.empty()) {
-      out[i] = mask_decoder_.run(image_embeddings, pe, enc[i].sparse, enc[i].dense, which);
-    } else {
+    if (!prompts[i].mask_input.empty())
+      out[i] = mask_decoder_.run(image.embeddings, pe, enc[i].sparse, enc[i].dense, which);
+    else
       groups[enc[i].sparse.empty() ? 0 : enc[i].sparse.numel()].push_back(i);
-      if (no_mask.empty()) no_mask = enc[i].dense;
-    }
     enc[i].dense = Tensor();
   }
   for (const auto& [tokens, members] : groups)
@@ -177,7 +222,7 @@ std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const Tensor& image_e
       const size_t end = std::min(members.size(), at + static_cast<size_t>(std::max(1, chunk)));
       std::vector<Tensor> sparse;
       for (size_t j = at; j < end; ++j) sparse.push_back(enc[members[j]].sparse);
-      auto res = mask_decoder_.run_batch(image_embeddings, pe, sparse, no_mask, which);
+      auto res = mask_decoder_.run_batch(image.no_mask, sparse, which);
       for (size_t j = at; j < end; ++j) out[members[j]] = std::move(res[j - at]);
     }
   return out;

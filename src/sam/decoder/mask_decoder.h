@@ -47,6 +47,15 @@ class MaskDecoder {
   std::vector<DecoderOutput> run_batch(const Tensor& image_embeddings, const Tensor& image_pe,
                                        const std::vector<Tensor>& sparse, const Tensor& dense, MaskOutput which) const;
 
+  // The image's side of the decoder for one dense prompt (image_embeddings + dense as tokens, the positional
+  // encoding, the first block's projections): prepare once, then run any number of batches on it.
+  struct Image {
+    int64_t h = 0, w = 0;
+    TwoWayTransformer::ImageSide side;
+  };
+  Image prepare(const Tensor& image_embeddings, const Tensor& image_pe, const Tensor& dense) const;
+  std::vector<DecoderOutput> run_batch(const Image& image, const std::vector<Tensor>& sparse, MaskOutput which) const;
+
   int64_t transformer_dim() const { return transformer_.embedding_dim(); }
   int num_mask_tokens() const { return static_cast<int>(mask_tokens_.dim(0)); }
 
@@ -80,6 +89,17 @@ class SamPromptDecoder {
   // count (MaskDecoderConfig::num_heads, 8 in every official model).
   explicit SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size = 64, int input_image_size = 1024,
                             int num_heads = 8);
+
+  // The decoder's work on an image embedding that every prompt without a mask input shares (MaskDecoder::Image):
+  // a caller with several rounds of prompts on one image prepares it once.
+  struct PreparedImage {
+    Tensor embeddings;        // [1, C, 64, 64]
+    MaskDecoder::Image no_mask;  // with the no-mask dense embedding
+  };
+  PreparedImage prepare(const Tensor& image_embeddings) const;
+  DecoderOutput predict(const PreparedImage& image, const Prompts& prompts, MaskOutput which) const;
+  std::vector<DecoderOutput> predict_batch(const PreparedImage& image, const std::vector<Prompts>& prompts,
+                                           MaskOutput which, int chunk = 16) const;
 
   // image_embeddings [1, C, 64, 64] from the image encoder.
   DecoderOutput predict(const Tensor& image_embeddings, const Prompts& prompts, MaskOutput which) const;

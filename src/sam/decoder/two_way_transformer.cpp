@@ -45,6 +45,10 @@ Tensor AttentionWeights::forward_groups(const Tensor& q, const Tensor& k, const 
   return linear(out, out_w, out_b);
 }
 
+Tensor AttentionWeights::forward_projected_kv(const Tensor& q, const Tensor& kp, const Tensor& vp, int heads) const {
+  return linear(nn::attention(linear(q, q_w, q_b), kp, vp, heads), out_w, out_b);
+}
+
 LayerNormWeights LayerNormWeights::load(const Checkpoint& ckpt, const std::string& prefix) {
   LayerNormWeights n;
   n.gamma = ckpt.get(prefix + "weight");
@@ -89,8 +93,29 @@ TwoWayTransformer::Output TwoWayTransformer::forward(const Tensor& image, const 
   return forward_batch(image, image_pe, tokens, 1);  // one prompt: a batch of one
 }
 
+TwoWayTransformer::ImageSide TwoWayTransformer::prepare(const Tensor& image, const Tensor& image_pe) const {
+  if (image.rank() != 2 || image.shape() != image_pe.shape() || image.dim(1) != embedding_dim_)
+    throw std::invalid_argument("TwoWayTransformer: image " + image.shape_str() + ", pe " + image_pe.shape_str() +
+                                " for width " + std::to_string(embedding_dim_));
+  const Block& b = blocks_[0];
+  ImageSide s;
+  s.image = image;
+  s.pe = image_pe;
+  s.image_with_pe = add(image, image_pe);
+  s.k0 = linear(s.image_with_pe, b.token_to_image.k_w, b.token_to_image.k_b);
+  s.v0 = linear(image, b.token_to_image.v_w, b.token_to_image.v_b);
+  s.q0 = linear(s.image_with_pe, b.image_to_token.q_w, b.image_to_token.q_b);
+  return s;
+}
+
 TwoWayTransformer::Output TwoWayTransformer::forward_batch(const Tensor& image, const Tensor& image_pe,
                                                            const Tensor& tokens, int64_t groups) const {
+  return forward_batch(prepare(image, image_pe), tokens, groups);
+}
+
+TwoWayTransformer::Output TwoWayTransformer::forward_batch(const ImageSide& side, const Tensor& tokens,
+                                                           int64_t groups) const {
+  const Tensor &image = side.image, &image_pe = side.pe, &image_with_pe = side.image_with_pe;
   if (groups < 1 || tokens.rank() != 2 || tokens.dim(0) % groups != 0 || image.rank() != 2 ||
       image.shape() != image_pe.shape() || image.dim(1) != embedding_dim_ || tokens.dim(1) != embedding_dim_)
     throw std::invalid_argument("TwoWayTransformer: image " + image.shape_str() + ", tokens " + tokens.shape_str() +
@@ -98,7 +123,6 @@ TwoWayTransformer::Output TwoWayTransformer::forward_batch(const Tensor& image, 
                                 std::to_string(embedding_dim_));
   const int h = num_heads_;
   const Tensor& query_pe = tokens;
-  const Tensor image_with_pe = add(image, image_pe);
   Tensor queries = tokens;
   Tensor keys, keys_pe;  // each prompt's image tokens [groups x HW, C] (and with the encoding), after block 0
   for (size_t i = 0; i < blocks_.size(); ++i) {
@@ -113,7 +137,7 @@ TwoWayTransformer::Output TwoWayTransformer::forward_batch(const Tensor& image, 
     queries = layer_norm(queries, b.norm1.gamma, b.norm1.beta);
 
     Tensor q = add(queries, query_pe);
-    queries = add(queries, first ? b.token_to_image.forward_groups(q, image_with_pe, image, h, groups, true)
+    queries = add(queries, first ? b.token_to_image.forward_projected_kv(q, side.k0, side.v0, h)
                                  : token_to_image_own(b.token_to_image, q, keys_pe, keys, groups));
     queries = layer_norm(queries, b.norm2.gamma, b.norm2.beta);
 
@@ -122,10 +146,9 @@ TwoWayTransformer::Output TwoWayTransformer::forward_batch(const Tensor& image, 
 
     q = add(queries, query_pe);
     if (first) {
-      const Tensor q_image = linear(image_with_pe, b.image_to_token.q_w, b.image_to_token.q_b);
       keys = Tensor({groups * image.dim(0), embedding_dim_});
       keys_pe = Tensor(keys.shape());
-      image_to_token_update(b.image_to_token, b.norm4, q, queries, &q_image, image_with_pe, image, true, image_pe,
+      image_to_token_update(b.image_to_token, b.norm4, q, queries, &side.q0, image_with_pe, image, true, image_pe,
                             groups, keys, keys_pe);
     } else {  // in place: each prompt's rows are read before they are written
       image_to_token_update(b.image_to_token, b.norm4, q, queries, nullptr, keys_pe, keys, false, image_pe, groups,

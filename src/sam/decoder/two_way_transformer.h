@@ -20,6 +20,8 @@ struct AttentionWeights {
   // prompts), the attention per prompt. Rows out: groups x q's block.
   Tensor forward_groups(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t groups,
                         bool kv_shared) const;
+  // Every row of q against one block of keys and values already projected (kp, vp [rows, internal]).
+  Tensor forward_projected_kv(const Tensor& q, const Tensor& kp, const Tensor& vp, int heads) const;
 };
 
 struct LayerNormWeights {
@@ -38,6 +40,16 @@ class TwoWayTransformer {
     Tensor tokens, image;
   };
   Output forward(const Tensor& image, const Tensor& image_pe, const Tensor& tokens) const;
+
+  // What the first block computes from the image alone, the same for every prompt on it: prepared once per
+  // image, it serves every later batch of prompts (an interactive session's prompt rounds, the ranked mode's
+  // chunks) without redoing the projections of the 4096 image tokens.
+  struct ImageSide {
+    Tensor image, pe, image_with_pe;  // [HW, C]
+    Tensor k0, v0;                    // the first token-to-image attention's keys and values [HW, internal]
+    Tensor q0;                        // the first image-to-token attention's queries [HW, internal]
+  };
+  ImageSide prepare(const Tensor& image, const Tensor& image_pe) const;
   // `groups` prompts on the same image at once: tokens [groups x T, C] (T per prompt), image and image_pe
   // [HW, C] shared. Returns tokens [groups x T, C] and image tokens [groups x HW, C], as forward() per prompt.
   // The first block's work on the image (its keys and values, the image-to-token queries) is done once; each
@@ -45,6 +57,7 @@ class TwoWayTransformer {
   // token side (decoder_kernels.h), one prompt after the other, so a prompt's result does not depend on the
   // batch.
   Output forward_batch(const Tensor& image, const Tensor& image_pe, const Tensor& tokens, int64_t groups) const;
+  Output forward_batch(const ImageSide& image, const Tensor& tokens, int64_t groups) const;
 
   int depth() const { return static_cast<int>(blocks_.size()); }
   int64_t embedding_dim() const { return embedding_dim_; }
