@@ -60,8 +60,16 @@ __attribute__((target("avx512f"))) __mmask16 tail_mask(int64_t left) {
   return left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
 }
 
-__attribute__((target("avx512f"))) float bias_softmax_row_avx512(float* s, const float* rh, const float* rw,
-                                                                  int64_t kh, int64_t kw) {
+// Two versions of one function, picked at load time by glibc's ifunc resolver as target_clones does for the
+// auto-vectorised kernels: the AVX-512 one where the CPU has it, else the portable steps. (A call inside this
+// file is what makes GCC emit the resolver, hence the public wrapper below.)
+__attribute__((target("default"))) float softmax_row_versions(float* s, const float* rh, const float* rw,
+                                                               int64_t kh, int64_t kw) {
+  return bias_softmax_row_portable(s, rh, rw, kh, kw);
+}
+
+__attribute__((target("avx512f"))) float softmax_row_versions(float* s, const float* rh, const float* rw,
+                                                               int64_t kh, int64_t kw) {
   __m512 mx = _mm512_set1_ps(-INFINITY);
   for (int64_t i = 0; i < kh; ++i) {
     float* row = s + i * kw;
@@ -86,18 +94,10 @@ __attribute__((target("avx512f"))) float bias_softmax_row_avx512(float* s, const
   return _mm512_reduce_add_ps(sum);
 }
 
-bool has_avx512() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return yes;
-}
-
 }  // namespace
 
 float bias_softmax_row(float* s, const float* rh, const float* rw, int64_t kh, int64_t kw) {
-  return has_avx512() ? bias_softmax_row_avx512(s, rh, rw, kh, kw) : bias_softmax_row_portable(s, rh, rw, kh, kw);
+  return softmax_row_versions(s, rh, rw, kh, kw);
 }
 
 VIT_CLONES void scale_row(float* x, int64_t n, float a) {
