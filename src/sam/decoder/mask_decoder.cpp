@@ -183,7 +183,7 @@ DecoderOutput SamPromptDecoder::predict(const Tensor& image_embeddings, const Pr
 }
 
 DecoderOutput SamPromptDecoder::predict(const PreparedImage& image, const Prompts& prompts, MaskOutput which) const {
-  const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts);
+  const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts, false);
   if (!prompts.mask_input.empty())
     return mask_decoder_.run(image.embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, which);
   return mask_decoder_.run_batch(image.no_mask, {e.sparse}, which)[0];
@@ -206,7 +206,7 @@ std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const PreparedImage& 
                                                            int chunk) const {
   std::vector<DecoderOutput> out(prompts.size());
   std::vector<PromptEncoder::Embeddings> enc;
-  for (const Prompts& p : prompts) enc.push_back(prompt_encoder_.encode(p));
+  for (const Prompts& p : prompts) enc.push_back(prompt_encoder_.encode(p, false));
   const Tensor& pe = prompt_encoder_.dense_pe();
   // Prompts with a mask input have their own dense embedding: one at a time. The others, grouped by token count.
   std::map<int64_t, std::vector<size_t>> groups;

@@ -73,7 +73,7 @@ Tensor PromptEncoder::embed_mask(const Tensor& mask) const {
   return nn::conv2d(x, conv3_w_, conv3_b_);
 }
 
-PromptEncoder::Embeddings PromptEncoder::encode(const Prompts& prompts) const {
+PromptEncoder::Embeddings PromptEncoder::encode(const Prompts& prompts, bool no_mask_dense) const {
   if (prompts.points.size() != prompts.labels.size())
     throw std::invalid_argument("PromptEncoder: " + std::to_string(prompts.points.size()) + " points but " +
                                 std::to_string(prompts.labels.size()) + " labels");
@@ -109,7 +109,7 @@ PromptEncoder::Embeddings PromptEncoder::encode(const Prompts& prompts) const {
   }
   if (!prompts.mask_input.empty()) {
     e.dense = embed_mask(prompts.mask_input);
-  } else {
+  } else if (no_mask_dense) {
     e.dense = Tensor({1, c, grid_, grid_});
     const int64_t cells = static_cast<int64_t>(grid_) * grid_;
     for (int64_t ch = 0; ch < c; ++ch) std::fill_n(e.dense.data() + ch * cells, cells, no_mask_.data()[ch]);

@@ -34,7 +34,9 @@ class PromptEncoder {
     Tensor sparse;  // [1, N, C]: the points (plus one padding point when there is no box), then the box corners
     Tensor dense;   // [1, C, h, w]: the embedded mask, or no_mask_embed everywhere
   };
-  Embeddings encode(const Prompts& prompts) const;
+  // With no_mask_dense false, a prompt without a mask input gets no dense tensor (a caller that already holds the
+  // no-mask embedding saves filling 4 MB per prompt).
+  Embeddings encode(const Prompts& prompts, bool no_mask_dense = true) const;
 
   // Positional encoding of every cell centre of the h x w image-embedding grid: [1, C, h, w] (get_dense_pe()).
   const Tensor& dense_pe() const { return dense_pe_; }
