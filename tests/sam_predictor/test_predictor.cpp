@@ -194,6 +194,31 @@ TEST(SamPredictor, BatchedPromptsEqualOneByOne) {
   EXPECT_LE(iou_err, 1e-5f);
 }
 
+// The predictor prepares the decoder's image side once per embedding: a later round on the same image gives the
+// same logits, and a new image (or an embedding set back) is never answered from the previous image's state.
+TEST(SamPredictor, PreparedImageSideFollowsTheEmbedding) {
+  SamPredictor p(mobile_sam());
+  PromptSet box;
+  box.box = std::array<float, 4>{120.f, 100.f, 360.f, 300.f};
+  auto max_diff = [](const DecoderOutput& a, const DecoderOutput& b) {
+    float d = 0;
+    for (int64_t i = 0; i < a.low_res_logits.numel(); ++i)
+      d = std::max(d, std::abs(a.low_res_logits.data()[i] - b.low_res_logits.data()[i]));
+    return d;
+  };
+  p.set_image(read_image(test::data_root() / "busi/images/benign_003.png"));
+  const ImageEmbedding first = p.embedding();
+  const DecoderOutput a1 = p.predict_low_res(box, MaskOutput::single);
+  EXPECT_EQ(max_diff(a1, p.predict_low_res(box, MaskOutput::single)), 0.f);
+  p.set_image(read_image(test::data_root() / "busi/images/malignant_010.png"));
+  const DecoderOutput b = p.predict_low_res(box, MaskOutput::single);
+  EXPECT_GT(max_diff(a1, b), 1.f);  // another image: other logits
+  p.set_embedding(first);
+  EXPECT_EQ(max_diff(a1, p.predict_low_res(box, MaskOutput::single)), 0.f);
+  p.reset_image();
+  EXPECT_THROW(p.predict_low_res(box, MaskOutput::single), std::logic_error);
+}
+
 // "Segment everything" against the official SamAutomaticMaskGenerator (MobileSAM, 16 x 16 grid, real image).
 TEST(AutomaticMaskGenerator, MatchesOfficialOnARealImage) {
   std::ifstream in(std::string(FIXTURES_DIR) + "/amg.json");

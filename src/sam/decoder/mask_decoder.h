@@ -93,7 +93,7 @@ class SamPromptDecoder {
   // The decoder's work on an image embedding that every prompt without a mask input shares (MaskDecoder::Image):
   // a caller with several rounds of prompts on one image prepares it once.
   struct PreparedImage {
-    Tensor embeddings;        // [1, C, 64, 64]
+    Tensor embeddings;           // [1, C, 64, 64]
     MaskDecoder::Image no_mask;  // with the no-mask dense embedding
   };
   PreparedImage prepare(const Tensor& image_embeddings) const;
