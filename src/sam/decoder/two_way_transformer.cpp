@@ -28,20 +28,13 @@ AttentionWeights AttentionWeights::load(const Checkpoint& ckpt, const std::strin
   return a;
 }
 
-
-Tensor AttentionWeights::forward_groups(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t groups,
-                                        bool kv_shared) const {
+Tensor AttentionWeights::forward_groups(const Tensor& q, const Tensor& k, const Tensor& v, int heads,
+                                        int64_t groups) const {
   const Tensor qp = linear(q, q_w, q_b), kp = linear(k, k_w, k_b), vp = linear(v, v_w, v_b);
-  const int64_t internal = qp.dim(1);
-  Tensor out;
-  if (kv_shared) {
-    out = nn::attention(qp, kp, vp, heads);  // every query row against the same keys: one call
-  } else {
-    const int64_t nq = qp.dim(0) / groups, nk = kp.dim(0) / groups;
-    out = nn::attention(qp.reshaped({groups, nq, internal}), kp.reshaped({groups, nk, internal}),
-                        vp.reshaped({groups, nk, internal}), heads)
-              .reshaped({groups * nq, internal});
-  }
+  const int64_t internal = qp.dim(1), nq = qp.dim(0) / groups, nk = kp.dim(0) / groups;
+  const Tensor out = nn::attention(qp.reshaped({groups, nq, internal}), kp.reshaped({groups, nk, internal}),
+                                   vp.reshaped({groups, nk, internal}), heads)
+                         .reshaped({groups * nq, internal});
   return linear(out, out_w, out_b);
 }
 
@@ -129,10 +122,10 @@ TwoWayTransformer::Output TwoWayTransformer::forward_batch(const ImageSide& side
     const Block& b = blocks_[i];
     const bool first = i == 0;  // the image tokens are still the same for every prompt
     if (b.skip_first_layer_pe) {
-      queries = b.self_attn.forward_groups(queries, queries, queries, h, groups, false);
+      queries = b.self_attn.forward_groups(queries, queries, queries, h, groups);
     } else {
       const Tensor q = add(queries, query_pe);
-      queries = add(queries, b.self_attn.forward_groups(q, q, queries, h, groups, false));
+      queries = add(queries, b.self_attn.forward_groups(q, q, queries, h, groups));
     }
     queries = layer_norm(queries, b.norm1.gamma, b.norm1.beta);
 

@@ -15,11 +15,9 @@ struct AttentionWeights {
   Tensor out_w_t;  // out_w transposed, [internal, C] (a copy): the folded image-to-token attention reads its rows
   static AttentionWeights load(const Checkpoint& ckpt, const std::string& prefix);
   // out_proj(attention(q_proj(q), k_proj(k), v_proj(v))) over `heads` heads, for `groups` independent prompts
-  // at once (inputs [rows, C]): q rows are `groups` equal blocks (one per prompt); k and v likewise, or with
-  // kv_shared one block every prompt uses. Projections run once over all rows (a shared block once for all
-  // prompts), the attention per prompt. Rows out: groups x q's block.
-  Tensor forward_groups(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t groups,
-                        bool kv_shared) const;
+  // at once (inputs [rows, C], each `groups` equal blocks, one per prompt): the projections run once over all
+  // rows, the attention per prompt.
+  Tensor forward_groups(const Tensor& q, const Tensor& k, const Tensor& v, int heads, int64_t groups) const;
   // Every row of q against one block of keys and values already projected (kp, vp [rows, internal]).
   Tensor forward_projected_kv(const Tensor& q, const Tensor& kp, const Tensor& vp, int heads) const;
 };
