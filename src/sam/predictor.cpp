@@ -24,7 +24,7 @@ void SamPredictor::set_image(const cv::Mat& image) {
   embedding_.image_digest = image_digest(image);
   embedding_.features = model_->encode(c.input_norm == InputNorm::MinMax ? preprocess_image_minmax(image, frame)
                                                                          : preprocess_image(image, frame));
-  decoder_image_ = std::make_shared<DecoderImage>();
+  decoder_image_ = model_->prepare_decode(embedding_.features);
 }
 
 void SamPredictor::set_embedding(ImageEmbedding embedding) {
@@ -37,28 +37,18 @@ void SamPredictor::set_embedding(ImageEmbedding embedding) {
                      " input but the checkpoint takes " + std::to_string(c.image_size));
   embedding.frame.low_res = c.low_res_size();
   embedding_ = std::move(embedding);
-  decoder_image_ = std::make_shared<DecoderImage>();
-}
-
-const SamPromptDecoder::PreparedImage& SamPredictor::decoder_image() const {
-  if (!has_image() || !decoder_image_) throw std::logic_error("SamPredictor::predict before set_image");
-  std::call_once(decoder_image_->once, [&] { decoder_image_->prepared = model_->prepare_decode(embedding_.features); });
-  return decoder_image_->prepared;
+  decoder_image_ = model_->prepare_decode(embedding_.features);
 }
 
 DecoderOutput SamPredictor::predict_low_res(const PromptSet& p, MaskOutput which) const {
-  const Prompts q = to_input_frame(p);
-  // A mask input brings its own dense embedding: nothing of the prepared image applies.
-  return q.mask_input.empty() ? model_->decode(decoder_image(), q, which)
-                              : model_->decode(embedding_.features, q, which);
+  return model_->decode(decoder_image_, to_input_frame(p), which);
 }
 
 std::vector<DecoderOutput> SamPredictor::predict_low_res_batch(const std::vector<PromptSet>& prompts,
                                                                MaskOutput which) const {
   std::vector<Prompts> q;
   for (const PromptSet& p : prompts) q.push_back(to_input_frame(p));
-  const bool shared = std::any_of(q.begin(), q.end(), [](const Prompts& x) { return x.mask_input.empty(); });
-  return shared ? model_->decode_batch(decoder_image(), q, which) : model_->decode_batch(embedding_.features, q, which);
+  return model_->decode_batch(decoder_image_, q, which);
 }
 
 Prompts SamPredictor::to_input_frame(const PromptSet& p) const {

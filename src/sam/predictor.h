@@ -4,7 +4,6 @@
 // pixel coordinates; masks come back at the image's original size.
 #include <array>
 #include <memory>
-#include <mutex>
 #include <opencv2/core.hpp>
 #include <optional>
 #include <vector>
@@ -39,7 +38,7 @@ class SamPredictor {
   bool has_image() const { return !embedding_.features.empty(); }
   void reset_image() {
     embedding_ = ImageEmbedding();
-    decoder_image_.reset();
+    decoder_image_ = {};
   }
   const SamModel& model() const { return *model_; }
 
@@ -55,16 +54,10 @@ class SamPredictor {
 
  private:
   Prompts to_input_frame(const PromptSet& prompts) const;  // image pixels to the decoder's input frame
-  // The decoder's work on the embedding that every prompt round shares, prepared at the first round after
-  // set_image / set_embedding (copies of the predictor share it).
-  const SamPromptDecoder::PreparedImage& decoder_image() const;
-  struct DecoderImage {
-    std::once_flag once;
-    SamPromptDecoder::PreparedImage prepared;
-  };
   std::shared_ptr<const SamModel> model_;
   ImageEmbedding embedding_;
-  std::shared_ptr<DecoderImage> decoder_image_;
+  // embedding_ with the decoder's work on it that every prompt round shares (done at the first round)
+  SamPromptDecoder::PreparedImage decoder_image_;
 };
 
 // One low-res mask logits plane [1, 1, 256, 256] taken from a prediction (index m), for re-prompting.

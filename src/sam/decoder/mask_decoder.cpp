@@ -166,39 +166,30 @@ SamPromptDecoder::SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_s
     : prompt_encoder_(ckpt, "prompt_encoder.", image_embedding_size, input_image_size),
       mask_decoder_(ckpt, "mask_decoder.", num_heads) {}
 
-SamPromptDecoder::PreparedImage SamPromptDecoder::prepare(const Tensor& image_embeddings) const {
-  PreparedImage p;
-  p.embeddings = image_embeddings;
-  p.no_mask = mask_decoder_.prepare(image_embeddings, prompt_encoder_.dense_pe(), prompt_encoder_.encode({}).dense);
-  return p;
+const MaskDecoder::Image& SamPromptDecoder::no_mask_image(const PreparedImage& image) const {
+  std::call_once(image.no_mask->once, [&] {
+    image.no_mask->image =
+        mask_decoder_.prepare(image.embeddings, prompt_encoder_.dense_pe(), prompt_encoder_.encode({}).dense);
+  });
+  return image.no_mask->image;
 }
 
 DecoderOutput SamPromptDecoder::predict(const Tensor& image_embeddings, const Prompts& prompts,
                                         MaskOutput which) const {
-  if (!prompts.mask_input.empty()) {  // its own dense embedding: nothing to share
-    const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts);
-    return mask_decoder_.run(image_embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, which);
-  }
   return predict(prepare(image_embeddings), prompts, which);
 }
 
 DecoderOutput SamPromptDecoder::predict(const PreparedImage& image, const Prompts& prompts, MaskOutput which) const {
   const PromptEncoder::Embeddings e = prompt_encoder_.encode(prompts, false);
-  if (!prompts.mask_input.empty())
+  if (!prompts.mask_input.empty())  // its own dense embedding: nothing of the prepared image applies
     return mask_decoder_.run(image.embeddings, prompt_encoder_.dense_pe(), e.sparse, e.dense, which);
-  return mask_decoder_.run_batch(image.no_mask, {e.sparse}, which)[0];
+  return mask_decoder_.run_batch(no_mask_image(image), {e.sparse}, which)[0];
 }
 
 std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const Tensor& image_embeddings,
                                                            const std::vector<Prompts>& prompts, MaskOutput which,
                                                            int chunk) const {
-  const bool any_plain = std::any_of(prompts.begin(), prompts.end(), [](const Prompts& p) {
-    return p.mask_input.empty();
-  });
-  if (any_plain) return predict_batch(prepare(image_embeddings), prompts, which, chunk);
-  std::vector<DecoderOutput> out;
-  for (const Prompts& p : prompts) out.push_back(predict(image_embeddings, p, which));
-  return out;
+  return predict_batch(prepare(image_embeddings), prompts, which, chunk);
 }
 
 std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const PreparedImage& image,
@@ -222,7 +213,7 @@ std::vector<DecoderOutput> SamPromptDecoder::predict_batch(const PreparedImage& 
       const size_t end = std::min(members.size(), at + static_cast<size_t>(std::max(1, chunk)));
       std::vector<Tensor> sparse;
       for (size_t j = at; j < end; ++j) sparse.push_back(enc[members[j]].sparse);
-      auto res = mask_decoder_.run_batch(image.no_mask, sparse, which);
+      auto res = mask_decoder_.run_batch(no_mask_image(image), sparse, which);
       for (size_t j = at; j < end; ++j) out[members[j]] = std::move(res[j - at]);
     }
   return out;

@@ -90,13 +90,18 @@ class SamPromptDecoder {
   explicit SamPromptDecoder(const Checkpoint& ckpt, int image_embedding_size = 64, int input_image_size = 1024,
                             int num_heads = 8);
 
-  // The decoder's work on an image embedding that every prompt without a mask input shares (MaskDecoder::Image):
-  // a caller with several rounds of prompts on one image prepares it once.
+  // An image embedding with the decoder's work on it that every prompt without a mask input shares
+  // (MaskDecoder::Image), done at the first such prompt and kept: a caller with several rounds of prompts on one
+  // image prepares it once. Copies share that work.
   struct PreparedImage {
-    Tensor embeddings;           // [1, C, 64, 64]
-    MaskDecoder::Image no_mask;  // with the no-mask dense embedding
+    Tensor embeddings;  // [1, C, 64, 64]
+    struct NoMask {
+      std::once_flag once;
+      MaskDecoder::Image image;  // with the no-mask dense embedding
+    };
+    std::shared_ptr<NoMask> no_mask = std::make_shared<NoMask>();
   };
-  PreparedImage prepare(const Tensor& image_embeddings) const;
+  PreparedImage prepare(const Tensor& image_embeddings) const { return {image_embeddings}; }
   DecoderOutput predict(const PreparedImage& image, const Prompts& prompts, MaskOutput which) const;
   std::vector<DecoderOutput> predict_batch(const PreparedImage& image, const std::vector<Prompts>& prompts,
                                            MaskOutput which, int chunk = 16) const;
@@ -116,6 +121,7 @@ class SamPromptDecoder {
   const MaskDecoder& mask_decoder() const { return mask_decoder_; }
 
  private:
+  const MaskDecoder::Image& no_mask_image(const PreparedImage& image) const;
   PromptEncoder prompt_encoder_;
   MaskDecoder mask_decoder_;
 };

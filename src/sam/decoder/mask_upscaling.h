@@ -2,7 +2,7 @@
 // The mask decoder's output path after the transformer (internal): the two 2x2 stride-2 transposed convolutions
 // with LayerNorm2d and GELU in between (output_upscaling), then each mask token's hypernetwork output dotted with
 // the upscaled embedding at every pixel. Computed channels-last in tiles of a few rows of the embedding grid, so the
-// 4x and 16x larger intermediate images never exist (per row: 64 tokens -> 256 -> 1024 pixels, all in cache).
+// 4x and 16x larger intermediate images never exist (per grid row: 64 tokens -> 256 -> 1024 pixels, in cache).
 #include <memory>
 
 #include "sam/encoders/tinyvit_dnnl.h"
