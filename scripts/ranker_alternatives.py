@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from analyze_ranked_dump import ridge
-from ranker_embedding import PENALTIES, pooled
+from ranker_embedding import PENALTIES, leave_one_out, pooled, ridge_scorer
 
 
 def load_dump(dump, data, emb):
@@ -112,9 +112,6 @@ def knn_iou(train, emb, k):
 
 
 # Each maker: (training images, penalty) -> scorer(image) -> one score per candidate.
-def ridge_maker(train, p):
-    g = ridge([dict(x=t["xf"], iou=t["iou"]) for t in train], p)
-    return lambda im: g(im["xf"])
 
 
 def knn_maker(k):
@@ -129,7 +126,7 @@ def knn_maker(k):
 
 def self_training_maker(pool, rounds, weight, fraction):
     def make(train, p):
-        g = ridge_maker(train, p)
+        g = ridge_scorer(train, p)
         for _ in range(rounds):
             best = [g(q).max() for q in pool]
             cut = np.quantile(best, 1 - fraction)
@@ -176,25 +173,9 @@ def judge(sup, qry, make):
     """The program's rules, then the lesion Dice never answering empty at each fixed penalty."""
     top = -1
     for p in PENALTIES:
-        best, chosen = [], []
-        for i, s in enumerate(sup):
-            others = [t for j, t in enumerate(sup) if j != i and len(t["x"])]
-            if not len(s["x"]):
-                best.append(-np.inf), chosen.append(0.0)
-                continue
-            sc = make(others, p)(s)
-            c = int(np.argmax(sc))
-            best.append(sc[c]), chosen.append(s["dice"][c])
-
-        def total(t):
-            return sum((1.0 if s["empty"] else 0.0) if b < t else d for b, d, s in zip(best, chosen, sup))
-        threshold, score = -np.inf, total(-np.inf)
-        for b in best:
-            t = np.nextafter(b, np.inf)
-            if b > -np.inf and total(t) > score + 1e-12:
-                threshold, score = t, total(t)
-        if score / len(sup) >= top - 1e-12:
-            top, penalty, chosen_threshold = score / len(sup), p, threshold
+        score, threshold = leave_one_out(sup, p, make)
+        if score >= top - 1e-12:
+            top, penalty, chosen_threshold = score, p, threshold
     train = [s for s in sup if len(s["x"])]
     f = make(train, penalty)
     lesions, free = [], []
@@ -231,7 +212,7 @@ def main():
           + " / ".join(f"{p:g}" for p in PENALTIES))
     for v in a.variants:
         add_components(sup + qry, sup + qry if v == "tpca" else sup)
-        make = ridge_maker
+        make = ridge_scorer
         if v.startswith("knn"):
             make = knn_maker(int(v[3:]))
         elif v.startswith("self_"):

@@ -65,14 +65,20 @@ def with_components(sup, qry, n):
         im["xf"] = np.hstack([im["x"], (im["emb"] - mu) @ basis.T]) if len(im["x"]) else im["x"]
 
 
-def leave_one_out(sup, p):
+def ridge_scorer(train, p):
+    """The program's ranker on the features in "xf": (training images, penalty) -> scorer(image)."""
+    g = ridge([dict(x=t["xf"], iou=t["iou"]) for t in train], p)
+    return lambda im: g(im["xf"])
+
+
+def leave_one_out(sup, p, make=ridge_scorer):
+    """Mean Dice over the supports and the "no object" threshold, each support scored by make(others, p)."""
     best, chosen = [], []
     for i, s in enumerate(sup):
         if not len(s["x"]):
             best.append(-np.inf), chosen.append(0.0)
             continue
-        f = ridge([dict(x=t["xf"], iou=t["iou"]) for j, t in enumerate(sup) if j != i and len(t["x"])], p)
-        sc = f(s["xf"])
+        sc = make([t for j, t in enumerate(sup) if j != i and len(t["x"])], p)(s)
         c = int(np.argmax(sc))
         best.append(sc[c]), chosen.append(s["dice"][c])
 
