@@ -149,6 +149,18 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
   auto& rc = a.pipeline.ranked.candidates;
   sub->add_option("--ranked-grid", rc.grid, "ranked mode: G x G point prompts over the image")
       ->capture_default_str()->check(CLI::Range(0, 64));
+  sub->add_option("--ranked-grid-min-soft", rc.grid_min_soft,
+                  "ranked mode: skip grid points whose grid cell's soft map stays below this (0: prompt them all)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--ranked-box-grid", rc.box_grid,
+                  "ranked mode: box prompts centred on a G x G grid, of each size in --ranked-box-sizes and aspect "
+                  "in --ranked-box-aspects (for box-trained checkpoints such as LiteMedSAM; 0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 16));
+  sub->add_option("--ranked-box-sizes", rc.box_sizes, "ranked mode: the grid boxes' sizes, fractions of the "
+                                                      "image's longer side")
+      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
+  sub->add_option("--ranked-box-aspects", rc.box_aspects, "ranked mode: the grid boxes' width / height ratios")
+      ->capture_default_str()->check(CLI::Range(0.1, 10.0));
   sub->add_option("--ranked-peaks", rc.soft_peaks, "ranked mode: point prompts at the soft map's peaks")
       ->capture_default_str()->check(CLI::Range(0, 64));
   sub->add_option("--ranked-boxes", rc.soft_boxes, "ranked mode: box prompts around the soft map's components")

@@ -96,6 +96,23 @@ cv::Mat candidate_to_image(const MaskCandidate& c, const sam::ImageFrame& f) {
   return bin;
 }
 
+std::vector<std::array<float, 4>> grid_boxes(int width, int height, const CandidateOptions& o) {
+  const double side = std::max(width, height);
+  std::vector<std::array<float, 4>> boxes;
+  for (int gy = 0; gy < o.box_grid; ++gy)
+    for (int gx = 0; gx < o.box_grid; ++gx) {
+      const double cx = (gx + 0.5) * width / o.box_grid, cy = (gy + 0.5) * height / o.box_grid;
+      for (double size : o.box_sizes)
+        for (double aspect : o.box_aspects) {
+          const double hw = 0.5 * size * side * std::sqrt(aspect), hh = 0.5 * size * side / std::sqrt(aspect);
+          boxes.push_back({static_cast<float>(std::max(0.0, cx - hw)), static_cast<float>(std::max(0.0, cy - hh)),
+                           static_cast<float>(std::min<double>(width, cx + hw)),
+                           static_cast<float>(std::min<double>(height, cy + hh))});
+        }
+    }
+  return boxes;
+}
+
 std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predictor, const cv::Mat& sw,
                                                const CandidateOptions& o) {
   const sam::ImageFrame& f = predictor.embedding().frame;
@@ -111,12 +128,27 @@ std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predicto
   };
   for (int gy = 0; gy < o.grid; ++gy)
     for (int gx = 0; gx < o.grid; ++gx) {
+      if (o.grid_min_soft > 0 && !sw.empty()) {
+        // The cell in the work frame, at least one pixel even when the grid is finer than the frame.
+        const int x0 = std::min(gx * sw.cols / o.grid, sw.cols - 1);
+        const int y0 = std::min(gy * sw.rows / o.grid, sw.rows - 1);
+        const int x1 = std::max(x0 + 1, (gx + 1) * sw.cols / o.grid);
+        const int y1 = std::max(y0 + 1, (gy + 1) * sw.rows / o.grid);
+        double cell_max = 0;
+        cv::minMaxLoc(sw(cv::Rect(x0, y0, x1 - x0, y1 - y0)), nullptr, &cell_max);
+        if (cell_max < o.grid_min_soft) continue;
+      }
       sam::PromptSet ps;
       ps.points = {{static_cast<float>((gx + 0.5) * f.orig_w / o.grid),
                     static_cast<float>((gy + 0.5) * f.orig_h / o.grid)}};
       ps.labels = {1};
       add_prompt(ps, "grid", ps.points[0]);
     }
+  for (const std::array<float, 4>& b : grid_boxes(f.orig_w, f.orig_h, o)) {
+    sam::PromptSet ps;
+    ps.box = b;
+    add_prompt(ps, "boxgrid", {0.5f * (b[0] + b[2]), 0.5f * (b[1] + b[3])});
+  }
   if (!sw.empty()) {
     for (const cv::Point& p : soft_peaks(sw, o.soft_peaks, std::max(ws.width, ws.height) / 16.0)) {
       sam::PromptSet ps;

@@ -19,8 +19,16 @@ struct CandidateOptions {
   // automatic 32 x 32. Measured on BUSI (K = 10, the first 188 benign queries; scripts/analyze_ranked_dump.py):
   // the best candidate's Dice (the bound for any ranker) is 0.80 with this 8 x 8 grid, 0.65 without a grid.
   int grid = 8;             // grid x grid point prompts over the image (0: none)
+  // Grid points whose cell's soft map stays below this are skipped (0: every grid point is prompted).
+  float grid_min_soft = 0.f;
   int soft_peaks = 6;       // points at the soft map's strongest local maxima (above 0.3)
   int soft_boxes = 2;       // boxes around the soft map's largest components (soft >= 0.5)
+  // Boxes centred on a box_grid x box_grid grid, each of every size in box_sizes (a fraction of the image's
+  // longer side) and aspect (width / height) in box_aspects: for box-trained models such as LiteMedSAM, whose
+  // answers to single points are weak (0: none).
+  int box_grid = 0;
+  std::vector<double> box_sizes = {0.15, 0.25, 0.4, 0.6};
+  std::vector<double> box_aspects = {1.0, 1.6};
   float min_iou = 0.5f;     // SAM's predicted IoU below this: dropped
   double min_area = 0.0005;  // fraction of the image
   double max_area = 0.6;
@@ -43,6 +51,10 @@ cv::Size work_size(const sam::ImageFrame& frame);
 cv::Mat to_work_frame(const cv::Mat& image_sized, const sam::ImageFrame& frame);
 // A candidate's mask at the image's size (CV_8UC1 0/255).
 cv::Mat candidate_to_image(const MaskCandidate& candidate, const sam::ImageFrame& frame);
+
+// The box-grid prompts (x0, y0, x1, y1 in image pixels) of options.box_grid, box_sizes and box_aspects for a
+// width x height image: grid cells in row order, each with every size, then every aspect; clipped to the image.
+std::vector<std::array<float, 4>> grid_boxes(int width, int height, const CandidateOptions& options);
 
 // soft_work: the soft map in [0, 1] in the work frame (to_work_frame), or empty (no peaks or boxes then).
 std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predictor, const cv::Mat& soft_work,

@@ -57,7 +57,32 @@ TEST(CandidatesReal, SamProposesTheLesionAndNoNearDuplicates) {
     cv::Mat small;
     cv::resize(full, small, truth_work.size(), 0, 0, cv::INTER_NEAREST);
     EXPECT_GT(dice_score(small, cands[0].mask), 0.85);  // measured 0.89: edges move by a work pixel
-    std::printf("[ %s ] %zu candidates, best Dice %.3f\n", name.c_str(), cands.size(), best);
+    // Pruning the grid by the soft map keeps the candidates near the lesion and drops grid prompts far from it.
+    CandidateOptions pruned;
+    pruned.grid_min_soft = 0.3f;
+    auto from_grid = [](const std::vector<MaskCandidate>& cs) {
+      return std::count_if(cs.begin(), cs.end(), [](const MaskCandidate& c) { return c.source.rfind("grid", 0) == 0; });
+    };
+    const auto pruned_cands = generate_candidates(predictor, to_work_frame(soft, predictor.embedding().frame), pruned);
+    double pruned_best = 0;
+    for (const auto& c : pruned_cands) pruned_best = std::max(pruned_best, dice_score(c.mask, truth_work));
+    EXPECT_LT(from_grid(pruned_cands), from_grid(cands)) << name;
+    EXPECT_GT(pruned_best, best - 0.05) << name;
+    // A box grid adds box candidates.
+    CandidateOptions boxes;
+    boxes.grid = 0;
+    boxes.box_grid = 3;
+    boxes.box_sizes = {0.3};
+    boxes.box_aspects = {1.0};
+    const auto box_cands = generate_candidates(predictor, cv::Mat(), boxes);
+    ASSERT_FALSE(box_cands.empty()) << name;
+    for (const auto& c : box_cands) {
+      EXPECT_EQ(c.source.rfind("boxgrid", 0), 0u) << c.source;
+      EXPECT_TRUE(c.box.has_value());
+    }
+    std::printf("[ %s ] %zu candidates, best Dice %.3f; grid pruned at 0.3: %zu, best %.3f; "
+                "3 x 3 box grid, one size: %zu\n",
+                name.c_str(), cands.size(), best, pruned_cands.size(), pruned_best, box_cands.size());
     best_total += best;
   }
   EXPECT_GT(best_total / names.size(), 0.7);  // measured 0.77 (MobileSAM with true boxes: 0.84 on BUSI)

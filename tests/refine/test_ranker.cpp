@@ -45,6 +45,33 @@ TEST(Candidates, WorkFrameIsTheUnpaddedPartOfTheLowResolutionFrame) {
   EXPECT_NEAR(cv::mean(w)[0], 255.0, 1e-3);
 }
 
+TEST(Candidates, GridBoxesAreCentredOnTheGridAndClippedToTheImage) {
+  CandidateOptions o;
+  EXPECT_TRUE(grid_boxes(600, 400, o).empty());  // off by default
+  o.box_grid = 2;
+  o.box_sizes = {0.2, 0.5};
+  o.box_aspects = {1.0, 4.0};
+  const std::vector<std::array<float, 4>> b = grid_boxes(600, 400, o);
+  ASSERT_EQ(b.size(), 2u * 2u * 2u * 2u);
+  // First cell (centre 150, 100), size 0.2 of 600 = 120, square: 90..210 x 40..160.
+  EXPECT_FLOAT_EQ(b[0][0], 90.f);
+  EXPECT_FLOAT_EQ(b[0][1], 40.f);
+  EXPECT_FLOAT_EQ(b[0][2], 210.f);
+  EXPECT_FLOAT_EQ(b[0][3], 160.f);
+  // Same cell and size, aspect 4: 240 wide, 60 high.
+  EXPECT_FLOAT_EQ(b[1][2] - b[1][0], 240.f);
+  EXPECT_FLOAT_EQ(b[1][3] - b[1][1], 60.f);
+  // Size 0.5 (300 x 300) around (150, 100) is clipped at the top-left corner.
+  EXPECT_FLOAT_EQ(b[2][0], 0.f);
+  EXPECT_FLOAT_EQ(b[2][1], 0.f);
+  EXPECT_FLOAT_EQ(b[2][2], 300.f);
+  EXPECT_FLOAT_EQ(b[2][3], 250.f);
+  // The last cell is the bottom-right one (centre 450, 300), clipped at the image's far edges.
+  EXPECT_FLOAT_EQ(0.5f * (b[12][0] + b[12][2]), 450.f);
+  EXPECT_FLOAT_EQ(b[14][2], 600.f);
+  EXPECT_FLOAT_EQ(b[14][3], 400.f);
+}
+
 TEST(Ranker, FeaturesOfAKnownSquare) {
   MaskCandidate c;
   c.mask = cv::Mat::zeros(100, 100, CV_8UC1);
