@@ -6,7 +6,8 @@ pruned grids and LiteMedSAM").
 
 Each DUMP is a SAMMPA_RANKED_DUMP folder of a run on the same DATA with the same supports (for example one run
 per checkpoint or per candidate option). For the query images with an object, prints each dump's best
-candidate's Dice (what a perfect ranker would get) and that of all dumps pooled per image; with two or more
+candidate's Dice (what a perfect ranker would get) and how many candidates an image keeps, then the same for all
+dumps pooled per image; with two or more
 dumps, also the Dice of one ridge ranker (as the program fits it, never answering empty) fitted on the
 supports' pooled candidates, for each fixed penalty. Pooled candidates keep the 17 plain features; each dump's
 embedding coordinates get columns of their own (zero for the other dumps' candidates), and a column says which
@@ -35,7 +36,7 @@ def pooled(dumps, data, key):
         rows.append(np.hstack([p["x"][:, :PLAIN]] + emb + [np.full((n, 1), float(i))]))
     return dict(x=np.vstack(rows), iou=np.concatenate([p["iou"] for p in parts]),
                 dice=np.concatenate([p["dice"] for p in parts]), empty=parts[0]["empty"],
-                best=[p["dice"].max() if len(p["dice"]) else 0.0 for p in parts])
+                best=[p["dice"].max() if len(p["dice"]) else 0.0 for p in parts], count=[len(p["x"]) for p in parts])
 
 
 def main():
@@ -45,13 +46,16 @@ def main():
         if sorted(os.path.basename(f)[:-4] for f in glob.glob(f"{d}/*.csv")) != keys:
             sys.exit(f"{d} holds other images than {dumps[0]}: the dumps must come from the same supports and data")
     sup = [pooled(dumps, data, k) for k in keys if k.startswith("support_")]
-    lesions = [q for q in (pooled(dumps, data, k) for k in keys if not k.startswith("support_")) if not q["empty"]]
+    queries = [pooled(dumps, data, k) for k in keys if not k.startswith("support_")]
+    lesions = [q for q in queries if not q["empty"]]
     print(f"{len(sup)} supports, {len(lesions)} query images with an object")
     for i, d in enumerate(dumps):
-        print(f"best candidate, {d}: {np.mean([q['best'][i] for q in lesions]):.3f}")
+        print(f"best candidate, {d}: {np.mean([q['best'][i] for q in lesions]):.3f}"
+              f"  (candidates per query image: {np.mean([q['count'][i] for q in queries]):.1f})")
     if len(dumps) < 2:
         return
-    print(f"best candidate, pooled: {np.mean([max(q['best']) for q in lesions]):.3f}")
+    print(f"best candidate, pooled: {np.mean([max(q['best']) for q in lesions]):.3f}"
+          f"  (candidates per query image: {np.mean([sum(q['count']) for q in queries]):.1f})")
     for p in [0.01, 0.1, 0.3, 1, 3, 10]:
         f = ridge(sup, p)
         picks = [int(np.argmax(f(q["x"]))) for q in lesions]

@@ -38,7 +38,8 @@ TEST(CandidatesReal, SamProposesTheLesionAndNoNearDuplicates) {
     cv::Mat soft;
     truth.convertTo(soft, CV_32F, 1.0 / 255.0);
     cv::GaussianBlur(soft, soft, {0, 0}, 15);  // a vague hint of where the lesion is
-    const auto cands = generate_candidates(predictor, to_work_frame(soft, predictor.embedding().frame), {});
+    const cv::Mat soft_work = to_work_frame(soft, predictor.embedding().frame);
+    const auto cands = generate_candidates(predictor, soft_work, {});
     ASSERT_GE(cands.size(), 5u) << name;
     const cv::Mat truth_work = to_work_frame(truth, predictor.embedding().frame) >= 127.5f;
     double best = 0;
@@ -63,7 +64,7 @@ TEST(CandidatesReal, SamProposesTheLesionAndNoNearDuplicates) {
     auto from_grid = [](const std::vector<MaskCandidate>& cs) {
       return std::count_if(cs.begin(), cs.end(), [](const MaskCandidate& c) { return c.source.rfind("grid", 0) == 0; });
     };
-    const auto pruned_cands = generate_candidates(predictor, to_work_frame(soft, predictor.embedding().frame), pruned);
+    const auto pruned_cands = generate_candidates(predictor, soft_work, pruned);
     double pruned_best = 0;
     for (const auto& c : pruned_cands) pruned_best = std::max(pruned_best, dice_score(c.mask, truth_work));
     EXPECT_LT(from_grid(pruned_cands), from_grid(cands)) << name;
