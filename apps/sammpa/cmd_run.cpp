@@ -24,7 +24,8 @@ namespace {
 
 struct RunArgs {
   std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto", support,
-              ranked_round = "auto", features = "thumbnail-hist";
+              ranked_round = "auto", features = "thumbnail-hist", extra_checkpoint, extra_embeddings;
+  int extra_grid = 0, extra_box_grid = RankedOptions::box_candidates().box_grid;
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
   bool no_sam = false, overwrite = false, resume = false, no_report = false;
@@ -51,6 +52,7 @@ void run(RunArgs& a) {
   OutputPolicy policy{a.overwrite, {}};
   if (!a.data.empty()) policy.inputs.push_back(a.data);
   if (!a.embeddings.empty()) policy.inputs.push_back(a.embeddings);
+  if (!a.extra_embeddings.empty()) policy.inputs.push_back(a.extra_embeddings);
   OutputDir out(a.out, policy);
   std::optional<Dataset> given;
   if (!a.data.empty()) given = scan_dataset(a.data);
@@ -84,6 +86,17 @@ void run(RunArgs& a) {
                                                                                      : RankedRound::automatic;
   o.segment = cli::segment_options(a.segment);
   o.sam = !a.no_sam;
+  if (!a.extra_checkpoint.empty()) {
+    o.ranked.extra_checkpoint = a.extra_checkpoint;
+    o.ranked.extra_candidates = o.ranked.candidates;  // sizes, aspects, peaks, boxes and filters shared
+    o.ranked.extra_candidates.grid = a.extra_grid;
+    o.ranked.extra_candidates.box_grid = a.extra_box_grid;
+    if (!a.extra_embeddings.empty()) {
+      o.ranked.extra_embeddings = a.extra_embeddings;
+    } else if (!a.segment.no_embedding_cache) {
+      o.ranked.extra_embeddings = out.staging() / "embeddings_extra";
+    }
+  }
   if (!a.embeddings.empty()) {
     o.segment.embeddings = a.embeddings;
   } else if (!a.segment.no_embedding_cache) {
@@ -169,6 +182,18 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "ranked mode: how many principal coordinates of each candidate's mean SAM embedding (inside, and "
                   "inside minus around) the ranker sees (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 64));
+  sub->add_option("--ranked-extra-checkpoint", a.extra_checkpoint,
+                  "ranked mode: a second checkpoint (e.g. LiteMedSAM) whose own candidates join the first one's; "
+                  "one ranker chooses among both, each candidate described in both embeddings")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--ranked-extra-embeddings", a.extra_embeddings,
+                  "ranked mode: the extra checkpoint's embedding cache folder (default: OUT/embeddings_extra)");
+  sub->add_option("--ranked-extra-grid", a.extra_grid, "ranked mode: the extra checkpoint's G x G point prompts")
+      ->capture_default_str()->check(CLI::Range(0, 64));
+  sub->add_option("--ranked-extra-box-grid", a.extra_box_grid,
+                  "ranked mode: the extra checkpoint's box grid (sizes, aspects, peaks and soft-map boxes as for "
+                  "the first checkpoint)")
+      ->capture_default_str()->check(CLI::Range(0, 16));
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")

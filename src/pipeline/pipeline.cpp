@@ -181,7 +181,8 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
       r.propagation_used = loo.chosen;
       std::printf("self-configuration (leave-one-out on %zu supports, final Dice):", r.selection.support.size());
       for (const auto& [mode, dice] : loo.final_dice) std::printf(" %s %.3f", mode.c_str(), mean_of(dice));
-      std::printf(" -> %s\n", propagation_name(loo.chosen).c_str());
+      std::printf(" -> %s%s\n", propagation_name(loo.chosen).c_str(),
+                  loo.chosen == Propagation::ranked && loo.ranked->extra_model ? " (two checkpoints)" : "");
       if (loo.chosen == Propagation::ranked) ranked = std::move(loo.ranked);
     } else {
       r.propagation_used = Propagation::registration;
@@ -230,12 +231,15 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     t0 = std::chrono::steady_clock::now();
     SegmentOptions so = o.segment;
     if (records) so.records = segment_records(out_root);
+    std::unique_ptr<ExtraSource> extra;  // the ranked mode's second checkpoint, if any
     if (r.propagation_used == Propagation::ranked) {
       if (!ranked) ranked = fit_ranker_on_supports(ds, r.selection.support, o);
       write_json_atomic(out_root / "ranker.json", to_json(*ranked, r.selection.support));
+      if (ranked->extra_model) extra = open_extra_source(ds, {}, o);
       so.segment_one = [&](const sam::SamPredictor& p, const std::string& name, const cv::Mat& image,
                            const CoarseInput& in) {
-        return segment_ranked(p, image, in.soft, *ranked, o.ranked, name);
+        if (extra) extra->source.set(*extra->predictor, image, name);
+        return segment_ranked(p, image, in.soft, *ranked, o.ranked, name, extra ? extra->predictor.get() : nullptr);
       };
     }
     r.segment = segment_dataset(
@@ -281,6 +285,8 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
                                      {"segment", r.seconds_segment}, {"score", r.seconds_score}}}};
   if (o.sam) {
     run["checkpoint"] = r.segment.checkpoint;
+    if (ranked && ranked->extra_model)
+      run["ranked_extra_checkpoint"] = fs::absolute(o.ranked.extra_checkpoint).lexically_normal().string();
     run["prompt"] = to_json(o.segment.prompt);
     run["refine"] = to_json(o.segment.refine);
   }

@@ -17,13 +17,13 @@ namespace {
 // Developer aid for studying the ranker offline: with SAMMPA_RANKED_DUMP=DIR, every image's candidates are
 // written as DIR/NAME.csv (one row of features per candidate) and DIR/NAME_I.png (its mask in the work frame).
 void dump_candidates(const std::string& name, const std::vector<MaskCandidate>& cands,
-                     const std::vector<std::vector<double>>& features) {
+                     const std::vector<std::vector<double>>& features, const std::vector<std::string>& names) {
   const char* dir = std::getenv("SAMMPA_RANKED_DUMP");
   if (!dir || !*dir || name.empty()) return;
   std::filesystem::create_directories(dir);
   std::ofstream csv(std::filesystem::path(dir) / (name + ".csv"));
   csv << "source";
-  for (const auto& n : ranker_feature_names(features.empty() ? 0 : features[0].size())) csv << ',' << n;
+  for (const auto& n : names) csv << ',' << n;
   csv << '\n';
   for (size_t i = 0; i < cands.size(); ++i) {
     csv << cands[i].source;
@@ -31,6 +31,59 @@ void dump_candidates(const std::string& name, const std::vector<MaskCandidate>& 
     csv << '\n';
     cv::imwrite((std::filesystem::path(dir) / (name + "_" + std::to_string(i) + ".png")).string(), cands[i].mask);
   }
+}
+
+// The checkpoints' predictors, each holding the same image's embedding (extra: null when there is one).
+struct Models {
+  const sam::SamPredictor* own = nullptr;
+  const sam::SamPredictor* extra = nullptr;
+  const sam::SamPredictor& of(const MaskCandidate& c) const { return c.model == 1 ? *extra : *own; }
+};
+
+// An image's candidates from the run's checkpoint and, if given, the extra one's, all in the first one's work
+// frame (the two frames can differ by a pixel of rounding). soft: image size, in [0, 1].
+std::vector<MaskCandidate> propose(const Models& m, const cv::Mat& soft, const RankedOptions& o) {
+  const auto& f = m.own->embedding().frame;
+  std::vector<MaskCandidate> cands = generate_candidates(*m.own, to_work_frame(soft, f), o.candidates);
+  if (m.extra) {
+    const cv::Size ws = work_size(f);
+    for (auto& c : generate_candidates(*m.extra, to_work_frame(soft, m.extra->embedding().frame), o.extra_candidates)) {
+      c.model = 1;
+      c.source = "extra_" + c.source;
+      if (c.mask.size() != ws) cv::resize(c.mask, c.mask, ws, 0, 0, cv::INTER_NEAREST);
+      cands.push_back(std::move(c));
+    }
+  }
+  return cands;
+}
+
+// The last decoder round on a candidate, by the checkpoint that proposed it; its mask in the first one's work frame.
+MaskCandidate refine_by(const Models& m, const MaskCandidate& c) {
+  MaskCandidate r = refine_candidate(m.of(c), c);
+  r.model = c.model;
+  const cv::Size ws = work_size(m.own->embedding().frame);
+  if (r.mask.size() != ws) cv::resize(r.mask, r.mask, ws, 0, 0, cv::INTER_NEAREST);
+  return r;
+}
+
+// Appends what the embeddings say (each checkpoint's principal coordinates) and, with two checkpoints, which
+// one proposed the candidate.
+void append_embedding_features(const RankedSupports& r, const cv::Mat& own, const cv::Mat& extra,
+                               const std::vector<MaskCandidate>& cands, std::vector<std::vector<double>>& features,
+                               bool two_models) {
+  if (r.projection.components() > 0) r.projection.append(own, features);
+  if (!two_models) return;
+  if (r.extra_projection.components() > 0) r.extra_projection.append(extra, features);
+  for (size_t i = 0; i < cands.size(); ++i) features[i].push_back(cands[i].model);
+}
+
+std::vector<std::string> feature_names(const RankedSupports& r, bool two_models) {
+  std::vector<std::string> names = candidate_feature_names();
+  for (int k = 1; k <= r.projection.components(); ++k) names.push_back("emb_pc" + std::to_string(k));
+  if (!two_models) return names;
+  for (int k = 1; k <= r.extra_projection.components(); ++k) names.push_back("extra_emb_pc" + std::to_string(k));
+  names.push_back("from_extra_checkpoint");
+  return names;
 }
 
 struct PenaltyChoice {
@@ -64,12 +117,19 @@ PenaltyChoice choose_penalty(const std::vector<RankedImage>& images, const Ranke
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
                           const RankedOptions& o, sam::SamPredictor& predictor,
-                          const std::vector<std::string>& names) {
+                          const std::vector<std::string>& names, const ExtraModel* extra) {
   const size_t k = embeddings.size();
   if (k < 2) throw InputError("ranked mode", "needs at least 2 supports");
+  if (extra && (!extra->predictor || extra->supports.size() != k))
+    throw InputError("ranked mode", "the extra checkpoint needs every support's embedding");
+  const Models models{&predictor, extra ? extra->predictor : nullptr};
+  auto set = [&](size_t i) {
+    predictor.set_embedding(embeddings[i]);
+    if (extra) extra->predictor->set_embedding(extra->supports[i]);
+  };
   RankedSupports r;
   std::vector<std::vector<MaskCandidate>> candidates(k);
-  std::vector<cv::Mat> truths(k);
+  std::vector<cv::Mat> truths(k), extra_pooled(k);
   for (size_t i = 0; i < k; ++i) {
     std::vector<const sam::ImageEmbedding*> refs;
     std::vector<cv::Mat> others;
@@ -82,22 +142,29 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     }
     const cv::Mat soft = any ? FeatureClassifier::train(refs, others, feature).predict(embeddings[i])
                              : cv::Mat::zeros(masks[i].size(), CV_32F);
-    predictor.set_embedding(embeddings[i]);
+    set(i);
     const auto& f = predictor.embedding().frame;
-    const cv::Mat soft_work = to_work_frame(soft, f);
-    candidates[i] = generate_candidates(predictor, soft_work, o.candidates);
+    candidates[i] = propose(models, soft, o);
     truths[i] = to_work_frame(masks[i], f);
-    r.images.push_back(label_candidates(candidates[i], soft_work, to_work_frame(images[i], f), truths[i]));
-    if (o.embedding_components > 0) r.images.back().embedding = candidate_embeddings(candidates[i], embeddings[i]);
+    r.images.push_back(label_candidates(candidates[i], to_work_frame(soft, f), to_work_frame(images[i], f), truths[i]));
+    if (o.embedding_components > 0) {
+      r.images.back().embedding = candidate_embeddings(candidates[i], embeddings[i]);
+      if (extra) extra_pooled[i] = candidate_embeddings(candidates[i], extra->supports[i]);
+    }
   }
   // The embedding's directions are fitted once on every support's candidates, without their labels, so the
   // leave-one-out below sees the same features the queries will.
   std::vector<cv::Mat> pooled;
   for (const auto& im : r.images) pooled.push_back(im.embedding);
   r.projection = EmbeddingProjection::fit(pooled, o.embedding_components);
+  if (extra) r.extra_projection = EmbeddingProjection::fit(extra_pooled, o.embedding_components);
+  r.extra_model = extra != nullptr;
+  r.feature_names = feature_names(r, r.extra_model);
   for (size_t i = 0; i < k; ++i) {
-    r.projection.append(r.images[i].embedding, r.images[i].features);
-    dump_candidates(i < names.size() ? "support_" + names[i] : "", candidates[i], r.images[i].features);
+    append_embedding_features(r, r.images[i].embedding, extra_pooled[i], candidates[i], r.images[i].features,
+                              extra != nullptr);
+    dump_candidates(i < names.size() ? "support_" + names[i] : "", candidates[i], r.images[i].features,
+                    r.feature_names);
   }
   const PenaltyChoice pc = choose_penalty(r.images, o.ranker);
   r.l2 = pc.l2;
@@ -112,8 +179,8 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     for (size_t i = 0; i < k; ++i) {
       const int c = r.loo.chosen[i];
       if (c < 0 || r.loo.best_score[i] < r.loo.threshold) continue;  // answered empty
-      predictor.set_embedding(embeddings[i]);
-      const MaskCandidate refined = refine_candidate(predictor, candidates[i][c]);
+      set(i);
+      const MaskCandidate refined = refine_by(models, candidates[i][c]);
       r.dice_with_round[i] = dice_score(refined.mask, truths[i] >= 127.5f);
     }
   }
@@ -142,8 +209,8 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     const int c = ranker.choose(r.images[i].features);
     double d = c < 0 ? (r.images[i].empty_truth ? 1.0 : 0.0) : r.images[i].dice[c];
     if (c >= 0 && r.round) {
-      predictor.set_embedding(embeddings[i]);
-      d = dice_score(refine_candidate(predictor, candidates[i][c]).mask, truths[i] >= 127.5f);
+      set(i);
+      d = dice_score(refine_by(models, candidates[i][c]).mask, truths[i] >= 127.5f);
     }
     r.nested_dice.push_back(d);
   }
@@ -151,25 +218,32 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
 }
 
 QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::Mat& image, const cv::Mat& soft,
-                                 const RankedSupports& fitted, const RankedOptions& o, const std::string& name) {
+                                 const RankedSupports& fitted, const RankedOptions& o, const std::string& name,
+                                 const sam::SamPredictor* extra) {
   const CandidateRanker& ranker = fitted.ranker;
+  const bool two_models = fitted.extra_model;
+  if (two_models != (extra != nullptr))
+    throw InputError("ranked mode", two_models ? "the ranker was fitted with an extra checkpoint; give it"
+                                               : "the ranker was fitted without an extra checkpoint");
+  const Models models{&predictor, extra};
   const auto& f = predictor.embedding().frame;
-  const cv::Mat soft_work = to_work_frame(soft, f);
-  const std::vector<MaskCandidate> cands = generate_candidates(predictor, soft_work, o.candidates);
-  auto features = candidate_features(cands, soft_work, to_work_frame(image, f));
-  if (fitted.projection.components() > 0)
-    fitted.projection.append(candidate_embeddings(cands, predictor.embedding()), features);
-  dump_candidates(name, cands, features);
+  const std::vector<MaskCandidate> cands = propose(models, soft, o);
+  auto features = candidate_features(cands, to_work_frame(soft, f), to_work_frame(image, f));
+  cv::Mat own, other;
+  if (fitted.projection.components() > 0) own = candidate_embeddings(cands, predictor.embedding());
+  if (extra && fitted.extra_projection.components() > 0) other = candidate_embeddings(cands, extra->embedding());
+  append_embedding_features(fitted, own, other, cands, features, two_models);
+  dump_candidates(name, cands, features, fitted.feature_names);
   QuerySegmentation q;
   q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
   const int c = ranker.choose(features);
   if (c < 0) return q;
-  const MaskCandidate chosen = fitted.round ? refine_candidate(predictor, cands[c]) : cands[c];
+  const MaskCandidate chosen = fitted.round ? refine_by(models, cands[c]) : cands[c];
   ObjectResult obj;
   obj.prompt.points = {chosen.point};
   obj.prompt.labels = {1};
   if (chosen.box) obj.prompt.box = *chosen.box;
-  obj.mask = candidate_to_image(chosen, f);
+  obj.mask = candidate_to_image(chosen, models.of(chosen).embedding().frame);
   obj.source = chosen.source;
   obj.iou = chosen.iou;
   obj.agreement = ranker.score(features[c]);  // the ranker's predicted IoU with the truth
@@ -195,7 +269,7 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
     for (double d : v) m += d / std::max<size_t>(1, v.size());
     return m;
   };
-  return {{"ranker", s.ranker.to_json()},
+  nlohmann::json out = {{"ranker", s.ranker.to_json(s.feature_names)},
           {"embedding_projection", s.projection.to_json()},
           {"leave_one_out_mean_dice", s.loo.mean_dice()},
           {"nested_leave_one_out_mean_dice", mean_of(s.nested_dice)},
@@ -206,6 +280,8 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                           {"leave_one_out_mean_dice_without", mean_of(s.dice_without_round)},
                           {"leave_one_out_mean_dice_with", mean_of(s.dice_with_round)}}},
           {"supports", per}};
+  if (s.extra_projection.components() > 0) out["extra_embedding_projection"] = s.extra_projection.to_json();
+  return out;
 }
 
 }  // namespace sammpa

@@ -4,6 +4,7 @@
 // whole image (refine/candidates.h) and a ranker fitted on the supports' own candidates (refine/ranker.h) picks
 // one, or none. The supports' soft maps are leave-one-out (each from a classifier fitted on the other
 // supports), so the ranker learns from soft maps as good as a query's, not from ones that saw the answer.
+#include <filesystem>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -30,11 +31,36 @@ struct RankedOptions {
   // How many principal coordinates of each candidate's pooled SAM embedding the ranker sees
   // (candidate_embedding.h; 0: none).
   int embedding_components = 4;
+  // A second checkpoint whose own candidates join the first one's, one ranker choosing among both (e.g.
+  // LiteMedSAM beside MobileSAM; docs/RESULTS.md, "Two checkpoints' candidates"). Every candidate is described
+  // in both checkpoints' embeddings. Empty: off.
+  std::filesystem::path extra_checkpoint;
+  std::filesystem::path extra_embeddings;  // its embedding cache (empty: none)
+  CandidateOptions extra_candidates = box_candidates();
+
+  // The extra checkpoint's default candidates: boxes on a 4 x 4 grid (the prompts LiteMedSAM was trained on)
+  // and the soft map's peaks and boxes, no point grid.
+  static CandidateOptions box_candidates() {
+    CandidateOptions c;
+    c.grid = 0;
+    c.box_grid = 4;
+    return c;
+  }
+};
+
+// The extra checkpoint's view of the supports (RankedOptions::extra_checkpoint): a predictor of that model and
+// the supports' embeddings under it, in support order.
+struct ExtraModel {
+  sam::SamPredictor* predictor = nullptr;
+  std::vector<sam::ImageEmbedding> supports;
 };
 
 struct RankedSupports {
   std::vector<RankedImage> images;  // per support: its candidates' features and IoUs with its mask
   EmbeddingProjection projection;   // fitted on the supports' candidates; extends every feature row
+  bool extra_model = false;         // whether candidates also come from RankedOptions::extra_checkpoint
+  EmbeddingProjection extra_projection;  // as `projection`, in the extra checkpoint's embedding
+  std::vector<std::string> feature_names;  // of each feature row's columns
   RankerLeaveOneOut loo;            // each support chosen by a ranker fitted on the others
   double l2 = 0;                    // the penalty leave-one-out chose (ranker_penalties)
   std::vector<double> loo_by_penalty;  // mean leave-one-out Dice for each of ranker_penalties()
@@ -50,13 +76,14 @@ struct RankedSupports {
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
                           const RankedOptions& options, sam::SamPredictor& predictor,
-                          const std::vector<std::string>& names = {});
+                          const std::vector<std::string>& names = {}, const ExtraModel* extra = nullptr);
 
-// One query whose embedding is set in `predictor`: soft map (image size, CV_32FC1) from the classifier of all
-// supports. The result holds one object (the chosen candidate) or none.
+// One query whose embedding is set in `predictor` (and in `extra`, the extra checkpoint's predictor, when the
+// ranker was fitted with one): soft map (image size, CV_32FC1) from the classifier of all supports. The result
+// holds one object (the chosen candidate) or none.
 QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::Mat& image, const cv::Mat& soft,
                                  const RankedSupports& fitted, const RankedOptions& options,
-                                 const std::string& name = "");
+                                 const std::string& name = "", const sam::SamPredictor* extra = nullptr);
 
 nlohmann::json to_json(const RankedSupports& supports, const std::vector<std::string>& names);
 

@@ -29,6 +29,25 @@ std::vector<cv::Mat> read_images(const Dataset& ds, const std::vector<std::strin
 
 }  // namespace
 
+std::unique_ptr<ExtraSource> open_extra_source(const Dataset& ds, const std::vector<std::string>& support,
+                                               const PipelineOptions& o) {
+  if (o.ranked.extra_checkpoint.empty()) return nullptr;
+  auto x = std::make_unique<ExtraSource>();
+  SegmentOptions so;
+  so.checkpoint = o.ranked.extra_checkpoint;
+  so.embeddings = o.ranked.extra_embeddings;
+  x->source = open_embedding_source(so);
+  x->predictor = std::make_unique<sam::SamPredictor>(x->source.model);
+  x->model.predictor = x->predictor.get();
+  std::vector<cv::Mat> masks;
+  if (!support.empty()) {
+    Progress progress("extra checkpoint", support.size());
+    embed_supports(ds, support, x->source, *x->predictor, x->model.supports, masks, [&] { progress.tick(); });
+    progress.finish();
+  }
+  return x;
+}
+
 RankedSupports fit_ranker_on_supports(const Dataset& ds, const std::vector<std::string>& support,
                                       const PipelineOptions& o) {
   const EmbeddingSource src = open_embedding_source(o.segment);
@@ -38,7 +57,9 @@ RankedSupports fit_ranker_on_supports(const Dataset& ds, const std::vector<std::
   Progress progress("ranker", support.size());
   embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
   progress.finish();
-  return fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support);
+  const auto extra = open_extra_source(ds, support, o);
+  return fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support,
+                    extra ? &extra->model : nullptr);
 }
 
 LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::string>& support,
@@ -89,9 +110,18 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
     progress.tick();
   }
   // Ranked: each support's candidates chosen by a ranker fitted on the other supports' candidates.
-  loo.ranked = fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support);
+  const std::vector<cv::Mat> images = read_images(ds, support);
+  loo.ranked = fit_ranker(embeddings, masks, images, o.feature, o.ranked, predictor, support);
   loo.final_dice["ranked"] = loo.ranked->nested_dice;
   loo.coarse_dice["ranked"] = loo.coarse_dice["feature"];
+  // With a second checkpoint, the ranked mode with both checkpoints' candidates is a configuration of its own;
+  // the better nested score of the two is the ranked mode's.
+  if (const auto extra = open_extra_source(ds, support, o)) {
+    RankedSupports both = fit_ranker(embeddings, masks, images, o.feature, o.ranked, predictor, support, &extra->model);
+    loo.final_dice["ranked_two_checkpoints"] = both.nested_dice;
+    loo.coarse_dice["ranked_two_checkpoints"] = loo.coarse_dice["feature"];
+    if (mean(both.nested_dice) > mean(loo.ranked->nested_dice)) loo.ranked = std::move(both);
+  }
   progress.tick();
   progress.finish();
   std::error_code ec;
@@ -99,8 +129,8 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   // Ties go to registration (the paper's method), then to feature.
   loo.chosen = Propagation::registration;
   double best = mean(loo.final_dice["registration"]);
-  for (const auto& [mode, p] : {std::pair{"feature", Propagation::feature}, std::pair{"ranked", Propagation::ranked}})
-    if (mean(loo.final_dice[mode]) > best) best = mean(loo.final_dice[mode]), loo.chosen = p;
+  if (mean(loo.final_dice["feature"]) > best) best = mean(loo.final_dice["feature"]), loo.chosen = Propagation::feature;
+  if (mean(loo.ranked->nested_dice) > best) loo.chosen = Propagation::ranked;
   loo.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return loo;
 }
@@ -111,8 +141,10 @@ nlohmann::json to_json(const LeaveOneOut& loo) {
     const auto& c = loo.coarse_dice.at(mode);
     modes[mode] = {{"mean_final_dice", mean(d)}, {"mean_coarse_dice", mean(c)}, {"final_dice", d}, {"coarse_dice", c}};
   }
-  return {{"chosen", propagation_name(loo.chosen)}, {"support", loo.support}, {"modes", modes},
-          {"seconds", loo.seconds}};
+  nlohmann::json out = {{"chosen", propagation_name(loo.chosen)}, {"support", loo.support}, {"modes", modes},
+                        {"seconds", loo.seconds}};
+  if (loo.ranked) out["ranked_uses_extra_checkpoint"] = loo.ranked->extra_model;
+  return out;
 }
 
 }  // namespace sammpa

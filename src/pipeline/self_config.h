@@ -7,6 +7,7 @@
 // label is used; everything comes from the K annotated images of the run.
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,9 +23,22 @@ struct LeaveOneOut {
   std::vector<std::string> support;
   // Per mode ("registration", "feature"): per support, Dice of the coarse and of the final mask.
   std::map<std::string, std::vector<double>> coarse_dice, final_dice;
-  std::optional<RankedSupports> ranked;  // the ranked mode's fit on all supports (reused when it is chosen)
+  // The ranked mode's fit on all supports (reused when it is chosen): with an extra checkpoint
+  // (RankedOptions::extra_checkpoint), the better by nested leave-one-out of the fits without and with its
+  // candidates (final_dice "ranked" and "ranked_two_checkpoints").
+  std::optional<RankedSupports> ranked;
   double seconds = 0;
 };
+
+// The ranked mode's extra checkpoint (options.ranked.extra_checkpoint; null when none) with its own embedding
+// cache (options.ranked.extra_embeddings), and the embeddings of `support` under it.
+struct ExtraSource {
+  EmbeddingSource source;
+  std::unique_ptr<sam::SamPredictor> predictor;
+  ExtraModel model;  // points to `predictor`
+};
+std::unique_ptr<ExtraSource> open_extra_source(const Dataset& data, const std::vector<std::string>& support,
+                                               const PipelineOptions& options);
 
 // The ranked mode's ranker fitted on the supports (embeddings through options.segment's cache).
 RankedSupports fit_ranker_on_supports(const Dataset& data, const std::vector<std::string>& support,

@@ -25,9 +25,10 @@ struct CandidateOptions {
   int soft_boxes = 2;       // boxes around the soft map's largest components (soft >= 0.5)
   // Boxes centred on a box_grid x box_grid grid, each of every size in box_sizes (a fraction of the image's
   // longer side) and aspect (width / height) in box_aspects: for box-trained models such as LiteMedSAM, whose
-  // answers to single points are weak (0: none).
+  // answers to single points are weak (0: none). The sizes and aspects are those measured on BUSI
+  // (docs/RESULTS.md, "Candidates from boxes, pruned grids and LiteMedSAM").
   int box_grid = 0;
-  std::vector<double> box_sizes = {0.15, 0.25, 0.4, 0.6};
+  std::vector<double> box_sizes = {0.15, 0.25, 0.4};
   std::vector<double> box_aspects = {1.0, 1.6};
   float min_iou = 0.5f;     // SAM's predicted IoU below this: dropped
   double min_area = 0.0005;  // fraction of the image
@@ -43,6 +44,7 @@ struct MaskCandidate {
   std::array<float, 2> point{};  // the point prompt (image pixels)
   std::optional<std::array<float, 4>> box;
   sam::Tensor low_res;  // [1, 1, S, S] decoder logits, to bring the mask to the image size
+  int model = 0;  // which checkpoint proposed it: 0 the run's, 1 the ranked mode's extra one (ranked.h)
 };
 
 // The work frame's size for an embedding (the unpadded part of the decoder's low-resolution frame).

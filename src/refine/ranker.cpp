@@ -146,9 +146,9 @@ int CandidateRanker::choose(const std::vector<std::vector<double>>& features) co
   return best >= 0 && best_score >= empty_below ? best : -1;
 }
 
-nlohmann::json CandidateRanker::to_json() const {
+nlohmann::json CandidateRanker::to_json(const std::vector<std::string>& given) const {
   nlohmann::json w = nlohmann::json::object();
-  const auto names = ranker_feature_names(scale_.size());
+  const auto names = given.empty() ? ranker_feature_names(scale_.size()) : given;
   for (size_t j = 0; j < names.size() && j < scale_.size(); ++j) w[names[j]] = weights_[j] * scale_[j];
   return {{"weights_per_unit", w}, {"bias", weights_.empty() ? 0.0 : weights_.back()},
           {"empty_below", empty_below <= kNone ? nlohmann::json(nullptr) : nlohmann::json(empty_below)}};

@@ -56,7 +56,8 @@ class CandidateRanker {
   // Index of the best candidate, or -1 when there is none or the best scores below empty_below.
   int choose(const std::vector<std::vector<double>>& features) const;
   double empty_below = -1e300;
-  nlohmann::json to_json() const;
+  // names: one per feature (default: ranker_feature_names()).
+  nlohmann::json to_json(const std::vector<std::string>& names = {}) const;
 
  private:
   std::vector<double> mean_, scale_, weights_;  // weights_: one per feature, then the bias

@@ -1,12 +1,15 @@
 // The ranked mode on real breast ultrasound: SAM's candidates over the whole image hold the lesion, and the
 // ranker fitted on the supports picks it far more often than registration finds it.
 #include <algorithm>
+#include <cstdlib>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "eval/metrics.h"
 #include "io/image_io.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/self_config.h"
 #include "refine/candidates.h"
 #include "sam/sam_model.h"
 #include "real_subset.h"
@@ -124,4 +127,69 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   // Every support was judged, with a penalty among the candidates.
   EXPECT_EQ(ranker["penalty"]["leave_one_out_mean_dice"].size(), ranker_penalties().size());
   for (const auto& s : ranker["supports"]) EXPECT_GT(s["candidates"].get<int>(), 0) << s.dump();
+}
+
+// A second checkpoint (LiteMedSAM, box-trained) proposes candidates beside MobileSAM; one ranker chooses among
+// both, each candidate described in both embeddings (docs/RESULTS.md, "Two checkpoints' candidates").
+TEST(PipelineReal, RankedModePoolsASecondCheckpointsCandidates) {
+  const char* lite = std::getenv("SAMMPA_LITE_MEDSAM");
+  ASSERT_TRUE(lite) << "SAMMPA_LITE_MEDSAM is not set (scripts/test.sh sets it)";
+  test::TempDir dir;
+  const Dataset all = scan_dataset(test::data_root() / "busi");
+  const std::vector<std::string> support = {"benign_001", "benign_147", "malignant_001", "malignant_069"};
+  const std::vector<std::string> queries = {"benign_003", "malignant_010"};
+  fs::create_directories(dir / "data/images");
+  fs::create_directories(dir / "data/masks");
+  for (const auto* names : {&support, &queries})
+    for (const auto& n : *names) {
+      const Sample& s = all.at(n);
+      fs::create_symlink(s.image, dir / "data/images" / s.image.filename());
+      fs::create_symlink(*s.mask, dir / "data/masks" / s.mask->filename());
+    }
+  const Dataset ds = scan_dataset(dir / "data");
+  PipelineOptions o;
+  o.support = support;
+  o.propagation = Propagation::ranked;
+  o.ranked.round = RankedRound::on;  // the last round runs on the checkpoint that proposed the chosen candidate
+  o.ranked.candidates.grid = 4;  // fewer prompts than the defaults, for the test's time
+  o.ranked.extra_checkpoint = lite;
+  o.ranked.extra_candidates.box_grid = 2;
+  o.ranked.extra_candidates.box_sizes = {0.25, 0.4};
+  o.ranked.extra_candidates.box_aspects = {1.0};
+  o.ranked.extra_embeddings = dir / "out/embeddings_extra";
+  o.segment.overlays = false;
+  o.segment.embeddings = dir / "out/embeddings";
+  fs::create_directories(dir / "out");
+  PipelineResult r = run_pipeline(ds, o, dir / "out");
+  const auto ranker = nlohmann::json::parse(test::read_text(dir / "out/ranker.json"));
+  // Both checkpoints' candidates reach the ranker, which weighs both embeddings and the source.
+  const auto& weights = ranker["ranker"]["weights_per_unit"];
+  for (const char* f : {"emb_pc1", "extra_emb_pc1", "from_extra_checkpoint"}) EXPECT_TRUE(weights.contains(f)) << f;
+  EXPECT_TRUE(ranker.contains("extra_embedding_projection"));
+  EXPECT_TRUE(fs::exists(dir / "out/embeddings_extra/malignant_010.samemb"));
+  const auto run = nlohmann::json::parse(test::read_text(dir / "out/run.json"));
+  EXPECT_EQ(fs::path(run["ranked_extra_checkpoint"].get<std::string>()).filename(), fs::path(lite).filename());
+  // Self-configuration scores the ranked mode without and with the extra checkpoint (nested leave-one-out)
+  // and keeps the better; the fit without it has fewer candidates per support (MobileSAM's alone), the fit with
+  // it is the run's above (the same candidates, deterministic).
+  const LeaveOneOut loo = choose_by_leave_one_out(ds, support, o, dir / "loo");
+  ASSERT_EQ(loo.final_dice.at("ranked").size(), support.size());
+  ASSERT_EQ(loo.final_dice.at("ranked_two_checkpoints").size(), support.size());
+  auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / v.size(); };
+  const double single = mean(loo.final_dice.at("ranked")), both = mean(loo.final_dice.at("ranked_two_checkpoints"));
+  EXPECT_EQ(loo.ranked->extra_model, both > single);
+  for (size_t i = 0; i < support.size(); ++i) {
+    const size_t n = ranker["supports"][i]["candidates"].get<size_t>(), m = loo.ranked->images[i].features.size();
+    if (loo.ranked->extra_model) EXPECT_EQ(m, n) << support[i];
+    else EXPECT_LT(m, n) << support[i];
+  }
+  std::printf("[ leave-one-out, nested ] ranked %.3f, ranked with two checkpoints %.3f\n", single, both);
+  double lesion = 0;
+  for (const auto& im : r.final_scores->images) lesion += im.scores.dice / r.final_scores->images.size();
+  for (const auto& q : r.segment.queries)
+    std::printf("[ %s ] chosen: %s\n", q.name.c_str(),
+                q.result.objects.empty() ? "none" : q.result.objects[0].source.c_str());
+  std::printf("[ 4 supports, 2 lesion queries, two checkpoints ] leave-one-out %.3f; lesion Dice %.3f\n",
+              ranker["leave_one_out_mean_dice"].get<double>(), lesion);
+  EXPECT_GT(lesion, 0.5);  // measured 0.85 (one query chose a MobileSAM candidate, one LiteMedSAM's)
 }
