@@ -235,7 +235,7 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     if (r.propagation_used == Propagation::ranked) {
       if (!ranked) ranked = fit_ranker_on_supports(ds, r.selection.support, o);
       write_json_atomic(out_root / "ranker.json", to_json(*ranked, r.selection.support));
-      if (ranked->extra_model) extra = open_extra_source(ds, {}, o);
+      extra = open_extra_source(ds, {}, o);
       so.segment_one = [&](const sam::SamPredictor& p, const std::string& name, const cv::Mat& image,
                            const CoarseInput& in) {
         if (extra) extra->source.set(*extra->predictor, image, name);

@@ -110,18 +110,13 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
     progress.tick();
   }
   // Ranked: each support's candidates chosen by a ranker fitted on the other supports' candidates.
-  const std::vector<cv::Mat> images = read_images(ds, support);
-  loo.ranked = fit_ranker(embeddings, masks, images, o.feature, o.ranked, predictor, support);
+  // With an extra checkpoint, its candidates always join: nested leave-one-out on ten supports could not tell
+  // the two apart where the queries gained 0.025-0.05 (docs/RESULTS.md, "Two checkpoints' candidates").
+  const auto extra = open_extra_source(ds, support, o);
+  loo.ranked = fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support,
+                          extra ? &extra->model : nullptr);
   loo.final_dice["ranked"] = loo.ranked->nested_dice;
   loo.coarse_dice["ranked"] = loo.coarse_dice["feature"];
-  // With a second checkpoint, the ranked mode with both checkpoints' candidates is a configuration of its own;
-  // the better nested score of the two is the ranked mode's.
-  if (const auto extra = open_extra_source(ds, support, o)) {
-    RankedSupports both = fit_ranker(embeddings, masks, images, o.feature, o.ranked, predictor, support, &extra->model);
-    loo.final_dice["ranked_two_checkpoints"] = both.nested_dice;
-    loo.coarse_dice["ranked_two_checkpoints"] = loo.coarse_dice["feature"];
-    if (mean(both.nested_dice) > mean(loo.ranked->nested_dice)) loo.ranked = std::move(both);
-  }
   progress.tick();
   progress.finish();
   std::error_code ec;
@@ -129,8 +124,8 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   // Ties go to registration (the paper's method), then to feature.
   loo.chosen = Propagation::registration;
   double best = mean(loo.final_dice["registration"]);
-  if (mean(loo.final_dice["feature"]) > best) best = mean(loo.final_dice["feature"]), loo.chosen = Propagation::feature;
-  if (mean(loo.ranked->nested_dice) > best) loo.chosen = Propagation::ranked;
+  for (const auto& [mode, p] : {std::pair{"feature", Propagation::feature}, std::pair{"ranked", Propagation::ranked}})
+    if (mean(loo.final_dice[mode]) > best) best = mean(loo.final_dice[mode]), loo.chosen = p;
   loo.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return loo;
 }

@@ -23,9 +23,8 @@ struct LeaveOneOut {
   std::vector<std::string> support;
   // Per mode ("registration", "feature"): per support, Dice of the coarse and of the final mask.
   std::map<std::string, std::vector<double>> coarse_dice, final_dice;
-  // The ranked mode's fit on all supports (reused when it is chosen): with an extra checkpoint
-  // (RankedOptions::extra_checkpoint), the better by nested leave-one-out of the fits without and with its
-  // candidates (final_dice "ranked" and "ranked_two_checkpoints").
+  // The ranked mode's fit on all supports (reused when it is chosen), with the extra checkpoint's candidates
+  // when RankedOptions::extra_checkpoint is given.
   std::optional<RankedSupports> ranked;
   double seconds = 0;
 };
