@@ -110,8 +110,9 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
     progress.tick();
   }
   // Ranked: each support's candidates chosen by a ranker fitted on the other supports' candidates.
-  // With an extra checkpoint, its candidates always join: nested leave-one-out on ten supports could not tell
-  // the two apart where the queries gained 0.025-0.05 (docs/RESULTS.md, "Two checkpoints' candidates").
+  // With an extra checkpoint, its candidates always join: nested leave-one-out on ten supports saw their gain
+  // on one BUSI support set of three, all of which gained 0.025-0.066 (docs/RESULTS.md, "Two checkpoints'
+  // candidates").
   const auto extra = open_extra_source(ds, support, o);
   loo.ranked = fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support,
                           extra ? &extra->model : nullptr);
