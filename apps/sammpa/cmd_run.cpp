@@ -194,6 +194,9 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "ranked mode: the extra checkpoint's box grid (sizes, aspects, peaks and soft-map boxes as for "
                   "the first checkpoint)")
       ->capture_default_str()->check(CLI::Range(0, 16));
+  sub->add_flag("--ranked-extra-soft-map,!--no-ranked-extra-soft-map", a.pipeline.ranked.extra_soft_map,
+                "ranked mode: the feature classifier that makes the soft maps (peaks, soft boxes, soft features) "
+                "sees the extra checkpoint's embedding beside the first one's (default: on)");
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")

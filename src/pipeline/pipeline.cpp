@@ -68,6 +68,11 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
   std::vector<sam::ImageEmbedding> embeddings;
   std::vector<cv::Mat> masks;
   embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
+  // The ranked mode's second checkpoint, if any, joins the classifier's input (RankedOptions::extra_soft_map).
+  const auto extra = o.ranked.extra_soft_map ? open_extra_source(ds, support, o) : nullptr;
+  if (extra)
+    for (size_t i = 0; i < embeddings.size(); ++i)
+      embeddings[i] = stack_embeddings(embeddings[i], extra->model.supports[i]);
   std::vector<const sam::ImageEmbedding*> refs;
   for (const auto& e : embeddings) refs.push_back(&e);
   const FeatureClassifier classifier = FeatureClassifier::train(refs, masks, o.feature);
@@ -79,7 +84,10 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
     const auto t0 = std::chrono::steady_clock::now();
     const cv::Mat image = read_image(ds.at(name).image);
     src.set(predictor, image, name);
-    cv::Mat soft = classifier.predict(predictor.embedding()), mask = soft >= 0.5f, soft8;
+    if (extra) extra->source.set(*extra->predictor, image, name);
+    cv::Mat soft = classifier.predict(extra ? stack_embeddings(predictor.embedding(), extra->predictor->embedding())
+                                            : predictor.embedding()),
+            mask = soft >= 0.5f, soft8;
     soft.convertTo(soft8, CV_8U, 255.0);
     write_png(out_root / "coarse" / (name + ".png"), mask);
     write_png(out_root / "soft" / (name + ".png"), soft8);
@@ -218,7 +226,9 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     for (const auto& q : r.propagation.queries) names.push_back(q.name);
     write_json_atomic(out_root / "propagation.json",
                       {{"mode", "feature"}, {"support", r.selection.support}, {"queries", names},
-                       {"options", {{"l2", o.feature.l2}, {"iterations", o.feature.iterations}}},
+                       {"options", {{"l2", o.feature.l2}, {"iterations", o.feature.iterations},
+                                    {"extra_checkpoint_in_soft_map",
+                                     !o.ranked.extra_checkpoint.empty() && o.ranked.extra_soft_map}}},
                        {"summary", {{"queries", names.size()}, {"seconds", r.propagation.seconds}}}});
   }
   r.seconds_propagate = seconds_since(t0);

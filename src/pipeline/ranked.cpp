@@ -127,6 +127,10 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     predictor.set_embedding(embeddings[i]);
     if (extra) extra->predictor->set_embedding(extra->supports[i]);
   };
+  std::vector<sam::ImageEmbedding> stacked;  // the soft maps' input, when both checkpoints make them
+  if (extra && o.extra_soft_map)
+    for (size_t i = 0; i < k; ++i) stacked.push_back(stack_embeddings(embeddings[i], extra->supports[i]));
+  const std::vector<sam::ImageEmbedding>& soft_in = stacked.empty() ? embeddings : stacked;
   RankedSupports r;
   std::vector<std::vector<MaskCandidate>> candidates(k);
   std::vector<cv::Mat> truths(k), extra_pooled(k);
@@ -136,11 +140,11 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     bool any = false;
     for (size_t j = 0; j < k; ++j) {
       if (j == i) continue;
-      refs.push_back(&embeddings[j]);
+      refs.push_back(&soft_in[j]);
       others.push_back(masks[j]);
       any = any || cv::countNonZero(masks[j]) > 0;
     }
-    const cv::Mat soft = any ? FeatureClassifier::train(refs, others, feature).predict(embeddings[i])
+    const cv::Mat soft = any ? FeatureClassifier::train(refs, others, feature).predict(soft_in[i])
                              : cv::Mat::zeros(masks[i].size(), CV_32F);
     set(i);
     const auto& f = predictor.embedding().frame;

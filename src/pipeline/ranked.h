@@ -37,6 +37,10 @@ struct RankedOptions {
   std::filesystem::path extra_checkpoint;
   std::filesystem::path extra_embeddings;  // its embedding cache (empty: none)
   CandidateOptions extra_candidates = box_candidates();
+  // Whether the extra checkpoint's embedding also joins the feature classifier's (stack_embeddings), so that
+  // the soft maps, which place the peaks, the soft boxes and the soft features, see both models (docs/RESULTS.md,
+  // "Soft maps from both checkpoints").
+  bool extra_soft_map = true;
 
   // The extra checkpoint's default candidates: boxes on a 4 x 4 grid (the prompts LiteMedSAM was trained on)
   // and the soft map's peaks and boxes, no point grid.

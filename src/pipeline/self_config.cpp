@@ -75,6 +75,14 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   std::vector<cv::Mat> masks;
   Progress progress("leave-one-out", 3 * k + 1);
   embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
+  const auto extra = open_extra_source(ds, support, o);
+  // The feature mode's classifier sees both checkpoints' embeddings when the ranked mode has two
+  // (RankedOptions::extra_soft_map), as propagation will.
+  std::vector<sam::ImageEmbedding> soft_in;
+  if (extra && o.ranked.extra_soft_map)
+    for (size_t i = 0; i < support.size(); ++i)
+      soft_in.push_back(stack_embeddings(embeddings[i], extra->model.supports[i]));
+  const std::vector<sam::ImageEmbedding>& feature_in = soft_in.empty() ? embeddings : soft_in;
   auto finish = [&](const std::string& mode, size_t i, const cv::Mat& coarse, const cv::Mat& soft) {
     predictor.set_embedding(embeddings[i]);
     QuerySegmentation seg = segment_query(predictor, coarse, soft, o.segment.prompt, o.segment.refine);
@@ -88,7 +96,7 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
     std::vector<const sam::ImageEmbedding*> refs;
     std::vector<cv::Mat> other_masks;
     for (size_t j = 0; j < k; ++j)
-      if (j != i) others.push_back(support[j]), refs.push_back(&embeddings[j]), other_masks.push_back(masks[j]);
+      if (j != i) others.push_back(support[j]), refs.push_back(&feature_in[j]), other_masks.push_back(masks[j]);
     // Registration from the other supports.
     cv::Mat coarse, soft;
     po.queries = {support[i]};
@@ -101,7 +109,7 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
     for (const auto& m : other_masks) any = any || cv::countNonZero(m) > 0;
     if (any) {
       const FeatureClassifier fc = FeatureClassifier::train(refs, other_masks, o.feature);
-      cv::Mat fsoft = fc.predict(embeddings[i]);
+      cv::Mat fsoft = fc.predict(feature_in[i]);
       finish("feature", i, fsoft >= 0.5f, fsoft);
     } else {
       const cv::Mat none = cv::Mat::zeros(masks[i].size(), CV_8UC1);
@@ -113,7 +121,6 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   // With an extra checkpoint, its candidates always join: nested leave-one-out on ten supports saw their gain
   // on one BUSI support set of three, all of which gained 0.025-0.066 (docs/RESULTS.md, "Two checkpoints'
   // candidates").
-  const auto extra = open_extra_source(ds, support, o);
   loo.ranked = fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support,
                           extra ? &extra->model : nullptr);
   loo.final_dice["ranked"] = loo.ranked->nested_dice;

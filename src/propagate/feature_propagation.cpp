@@ -53,6 +53,20 @@ cv::Mat grid_to_image(const cv::Mat& grid, const sam::ImageEmbedding& e) {
   return out;
 }
 
+sam::ImageEmbedding stack_embeddings(const sam::ImageEmbedding& own, const sam::ImageEmbedding& extra) {
+  const auto &a = own.features, &b = extra.features;
+  if (a.rank() != 4 || b.rank() != 4 || a.dim(2) != b.dim(2) || a.dim(3) != b.dim(3))
+    throw InputError("feature propagation", "the two checkpoints' embedding grids differ: " + a.shape_str() +
+                                                " and " + b.shape_str());
+  if (own.frame.orig_w != extra.frame.orig_w || own.frame.orig_h != extra.frame.orig_h)
+    throw InputError("feature propagation", "the two embeddings are of images of different sizes");
+  sam::ImageEmbedding s = own;
+  s.features = sam::Tensor({1, a.dim(1) + b.dim(1), a.dim(2), a.dim(3)});
+  std::copy(a.data(), a.data() + a.numel(), s.features.data());
+  std::copy(b.data(), b.data() + b.numel(), s.features.data() + a.numel());
+  return s;
+}
+
 FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmbedding*>& supports,
                                            const std::vector<cv::Mat>& masks, const FeaturePropagationOptions& o) {
   CV_Assert(supports.size() == masks.size() && !supports.empty());

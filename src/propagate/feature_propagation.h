@@ -22,6 +22,12 @@ cv::Mat mask_on_embedding_grid(const cv::Mat& mask, const sam::ImageEmbedding& e
 // A grid x grid map (cells in the padded frame) back to the image's size (CV_32FC1, bilinear).
 cv::Mat grid_to_image(const cv::Mat& grid, const sam::ImageEmbedding& embedding);
 
+// One image's embeddings from two checkpoints as one: `own` (its frame) with `extra`'s channels after its own,
+// so that the classifier sees both. Both models pad the image at the bottom and right and put it on the same
+// grid (MobileSAM: 1024 px, LiteMedSAM: 256 px, both 64 x 64 cells), so cell (y, x) is the same place in both.
+// InputError when the grids differ.
+sam::ImageEmbedding stack_embeddings(const sam::ImageEmbedding& own, const sam::ImageEmbedding& extra);
+
 class FeatureClassifier {
  public:
   // InputError when the supports hold no object pixel at all.

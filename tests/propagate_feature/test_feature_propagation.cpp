@@ -17,10 +17,12 @@ namespace {
 
 // An embedding of a w x h image (long side to 1024, 64 x 64 grid) whose channel 0 marks the cells an object
 // covers and whose other channels are noise.
-sam::ImageEmbedding synthetic(int w, int h, cv::Rect object, uint32_t seed, int channels = 8) {
+// `signal` scales channel 0 (0: noise only); `target` is the model's input side (LiteMedSAM: 256).
+sam::ImageEmbedding synthetic(int w, int h, cv::Rect object, uint32_t seed, int channels = 8, float signal = 2.f,
+                              int target = 1024) {
   sam::ImageEmbedding e;
-  e.model_type = "vit_t";
-  e.frame = sam::make_frame(h, w, 1024);
+  e.model_type = target == 1024 ? "vit_t" : "lite_medsam";
+  e.frame = sam::make_frame(h, w, target);
   e.features = sam::Tensor({1, channels, 64, 64});
   std::mt19937 rng(seed);
   std::normal_distribution<float> noise(0.f, 1.f);
@@ -31,7 +33,7 @@ sam::ImageEmbedding synthetic(int w, int h, cv::Rect object, uint32_t seed, int 
   for (int c = 0; c < channels; ++c)
     for (int y = 0; y < 64; ++y)
       for (int x = 0; x < 64; ++x)
-        f[(c * 64 + y) * 64 + x] = (c == 0 ? 2.f * std::max(0.f, grid.at<float>(y, x)) : 0.f) + 0.3f * noise(rng);
+        f[(c * 64 + y) * 64 + x] = (c == 0 ? signal * std::max(0.f, grid.at<float>(y, x)) : 0.f) + 0.3f * noise(rng);
   return e;
 }
 
@@ -84,4 +86,41 @@ TEST(FeatureClassifier, FindsObjectsThatMoveBetweenImages) {
   // Supports without any object cannot teach anything: an error, not a silent empty answer.
   std::vector<cv::Mat> empty(3, cv::Mat::zeros(h, w, CV_8UC1));
   EXPECT_THROW(FeatureClassifier::train(refs, empty, {}), InputError);
+}
+
+TEST(FeatureClassifier, StackedEmbeddingsUseTheSecondCheckpointsChannels) {
+  const int w = 300, h = 240;
+  const std::vector<cv::Rect> places = {{20, 30, 60, 50}, {200, 150, 70, 60}, {120, 20, 50, 80}, {30, 160, 90, 50}};
+  // The first checkpoint's embedding is noise; only the second one (LiteMedSAM's frame) marks the objects.
+  std::vector<sam::ImageEmbedding> own, stacked;
+  std::vector<cv::Mat> masks;
+  for (size_t i = 0; i < 4; ++i) {
+    own.push_back(synthetic(w, h, places[i], 10 + i, 8, 0.f));
+    stacked.push_back(stack_embeddings(own.back(), synthetic(w, h, places[i], 50 + i, 4, 2.f, 256)));
+    masks.push_back(rect_mask(w, h, places[i]));
+  }
+  // Layout: the first checkpoint's frame and channels, then the second one's channels.
+  const sam::ImageEmbedding extra = synthetic(w, h, places[0], 50, 4, 2.f, 256);
+  ASSERT_EQ(stacked[0].features.shape(), (sam::Shape{1, 12, 64, 64}));
+  EXPECT_EQ(stacked[0].frame.target, 1024);
+  EXPECT_EQ(stacked[0].model_type, "vit_t");
+  EXPECT_EQ(stacked[0].features.data()[7 * 4096 + 100], own[0].features.data()[7 * 4096 + 100]);
+  EXPECT_EQ(stacked[0].features.data()[8 * 4096 + 100], extra.features.data()[100]);
+  EXPECT_EQ(stacked[0].features.data()[11 * 4096 + 4095], extra.features.data()[3 * 4096 + 4095]);
+
+  std::vector<const sam::ImageEmbedding*> refs_own, refs_stacked;
+  for (size_t i = 0; i < 3; ++i) refs_own.push_back(&own[i]), refs_stacked.push_back(&stacked[i]);
+  const std::vector<cv::Mat> train_masks(masks.begin(), masks.begin() + 3);
+  const double alone =
+      dice_score(FeatureClassifier::train(refs_own, train_masks, {}).predict(own[3]) >= 0.5f, masks[3]);
+  const double both =
+      dice_score(FeatureClassifier::train(refs_stacked, train_masks, {}).predict(stacked[3]) >= 0.5f, masks[3]);
+  EXPECT_LT(alone, 0.5) << alone;
+  EXPECT_GT(both, 0.85) << both;
+
+  // Embeddings on different grids, or of different images, are refused.
+  sam::ImageEmbedding coarse = extra;
+  coarse.features = sam::Tensor::zeros({1, 4, 32, 32});
+  EXPECT_THROW(stack_embeddings(own[0], coarse), InputError);
+  EXPECT_THROW(stack_embeddings(own[0], synthetic(w + 1, h, places[0], 5, 4, 2.f, 256)), InputError);
 }
