@@ -92,8 +92,8 @@ def main():
             dice.append(2 * (truth & found).sum() / max(truth.sum() + found.sum(), 1))
             peak.append(y[np.argmax(p)] >= 0.5)
             mass.append(p[truth].sum() / max(p.sum(), 1e-9))
-        print(f"{' + '.join(chosen)}: {len(queries)} lesion queries; cell Dice {np.mean(dice):.3f}, highest cell in the "
-              f"lesion {np.mean(peak):.3f}, mass inside {np.mean(mass):.3f}", flush=True)
+        print(f"{' + '.join(chosen)}: {len(queries)} lesion queries; cell Dice {np.mean(dice):.3f}, "
+              f"highest cell in the lesion {np.mean(peak):.3f}, mass inside {np.mean(mass):.3f}", flush=True)
 
 
 if __name__ == "__main__":
