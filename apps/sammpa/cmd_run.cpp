@@ -24,7 +24,8 @@ namespace {
 
 struct RunArgs {
   std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto", support,
-              ranked_round = "auto", features = "thumbnail-hist", extra_checkpoint, extra_embeddings;
+              ranked_round = "auto", ranked_empty = "auto", features = "thumbnail-hist", extra_checkpoint,
+              extra_embeddings;
   int extra_grid = 0, extra_box_grid = RankedOptions::box_candidates().box_grid;
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
@@ -82,6 +83,7 @@ void run(RunArgs& a) {
   cli::use_threads(o.propagate.threads);
   o.propagate.fusion = parse_fusion(a.fusion);
   o.propagation = parse_propagation(a.propagation);
+  o.ranked.ranker.allow_empty = a.ranked_empty == "auto";
   o.ranked.round = a.ranked_round == "on" ? RankedRound::on : a.ranked_round == "off" ? RankedRound::off
                                                                                      : RankedRound::automatic;
   o.segment = cli::segment_options(a.segment);
@@ -197,6 +199,10 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
   sub->add_flag("--ranked-extra-soft-map,!--no-ranked-extra-soft-map", a.pipeline.ranked.extra_soft_map,
                 "ranked mode: the feature classifier that makes the soft maps (peaks, soft boxes, soft features) "
                 "sees the extra checkpoint's embedding beside the first one's (default: on)");
+  sub->add_option("--ranked-empty", a.ranked_empty,
+                  "ranked mode: answer \"no object\" for a query: auto (when leave-one-out on the supports finds "
+                  "that it pays) or never (every image holds the object)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "never"}));
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")

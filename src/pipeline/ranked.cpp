@@ -170,6 +170,7 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     dump_candidates(i < names.size() ? "support_" + names[i] : "", candidates[i], r.images[i].features,
                     r.feature_names);
   }
+  r.allow_empty = o.ranker.allow_empty;
   const PenaltyChoice pc = choose_penalty(r.images, o.ranker);
   r.l2 = pc.l2;
   r.loo = pc.loo;
@@ -275,6 +276,7 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
   };
   nlohmann::json out = {{"ranker", s.ranker.to_json(s.feature_names)},
           {"embedding_projection", s.projection.to_json()},
+          {"empty_answers", s.allow_empty ? "auto" : "never"},
           {"leave_one_out_mean_dice", s.loo.mean_dice()},
           {"nested_leave_one_out_mean_dice", mean_of(s.nested_dice)},
           {"penalty", {{"chosen", s.l2},

@@ -66,6 +66,7 @@ struct RankedSupports {
   EmbeddingProjection extra_projection;  // as `projection`, in the extra checkpoint's embedding
   std::vector<std::string> feature_names;  // of each feature row's columns
   RankerLeaveOneOut loo;            // each support chosen by a ranker fitted on the others
+  bool allow_empty = true;          // RankerOptions::allow_empty: whether "no object" could be chosen
   double l2 = 0;                    // the penalty leave-one-out chose (ranker_penalties)
   std::vector<double> loo_by_penalty;  // mean leave-one-out Dice for each of ranker_penalties()
   CandidateRanker ranker;           // fitted on every support, with the leave-one-out threshold for "empty"

@@ -194,7 +194,7 @@ RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, con
   };
   // Never empty first: a threshold must do strictly better to be used.
   double best_sum = dice_at(kNone, nullptr);
-  for (size_t i = 0; i < k; ++i) {
+  for (size_t i = 0; i < k && o.allow_empty; ++i) {
     const double t = std::nextafter(r.best_score[i], std::numeric_limits<double>::infinity());
     if (r.best_score[i] <= kNone) continue;
     const double s = dice_at(t, nullptr);

@@ -126,6 +126,17 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   // Every support was judged, with a penalty among the candidates.
   EXPECT_EQ(ranker["penalty"]["leave_one_out_mean_dice"].size(), ranker_penalties().size());
   for (const auto& s : ranker["supports"]) EXPECT_GT(s["candidates"].get<int>(), 0) << s.dump();
+  EXPECT_EQ(ranker["empty_answers"], "auto");
+  // Told that every image holds the object (--ranked-empty never), the same supports, two of them normal, give
+  // a ranker that never answers empty: the normal supports' held-out answers then score 0.
+  PipelineOptions never = o;
+  never.ranked.ranker.allow_empty = false;
+  const RankedSupports kept = fit_ranker_on_supports(ds, o.support, never);
+  EXPECT_LT(kept.ranker.empty_below, -1e299);
+  for (size_t i = 0; i < kept.images.size(); ++i)
+    if (kept.images[i].empty_truth) {
+      EXPECT_EQ(kept.loo.dice[i], 0.0) << o.support[i];
+    }
 }
 
 // A second checkpoint (LiteMedSAM, box-trained) proposes candidates beside MobileSAM; one ranker chooses among

@@ -128,4 +128,11 @@ TEST(Ranker, LeaveOneOutSetsAThresholdThatEmptiesImagesWithoutObject) {
   EXPECT_GT(loo.threshold, -1e299);
   for (size_t i = 0; i < 4; ++i) EXPECT_GT(loo.dice[i], 0.7) << i;   // objects kept
   for (size_t i = 4; i < 7; ++i) EXPECT_EQ(loo.dice[i], 1.0) << i;  // empty answers on empty truths
+  // Told that every image holds the object, it never answers empty, whatever the supports' mix.
+  RankerOptions never;
+  never.allow_empty = false;
+  const RankerLeaveOneOut kept = rank_leave_one_out(images, never);
+  EXPECT_LT(kept.threshold, -1e299);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(kept.dice[i], loo.dice[i]) << i;
+  for (size_t i = 4; i < 7; ++i) EXPECT_EQ(kept.dice[i], 0.0) << i;
 }

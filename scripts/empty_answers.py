@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""What the ranked mode's "no object" answer costs and gives (docs/RESULTS.md, "Never answering empty"),
+offline on candidate dumps.
+
+    /usr/bin/python3 scripts/empty_answers.py DATA DUMP [DUMP ...]
+
+For each SAMMPA_RANKED_DUMP folder (`--ranked-round off` runs), with the program's features as dumped, the
+program's choice of penalty by leave-one-out on the supports twice: with the "no object" threshold
+(`--ranked-empty auto`) and without it (`--ranked-empty never`). Prints the chosen penalty, the lesion queries'
+Dice (an empty answer scores 0), how many lesion queries were answered empty, and the share of object-free
+queries answered empty. Needs numpy and PIL.
+"""
+import glob
+import os
+import sys
+
+import numpy as np
+
+from analyze_ranked_dump import load, ridge
+
+PENALTIES = [0.01, 0.1, 0.3, 1, 3, 10]
+
+
+def leave_one_out(sup, penalty, allow_empty):
+    """Mean held-out Dice over the supports and the threshold chosen (ties: never empty)."""
+    best, chosen = [], []
+    for i, s in enumerate(sup):
+        others = [t for j, t in enumerate(sup) if j != i and len(t["x"])]
+        if not len(s["x"]) or not others:
+            best.append(-np.inf), chosen.append(0.0)
+            continue
+        scores = ridge(others, penalty)(s["x"])
+        c = int(np.argmax(scores))
+        best.append(scores[c]), chosen.append(s["dice"][c])
+
+    def total(t):
+        return sum((1.0 if s["empty"] else 0.0) if b < t else d for b, d, s in zip(best, chosen, sup))
+    threshold, top = -np.inf, total(-np.inf)
+    for b in best if allow_empty else []:
+        t = np.nextafter(b, np.inf)
+        if b > -np.inf and total(t) > top + 1e-12:
+            threshold, top = t, total(t)
+    return top / len(sup), threshold
+
+
+def main():
+    data = sys.argv[1]
+    for dump in sys.argv[2:]:
+        keys = sorted(os.path.basename(f)[:-4] for f in glob.glob(f"{dump}/*.csv"))
+        sup = [load(dump, data, k, k[len("support_"):]) for k in keys if k.startswith("support_")]
+        qry = [load(dump, data, k, k) for k in keys if not k.startswith("support_")]
+        for label, allow in [("auto", True), ("never", False)]:
+            top = -1
+            for p in PENALTIES:  # ties go to the stronger penalty, as in the program
+                m, t = leave_one_out(sup, p, allow)
+                if m >= top - 1e-12:
+                    top, penalty, threshold = m, p, t
+            f = ridge([s for s in sup if len(s["x"])], penalty)
+            lesion, lesion_empty, free = [], 0, []
+            for q in qry:
+                sc = f(q["x"]) if len(q["x"]) else None
+                empty = sc is None or sc.max() < threshold
+                if q["empty"]:
+                    free.append(empty)
+                else:
+                    lesion_empty += empty
+                    lesion.append(0.0 if empty else q["dice"][int(np.argmax(sc))])
+            print(f"{dump} --ranked-empty {label:5s}: penalty {penalty:g}, lesion Dice {np.mean(lesion):.3f} "
+                  f"({lesion_empty} of {len(lesion)} lesion queries answered empty), object-free answered empty "
+                  f"{np.mean(free) if free else float('nan'):.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
