@@ -24,8 +24,8 @@ namespace {
 
 struct RunArgs {
   std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto", support,
-              ranked_round = "auto", ranked_empty = "auto", features = "thumbnail-hist", extra_checkpoint,
-              extra_embeddings;
+              ranked_round = "auto", ranked_extra_round = "auto", ranked_empty = "auto", features = "thumbnail-hist",
+              extra_checkpoint, extra_embeddings;
   int extra_grid = 0, extra_box_grid = RankedOptions::box_candidates().box_grid;
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
@@ -84,8 +84,11 @@ void run(RunArgs& a) {
   o.propagate.fusion = parse_fusion(a.fusion);
   o.propagation = parse_propagation(a.propagation);
   o.ranked.ranker.allow_empty = a.ranked_empty == "auto";
-  o.ranked.round = a.ranked_round == "on" ? RankedRound::on : a.ranked_round == "off" ? RankedRound::off
-                                                                                     : RankedRound::automatic;
+  auto round = [](const std::string& v) {
+    return v == "on" ? RankedRound::on : v == "off" ? RankedRound::off : RankedRound::automatic;
+  };
+  o.ranked.round = round(a.ranked_round);
+  o.ranked.extra_round = round(a.ranked_extra_round);
   o.segment = cli::segment_options(a.segment);
   o.sam = !a.no_sam;
   if (!a.extra_checkpoint.empty()) {
@@ -206,6 +209,11 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")
+      ->capture_default_str()->check(CLI::IsMember({"on", "off", "auto"}));
+  sub->add_option("--ranked-extra-round", a.ranked_extra_round,
+                  "ranked mode with an extra checkpoint: prompt it with the chosen mask's box (widened by 10% on "
+                  "each side) for the final mask: on|off|auto (auto: when it raises the supports' leave-one-out "
+                  "Dice)")
       ->capture_default_str()->check(CLI::IsMember({"on", "off", "auto"}));
   sub->add_option("--top", a.pipeline.propagate.top, "deformably register only the M most similar supports (0 = all)")
       ->capture_default_str();

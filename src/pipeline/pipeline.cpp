@@ -70,9 +70,7 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
   embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
   // The ranked mode's second checkpoint, if any, joins the classifier's input (RankedOptions::extra_soft_map).
   const auto extra = o.ranked.extra_soft_map ? open_extra_source(ds, support, o) : nullptr;
-  if (extra)
-    for (size_t i = 0; i < embeddings.size(); ++i)
-      embeddings[i] = stack_embeddings(embeddings[i], extra->model.supports[i]);
+  if (extra) embeddings = stack_each(embeddings, extra->model.supports);
   std::vector<const sam::ImageEmbedding*> refs;
   for (const auto& e : embeddings) refs.push_back(&e);
   const FeatureClassifier classifier = FeatureClassifier::train(refs, masks, o.feature);

@@ -1,6 +1,8 @@
 #include "pipeline/ranked.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <numeric>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -66,6 +68,31 @@ MaskCandidate refine_by(const Models& m, const MaskCandidate& c) {
   return r;
 }
 
+// The extra checkpoint's answer to the box around a chosen candidate (RankedOptions::extra_round), in the first
+// one's work frame. An empty candidate stays as it is.
+MaskCandidate rebox_by_extra(const Models& m, const MaskCandidate& c, double margin) {
+  const cv::Rect r = cv::boundingRect(c.mask);
+  if (r.empty() || !m.extra) return c;
+  const sam::ImageFrame& f = m.own->embedding().frame;
+  const cv::Size ws = work_size(f);
+  const double sx = static_cast<double>(f.orig_w) / ws.width, sy = static_cast<double>(f.orig_h) / ws.height;
+  const double dx = margin * r.width, dy = margin * r.height;
+  auto clip = [](double v, int hi) { return static_cast<float>(std::clamp(v, 0.0, static_cast<double>(hi))); };
+  const std::array<float, 4> box{clip((r.x - dx) * sx, f.orig_w), clip((r.y - dy) * sy, f.orig_h),
+                                 clip((r.x + r.width + dx) * sx, f.orig_w), clip((r.y + r.height + dy) * sy, f.orig_h)};
+  MaskCandidate out = box_candidate(*m.extra, box);
+  out.model = 1;
+  out.source = c.source + "+extra_box";
+  if (out.mask.size() != ws) cv::resize(out.mask, out.mask, ws, 0, 0, cv::INTER_NEAREST);
+  return out;
+}
+
+// The answer for a chosen candidate: itself, or after the rounds the fit decided on.
+MaskCandidate finish_choice(const Models& m, const MaskCandidate& c, bool round, bool extra_round, double margin) {
+  MaskCandidate out = round ? refine_by(m, c) : c;
+  return extra_round ? rebox_by_extra(m, out, margin) : out;
+}
+
 // Appends what the embeddings say (each checkpoint's principal coordinates) and, with two checkpoints, which
 // one proposed the candidate.
 void append_embedding_features(const RankedSupports& r, const cv::Mat& own, const cv::Mat& extra,
@@ -127,9 +154,9 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     predictor.set_embedding(embeddings[i]);
     if (extra) extra->predictor->set_embedding(extra->supports[i]);
   };
-  std::vector<sam::ImageEmbedding> stacked;  // the soft maps' input, when both checkpoints make them
-  if (extra && o.extra_soft_map)
-    for (size_t i = 0; i < k; ++i) stacked.push_back(stack_embeddings(embeddings[i], extra->supports[i]));
+  // the soft maps' input, when both checkpoints make them
+  const std::vector<sam::ImageEmbedding> stacked =
+      extra && o.extra_soft_map ? stack_each(embeddings, extra->supports) : std::vector<sam::ImageEmbedding>{};
   const std::vector<sam::ImageEmbedding>& soft_in = stacked.empty() ? embeddings : stacked;
   RankedSupports r;
   std::vector<std::vector<MaskCandidate>> candidates(k);
@@ -189,10 +216,26 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
       r.dice_with_round[i] = dice_score(refined.mask, truths[i] >= 127.5f);
     }
   }
-  double with = 0, without = 0;
-  for (size_t i = 0; i < k; ++i) with += r.dice_with_round[i], without += r.dice_without_round[i];
-  r.round = o.round == RankedRound::on || (o.round == RankedRound::automatic && with > without + 1e-12);
+  auto sum = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+  auto decide = [&](RankedRound mode, const std::vector<double>& with, const std::vector<double>& without) {
+    return mode == RankedRound::on || (mode == RankedRound::automatic && sum(with) > sum(without) + 1e-12);
+  };
+  r.round = decide(o.round, r.dice_with_round, r.dice_without_round);
   if (r.round) r.loo.dice = r.dice_with_round;
+  // The extra checkpoint's box round, after the last round as decided, on the same held-out choices.
+  r.dice_without_extra_round = r.loo.dice;
+  r.dice_with_extra_round = r.loo.dice;
+  if (extra && o.extra_round != RankedRound::off) {
+    for (size_t i = 0; i < k; ++i) {
+      const int c = r.loo.chosen[i];
+      if (c < 0 || r.loo.best_score[i] < r.loo.threshold) continue;  // answered empty
+      set(i);
+      const MaskCandidate done = finish_choice(models, candidates[i][c], r.round, true, o.extra_round_margin);
+      r.dice_with_extra_round[i] = dice_score(done.mask, truths[i] >= 127.5f);
+    }
+    r.extra_round = decide(o.extra_round, r.dice_with_extra_round, r.dice_without_extra_round);
+    if (r.extra_round) r.loo.dice = r.dice_with_extra_round;
+  }
   std::vector<const RankedImage*> all;
   for (const auto& im : r.images) all.push_back(&im);
   r.ranker = CandidateRanker::train(all, ro);
@@ -213,9 +256,10 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     ranker.empty_below = inner.loo.threshold;
     const int c = ranker.choose(r.images[i].features);
     double d = c < 0 ? (r.images[i].empty_truth ? 1.0 : 0.0) : r.images[i].dice[c];
-    if (c >= 0 && r.round) {
+    if (c >= 0 && (r.round || r.extra_round)) {
       set(i);
-      d = dice_score(refine_by(models, candidates[i][c]).mask, truths[i] >= 127.5f);
+      const MaskCandidate done = finish_choice(models, candidates[i][c], r.round, r.extra_round, o.extra_round_margin);
+      d = dice_score(done.mask, truths[i] >= 127.5f);
     }
     r.nested_dice.push_back(d);
   }
@@ -243,10 +287,12 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
   q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
   const int c = ranker.choose(features);
   if (c < 0) return q;
-  const MaskCandidate chosen = fitted.round ? refine_by(models, cands[c]) : cands[c];
+  const MaskCandidate chosen = finish_choice(models, cands[c], fitted.round, fitted.extra_round, o.extra_round_margin);
   ObjectResult obj;
-  obj.prompt.points = {chosen.point};
-  obj.prompt.labels = {1};
+  if (!chosen.source.ends_with("+extra_box")) {  // the box round prompts with the box alone
+    obj.prompt.points = {chosen.point};
+    obj.prompt.labels = {1};
+  }
   if (chosen.box) obj.prompt.box = *chosen.box;
   obj.mask = candidate_to_image(chosen, models.of(chosen).embedding().frame);
   obj.source = chosen.source;
@@ -285,6 +331,9 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
           {"last_round", {{"used", s.round},
                           {"leave_one_out_mean_dice_without", mean_of(s.dice_without_round)},
                           {"leave_one_out_mean_dice_with", mean_of(s.dice_with_round)}}},
+          {"extra_box_round", {{"used", s.extra_round},
+                               {"leave_one_out_mean_dice_without", mean_of(s.dice_without_extra_round)},
+                               {"leave_one_out_mean_dice_with", mean_of(s.dice_with_extra_round)}}},
           {"supports", per}};
   if (s.extra_projection.components() > 0) out["extra_embedding_projection"] = s.extra_projection.to_json();
   return out;

@@ -41,6 +41,12 @@ struct RankedOptions {
   // the soft maps, which place the peaks, the soft boxes and the soft features, see both models (docs/RESULTS.md,
   // "Soft maps from both checkpoints").
   bool extra_soft_map = true;
+  // After the choice (and the last round): the extra checkpoint prompted with the chosen mask's bounding box,
+  // widened on each side by extra_round_margin of its width / height (step 3's box margin), the one prompt
+  // LiteMedSAM was trained on; automatic: used when it raises the supports' leave-one-out Dice
+  // (docs/RESULTS.md, "The extra checkpoint's box round").
+  RankedRound extra_round = RankedRound::automatic;
+  double extra_round_margin = 0.1;
 
   // The extra checkpoint's default candidates: boxes on a 4 x 4 grid (the prompts LiteMedSAM was trained on)
   // and the soft map's peaks and boxes, no point grid.
@@ -72,6 +78,8 @@ struct RankedSupports {
   CandidateRanker ranker;           // fitted on every support, with the leave-one-out threshold for "empty"
   bool round = false;               // whether queries get the last decoder round
   std::vector<double> dice_without_round, dice_with_round;  // per support, leave-one-out
+  bool extra_round = false;         // whether queries get the extra checkpoint's box round
+  std::vector<double> dice_without_extra_round, dice_with_extra_round;  // per support, leave-one-out
   // Per support: Dice of the candidate chosen by a ranker whose penalty and threshold were chosen on the other
   // supports alone (nested leave-one-out): the unbiased score the automatic choice compares.
   std::vector<double> nested_dice;

@@ -78,10 +78,9 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   const auto extra = open_extra_source(ds, support, o);
   // The feature mode's classifier sees both checkpoints' embeddings when the ranked mode has two
   // (RankedOptions::extra_soft_map), as propagation will.
-  std::vector<sam::ImageEmbedding> soft_in;
-  if (extra && o.ranked.extra_soft_map)
-    for (size_t i = 0; i < support.size(); ++i)
-      soft_in.push_back(stack_embeddings(embeddings[i], extra->model.supports[i]));
+  const std::vector<sam::ImageEmbedding> soft_in = extra && o.ranked.extra_soft_map
+                                                      ? stack_each(embeddings, extra->model.supports)
+                                                      : std::vector<sam::ImageEmbedding>{};
   const std::vector<sam::ImageEmbedding>& feature_in = soft_in.empty() ? embeddings : soft_in;
   auto finish = [&](const std::string& mode, size_t i, const cv::Mat& coarse, const cv::Mat& soft) {
     predictor.set_embedding(embeddings[i]);

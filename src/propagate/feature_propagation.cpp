@@ -67,6 +67,14 @@ sam::ImageEmbedding stack_embeddings(const sam::ImageEmbedding& own, const sam::
   return s;
 }
 
+std::vector<sam::ImageEmbedding> stack_each(const std::vector<sam::ImageEmbedding>& own,
+                                            const std::vector<sam::ImageEmbedding>& extra) {
+  if (own.size() != extra.size()) throw InputError("feature propagation", "every image needs both embeddings");
+  std::vector<sam::ImageEmbedding> out;
+  for (size_t i = 0; i < own.size(); ++i) out.push_back(stack_embeddings(own[i], extra[i]));
+  return out;
+}
+
 FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmbedding*>& supports,
                                            const std::vector<cv::Mat>& masks, const FeaturePropagationOptions& o) {
   CV_Assert(supports.size() == masks.size() && !supports.empty());

@@ -27,6 +27,9 @@ cv::Mat grid_to_image(const cv::Mat& grid, const sam::ImageEmbedding& embedding)
 // grid (MobileSAM: 1024 px, LiteMedSAM: 256 px, both 64 x 64 cells), so cell (y, x) is the same place in both.
 // InputError when the grids differ.
 sam::ImageEmbedding stack_embeddings(const sam::ImageEmbedding& own, const sam::ImageEmbedding& extra);
+// stack_embeddings for every image of two lists in the same order (the supports under both checkpoints).
+std::vector<sam::ImageEmbedding> stack_each(const std::vector<sam::ImageEmbedding>& own,
+                                            const std::vector<sam::ImageEmbedding>& extra);
 
 class FeatureClassifier {
  public:

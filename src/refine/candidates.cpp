@@ -72,6 +72,17 @@ MaskCandidate refine_candidate(const sam::SamPredictor& predictor, const MaskCan
   return out;
 }
 
+MaskCandidate box_candidate(const sam::SamPredictor& predictor, const std::array<float, 4>& box) {
+  sam::PromptSet ps;
+  ps.box = box;
+  MaskCandidate out = candidate_from(predictor.predict_low_res(ps, sam::MaskOutput::single), 0,
+                                     work_size(predictor.embedding().frame));
+  out.source = "box_prompt";
+  out.point = {(box[0] + box[2]) / 2, (box[1] + box[3]) / 2};
+  out.box = box;
+  return out;
+}
+
 cv::Size work_size(const sam::ImageFrame& f) {
   const double ratio = static_cast<double>(f.target) / f.low_res_side();
   return {std::max(1, static_cast<int>(f.input_w / ratio + 0.5)),

@@ -66,4 +66,8 @@ std::vector<MaskCandidate> generate_candidates(const sam::SamPredictor& predicto
 // mask prompt, SAM's single-mask output (the round the prompt-based refinement also offers).
 MaskCandidate refine_candidate(const sam::SamPredictor& predictor, const MaskCandidate& candidate);
 
+// The decoder's single-mask answer to one box (x0, y0, x1, y1 in image pixels) alone: the prompt box-trained
+// models such as LiteMedSAM were trained on. Source "box_prompt".
+MaskCandidate box_candidate(const sam::SamPredictor& predictor, const std::array<float, 4>& box);
+
 }  // namespace sammpa

@@ -123,4 +123,10 @@ TEST(FeatureClassifier, StackedEmbeddingsUseTheSecondCheckpointsChannels) {
   coarse.features = sam::Tensor::zeros({1, 4, 32, 32});
   EXPECT_THROW(stack_embeddings(own[0], coarse), InputError);
   EXPECT_THROW(stack_embeddings(own[0], synthetic(w + 1, h, places[0], 5, 4, 2.f, 256)), InputError);
+  // A list of supports is stacked image by image; lists of different lengths are refused.
+  const auto each = stack_each({own[0], own[1]}, {extra, extra});
+  ASSERT_EQ(each.size(), 2u);
+  EXPECT_EQ(each[1].features.data()[100], own[1].features.data()[100]);
+  EXPECT_EQ(each[1].features.data()[8 * 4096 + 100], extra.features.data()[100]);
+  EXPECT_THROW(stack_each(own, {extra}), InputError);
 }
