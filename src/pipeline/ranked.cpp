@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <numeric>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
