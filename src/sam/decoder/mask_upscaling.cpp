@@ -1,5 +1,8 @@
 #include "sam/decoder/mask_upscaling.h"
 
+#include <oneapi/dnnl/dnnl.h>
+
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -29,25 +32,28 @@ std::vector<float> bias_repeated(const Tensor& b, int64_t cout) {
   return r;
 }
 
-// The logits of one tile: u2 holds, for each of the `width` tokens of grid row y and each of its 2x2 first-stage
-// pixels (a, b), the 2x2 second-stage pixels (a2, b2) with c8 channels each. Pixel (4y + 2a + a2, 4x + 2b + b2)
-// of mask m is hyper[m] . that pixel's channels. `out` points at row 4y of mask 0.
-__attribute__((target_clones("avx512f", "arch=haswell", "default"))) void tile_logits(
-    const float* u2, int64_t width, int64_t c8, const float* hyper, int count, float* out, int64_t plane) {
-  const int64_t out_w = 4 * width;
-  for (int64_t x = 0; x < width; ++x)
-    for (int64_t ab = 0; ab < 4; ++ab)
-      for (int64_t ab2 = 0; ab2 < 4; ++ab2) {
-        const float* v = u2 + ((x * 4 + ab) * 4 + ab2) * c8;
-        const int64_t row = 2 * (ab / 2) + ab2 / 2, col = 4 * x + 2 * (ab % 2) + ab2 % 2;
-        for (int m = 0; m < count; ++m) {
-          const float* hm = hyper + m * c8;
-          float s = 0.f;
-#pragma omp simd reduction(+ : s)
-          for (int64_t k = 0; k < c8; ++k) s += hm[k] * v[k];
-          out[m * plane + row * out_w + col] = s;
-        }
+// The logits of `rows` grid rows. u2 holds, for each of the rows * width tokens and each of its 2x2 first-stage
+// pixels (a, b), the 2x2 second-stage pixels (a2, b2) with c8 channels each: a [16 rows width, c8] matrix of
+// pixels. All their logits are one product, hyper [count, c8] x u2^T (into `products`, [count, pixels]), then
+// each token's 16 go to their 4x4 block: pixel (4y + 2a + a2, 4x + 2b + b2) of mask m. `out` points at row 4y
+// of mask 0; masks are `plane` floats apart. (A dot product per pixel, as before, took 5x longer: measured
+// 2.0 ms against 0.4 ms per prompt for 4 masks at 256 x 256.)
+void tile_logits(const float* u2, int64_t rows, int64_t width, int64_t c8, const float* hyper, int count,
+                 float* products, float* out, int64_t plane) {
+  const int64_t pixels = 16 * rows * width, out_w = 4 * width;
+  // Called inside an OpenMP parallel region, where oneDNN runs it on the calling thread only.
+  if (dnnl_sgemm('N', 'T', count, pixels, c8, 1.f, hyper, c8, u2, c8, 0.f, products, pixels) != dnnl_success)
+    throw std::runtime_error("mask upscaling: dnnl_sgemm failed");
+  for (int m = 0; m < count; ++m) {
+    const float* p = products + m * pixels;
+    for (int64_t y = 0; y < rows; ++y)
+      for (int64_t x = 0; x < width; ++x, p += 16) {
+        float* block = out + m * plane + 4 * y * out_w + 4 * x;
+        for (int64_t ab = 0; ab < 4; ++ab)
+          for (int64_t ab2 = 0; ab2 < 4; ++ab2)
+            block[(2 * (ab / 2) + ab2 / 2) * out_w + 2 * (ab % 2) + ab2 % 2] = p[ab * 4 + ab2];
       }
+  }
 }
 
 }  // namespace
@@ -81,7 +87,8 @@ void MaskUpscaling::run(int64_t groups, const float* tokens, int64_t h, const fl
 #pragma omp parallel
   {
     std::vector<float> u1(static_cast<size_t>(4 * kTileRows * width_ * c4_)),
-        u2(static_cast<size_t>(16 * kTileRows * width_ * c8_));
+        u2(static_cast<size_t>(16 * kTileRows * width_ * c8_)),
+        products(static_cast<size_t>(16 * kTileRows * width_ * std::max(count, 1)));
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < tasks; ++t) errors.run([&] {
       const int64_t g = t / per_prompt, i = t % per_prompt;
@@ -94,9 +101,8 @@ void MaskUpscaling::run(int64_t groups, const float* tokens, int64_t h, const fl
       const dnnl::memory m = nn::detail::wrap(st.gelu_md, u1.data());
       nn::detail::execute(st.gelu, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
       st.up2(u1.data(), u2.data());
-      for (int64_t y = 0; y < rows; ++y)
-        tile_logits(u2.data() + y * 16 * width_ * c8_, width_, c8_, hyper + g * count * c8_, count,
-                    out[g] + 4 * (y0 + y) * 4 * width_, plane);
+      tile_logits(u2.data(), rows, width_, c8_, hyper + g * count * c8_, count, products.data(),
+                  out[g] + 4 * y0 * 4 * width_, plane);
     });
   }
   errors.rethrow();
