@@ -36,8 +36,8 @@ std::vector<float> bias_repeated(const Tensor& b, int64_t cout) {
 // pixels (a, b), the 2x2 second-stage pixels (a2, b2) with c8 channels each: a [16 rows width, c8] matrix of
 // pixels. All their logits are one product, hyper [count, c8] x u2^T (into `products`, [count, pixels]), then
 // each token's 16 go to their 4x4 block: pixel (4y + 2a + a2, 4x + 2b + b2) of mask m. `out` points at row 4y
-// of mask 0; masks are `plane` floats apart. (A dot product per pixel, as before, took 5x longer: measured
-// 2.0 ms against 0.4 ms per prompt for 4 masks at 256 x 256.)
+// of mask 0; masks are `plane` floats apart. (One short dot product per pixel and mask, each ending in a
+// horizontal sum, was several times slower; docs/PERFORMANCE.md.)
 void tile_logits(const float* u2, int64_t rows, int64_t width, int64_t c8, const float* hyper, int count,
                  float* products, float* out, int64_t plane) {
   const int64_t pixels = 16 * rows * width, out_w = 4 * width;
