@@ -31,7 +31,7 @@ def load(dump, data, key, name):
         i, a, t = (m & truth).sum(), m.sum(), truth.sum()
         iou.append(i / (a + t - i) if a + t - i else 0.0)
         dice.append(2 * i / (a + t) if a + t else 0.0)
-    return dict(src=np.array(src), x=x, iou=np.array(iou), dice=np.array(dice), empty=not truth.any())
+    return dict(src=np.array(src), x=x, iou=np.array(iou), dice=np.array(dice), empty=not truth.any(), masks=masks)
 
 
 def ridge(images, penalty):
