@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "flops.h"
 #include "common/allocator.h"
 #include "sam/checkpoint/checkpoint.h"
 #include "sam/encoders/image_encoder_tinyvit.h"
@@ -73,11 +74,13 @@ int main(int argc, char** argv) {
   else checkpoint = std::string(std::getenv("HOME") ? std::getenv("HOME") : ".") + "/.cache/sammpa/mobile_sam.pt";
   int threads = 2, reps = 7, torch_reps = 5;
   bool no_torch = false;
+  double peak = 0;
   app.add_option("--checkpoint", checkpoint, "mobile_sam.pt (default) or lite_medsam.pth");
   app.add_option("--threads", threads, "threads for both implementations");
   app.add_option("--reps", reps, "timed runs of ours (after one warm-up)");
   app.add_option("--torch-reps", torch_reps, "timed runs of PyTorch (after one warm-up)");
   app.add_flag("--no-torch", no_torch, "skip the PyTorch reference");
+  app.add_option("--peak", peak, "the machine's fp32 peak in GFLOP/s (bench_peak), to print each side's share");
   CLI11_PARSE(app, argc, argv);
 
   omp_set_num_threads(threads);
@@ -109,6 +112,8 @@ int main(int argc, char** argv) {
               name, side, side, ours_med, reps, *std::min_element(ours.begin(), ours.end()),
               *std::max_element(ours.begin(), ours.end()),
               median(ours_cpu), threads, load_s, ours_rss);
+  const double gflop = side == 256 ? sammpa::bench::kGflopTinyVitLiteMedSam : sammpa::bench::kGflopTinyVitMobileSam;
+  sammpa::bench::print_rate("sammpa ", gflop, ours_med, peak);
   if (no_torch) return 0;
 
   // The reference in its best configuration (OpenBLAS told the CPU type, as in FACTS.md).
@@ -130,6 +135,7 @@ int main(int argc, char** argv) {
               name, torch_med, torch_times.size(), *std::min_element(torch_times.begin(), torch_times.end()),
               *std::max_element(torch_times.begin(), torch_times.end()), torch_cpu, threads,
               j["peak_rss_mb"].get<double>());
+  sammpa::bench::print_rate("PyTorch", gflop, torch_med, peak);
   std::printf("speed-up over PyTorch: %.2fx wall, %.2fx cpu\n", torch_med / ours_med, torch_cpu / median(ours_cpu));
   return 0;
 }

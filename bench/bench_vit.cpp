@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "flops.h"
 #include "common/allocator.h"
 #include "sam/encoders/image_encoder_vit.h"
 
@@ -181,9 +182,11 @@ int main(int argc, char** argv) {
   std::string model = "vit_b";
   int reps = 5;
   bool no_torch = false, torch_default_env = false;
+  double peak_gflops = 0;
   app.add_option("--model", model, "vit_b, vit_l or vit_h")->check(CLI::IsMember({"vit_b", "vit_l", "vit_h"}));
   app.add_option("--reps", reps, "timed runs of each (after one warm-up each)")->check(CLI::PositiveNumber);
   app.add_flag("--no-torch", no_torch, "skip the PyTorch reference");
+  app.add_option("--peak", peak_gflops, "the machine's fp32 peak in GFLOP/s (bench_peak), to print each side's share");
   app.add_flag("--torch-default-env", torch_default_env,
                "run PyTorch without the tuned allocator/BLAS environment variables");
   CLI11_PARSE(app, argc, argv);
@@ -245,6 +248,7 @@ int main(int argc, char** argv) {
   std::printf("sammpa : peak RSS %.0f MB while inferring (model %.0f MB); %.0f MB while loading (source weights + "
               "packed copy)\n",
               peak, rss_model, peak_load);
+  sammpa::bench::print_rate("sammpa ", sammpa::bench::gflop_vit(model), median(ours), peak_gflops);
   if (!torch) return 0;
   torch->finish_input();
   const auto j = nlohmann::json::parse(torch->receive());
@@ -252,6 +256,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < ours.size(); ++i) ratios.push_back(theirs[i] / ours[i]);
   std::printf("PyTorch: median %.3f s  (runs %s)  peak RSS %.0f MB%s\n", median(theirs), times_str(theirs).c_str(),
               j["peak_rss_mb"].get<double>(), torch_default_env ? " (default environment)" : " (tuned environment)");
+  sammpa::bench::print_rate("PyTorch", sammpa::bench::gflop_vit(model), median(theirs), peak_gflops);
   std::printf("speed-up over PyTorch: %.2fx (ratio of medians); %.2fx (median of run-by-run ratios)\n",
               median(theirs) / median(ours), median(ratios));
   return 0;

@@ -13,11 +13,12 @@ export SAMMPA_DATA="${SAMMPA_DATA:-$(cd .. && pwd)/shared/data}"
 export OPENBLAS_CORETYPE=SkylakeX  # Debian's OpenBLAS misdetects this CPU: name it so PyTorch runs fast kernels
 B=build/bench
 echo "== $(date -u +%F' '%H:%M) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) x $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== the machine's fp32 FMA peak"; $B/bench_peak --threads 2; $B/bench_peak --threads 1
-echo "== MobileSAM TinyViT image encoder (real mobile_sam.pt)"; $B/bench_tinyvit --threads 2
+echo "== the machine's fp32 FMA peak"; PEAK_LINE=$($B/bench_peak --threads 2); echo "$PEAK_LINE"; $B/bench_peak --threads 1
+PEAK=$(sed -n 's/.*median \([0-9.]*\) GFLOP.*/\1/p' <<<"$PEAK_LINE")  # each encoder's share of it
+echo "== MobileSAM TinyViT image encoder (real mobile_sam.pt)"; $B/bench_tinyvit --threads 2 --peak "$PEAK"
 echo "== LiteMedSAM TinyViT image encoder (real lite_medsam.pth, 256x256)"
-$B/bench_tinyvit --threads 2 --checkpoint "${SAMMPA_LITE_MEDSAM:-${SAMMPA_CACHE:-$HOME/.cache/sammpa}/lite_medsam.pth}"
-echo "== SAM ViT-B image encoder (random weights, official configuration)"; $B/bench_vit --model vit_b --reps 3
+$B/bench_tinyvit --threads 2 --peak "$PEAK" --checkpoint "${SAMMPA_LITE_MEDSAM:-${SAMMPA_CACHE:-$HOME/.cache/sammpa}/lite_medsam.pth}"
+echo "== SAM ViT-B image encoder (random weights, official configuration)"; $B/bench_vit --model vit_b --reps 3 --peak "$PEAK"
 echo "== one prompt round: prompt encoder + mask decoder + post-processing (real mobile_sam.pt, real image)"
 $B/bench_predict --threads 2
 $B/bench_predict --threads 1
@@ -31,5 +32,5 @@ echo "== from Python: official SamPredictor vs sammpa.SamPredictor (set_image + 
 /usr/bin/python3 bench/bench_python.py build/python
 echo "== mask propagation (seconds per registered pair)"; $B/bench_propagate --data "$SAMMPA_DATA/cxr"
 if [ "${FULL:-0}" = 1 ]; then
-  for m in vit_l vit_h; do echo "== SAM $m image encoder"; $B/bench_vit --model $m --reps 1; done
+  for m in vit_l vit_h; do echo "== SAM $m image encoder"; $B/bench_vit --model $m --reps 1 --peak "$PEAK"; done
 fi
