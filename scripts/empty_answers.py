@@ -43,18 +43,30 @@ def leave_one_out(sup, penalty, allow_empty):
     return top / len(sup), threshold
 
 
+def load_dump(dump, data):
+    """The supports' and the queries' candidates of one dump."""
+    keys = sorted(os.path.basename(f)[:-4] for f in glob.glob(f"{dump}/*.csv"))
+    sup = [load(dump, data, k, k[len("support_"):]) for k in keys if k.startswith("support_")]
+    qry = [load(dump, data, k, k) for k in keys if not k.startswith("support_")]
+    return sup, qry
+
+
+def program_choice(sup, allow_empty):
+    """The penalty and "no object" threshold the program chooses by leave-one-out on the supports."""
+    top = -1
+    for p in PENALTIES:  # ties go to the stronger penalty, as in the program
+        m, t = leave_one_out(sup, p, allow_empty)
+        if m >= top - 1e-12:
+            top, penalty, threshold = m, p, t
+    return penalty, threshold
+
+
 def main():
     data = sys.argv[1]
     for dump in sys.argv[2:]:
-        keys = sorted(os.path.basename(f)[:-4] for f in glob.glob(f"{dump}/*.csv"))
-        sup = [load(dump, data, k, k[len("support_"):]) for k in keys if k.startswith("support_")]
-        qry = [load(dump, data, k, k) for k in keys if not k.startswith("support_")]
+        sup, qry = load_dump(dump, data)
         for label, allow in [("auto", True), ("never", False)]:
-            top = -1
-            for p in PENALTIES:  # ties go to the stronger penalty, as in the program
-                m, t = leave_one_out(sup, p, allow)
-                if m >= top - 1e-12:
-                    top, penalty, threshold = m, p, t
+            penalty, threshold = program_choice(sup, allow)
             f = ridge([s for s in sup if len(s["x"])], penalty)
             lesion, lesion_empty, free = [], 0, []
             for q in qry:
