@@ -83,7 +83,8 @@ void run(RunArgs& a) {
   cli::use_threads(o.propagate.threads);
   o.propagate.fusion = parse_fusion(a.fusion);
   o.propagation = parse_propagation(a.propagation);
-  o.ranked.ranker.allow_empty = a.ranked_empty == "auto";
+  o.ranked.ranker.allow_empty = a.ranked_empty != "never";
+  o.ranked.empty_from_queries = a.ranked_empty == "queries";
   auto round = [](const std::string& v) {
     return v == "on" ? RankedRound::on : v == "off" ? RankedRound::off : RankedRound::automatic;
   };
@@ -203,9 +204,11 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                 "ranked mode: the feature classifier that makes the soft maps (peaks, soft boxes, soft features) "
                 "sees the extra checkpoint's embedding beside the first one's (default: on)");
   sub->add_option("--ranked-empty", a.ranked_empty,
-                  "ranked mode: answer \"no object\" for a query: auto (when leave-one-out on the supports finds "
-                  "that it pays) or never (every image holds the object)")
-      ->capture_default_str()->check(CLI::IsMember({"auto", "never"}));
+                  "ranked mode: answer \"no object\" for a query: auto (below a threshold on the ranker's score "
+                  "that leave-one-out on the supports sets, when it pays), queries (the threshold from the queries' "
+                  "own scores, a two-Gaussian mixture started from the supports'; decided once every query is "
+                  "scored) or never (every image holds the object)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "queries", "never"}));
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")

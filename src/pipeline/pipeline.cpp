@@ -242,7 +242,9 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     std::unique_ptr<ExtraSource> extra;  // the ranked mode's second checkpoint, if any
     if (r.propagation_used == Propagation::ranked) {
       if (!ranked) ranked = fit_ranker_on_supports(ds, r.selection.support, o);
-      write_json_atomic(out_root / "ranker.json", to_json(*ranked, r.selection.support));
+      // With the threshold from the queries' scores, every query first gets its best candidate.
+      if (o.ranked.empty_from_queries) ranked->ranker.empty_below = -1e300;
+      else write_json_atomic(out_root / "ranker.json", to_json(*ranked, r.selection.support));
       extra = open_extra_source(ds, {}, o);
       so.segment_one = [&](const sam::SamPredictor& p, const std::string& name, const cv::Mat& image,
                            const CoarseInput& in) {
@@ -254,6 +256,19 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
         ds, queries,
         [&](const std::string& name) { return load_coarse_input(out_root, name); },
         so, out_root);
+    if (r.propagation_used == Propagation::ranked && o.ranked.empty_from_queries) {
+      ranked->ranker.empty_below = ranked->loo.threshold;  // the supports' own, recorded beside the queries'
+      const nlohmann::json decided = answer_empty_from_queries(ds, *ranked, r.segment, out_root, o.segment.overlays);
+      nlohmann::json rj = to_json(*ranked, r.selection.support);
+      rj["empty_answers"] = "queries";
+      rj["empty_from_queries"] = decided;
+      write_json_atomic(out_root / "ranker.json", rj);
+      if (decided["threshold"].is_number())
+        std::printf("\"no object\" from the queries' scores: threshold %.4f (supports' %.4f), %zu of %zu queries "
+                    "answered empty\n",
+                    decided["threshold"].get<double>(), decided["supports_threshold"].get<double>(),
+                    decided["queries_answered_empty"].get<size_t>(), r.segment.queries.size());
+    }
     write_json_atomic(out_root / "segment.json", to_json(r.segment, o.segment));
     r.resumed_final = r.segment.resumed;
     r.seconds_segment = seconds_since(t0);

@@ -10,7 +10,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/error.h"
+#include "common/output_dir.h"
 #include "eval/metrics.h"
+#include "io/image_io.h"
+#include "io/overlay.h"
+#include "pipeline/resume.h"
+
+namespace fs = std::filesystem;
 
 namespace sammpa {
 
@@ -336,6 +342,66 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                                {"leave_one_out_mean_dice_with", mean_of(s.dice_with_extra_round)}}},
           {"supports", per}};
   if (s.extra_projection.components() > 0) out["extra_embedding_projection"] = s.extra_projection.to_json();
+  return out;
+}
+
+nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& supports, SegmentRun& run,
+                                         const fs::path& out_root, bool overlays) {
+  std::vector<double> empty_supports, object_supports, scores;
+  for (size_t i = 0; i < supports.loo.best_score.size(); ++i)
+    if (supports.loo.best_score[i] > -1e299)
+      (supports.loo.empty_truth[i] ? empty_supports : object_supports).push_back(supports.loo.best_score[i]);
+  // Each query's best score: its chosen object's, or the one an earlier pass blanked kept in its record.
+  std::vector<std::optional<double>> best(run.queries.size());
+  for (size_t i = 0; i < run.queries.size(); ++i) {
+    const nlohmann::json& rec = run.queries[i].record;
+    if (rec.contains("answered_empty"))
+      best[i] = rec["answered_empty"]["score"].get<double>();
+    else if (!rec["objects"].empty())
+      best[i] = rec["objects"][0]["agreement"].get<double>();
+    if (best[i]) scores.push_back(*best[i]);
+  }
+  nlohmann::json out = {{"supports_threshold", supports.ranker.empty_below}};
+  const auto mix = supports.allow_empty ? mixture_threshold(scores, empty_supports, object_supports) : std::nullopt;
+  if (!mix) {
+    supports.ranker.empty_below = -1e300;
+    out["threshold"] = nullptr;
+    out["why_none"] = "needs supports with and without the object, and a two-component fit";
+    return out;
+  }
+  supports.ranker.empty_below = mix->threshold;
+  size_t blanked = 0;
+  for (size_t i = 0; i < run.queries.size(); ++i) {
+    if (!best[i] || *best[i] >= mix->threshold) continue;
+    SegmentedQuery& q = run.queries[i];
+    if (!q.record.contains("answered_empty")) {
+      q.record["answered_empty"] = {{"score", *best[i]}, {"threshold", mix->threshold}};
+      q.record["objects"] = nlohmann::json::array();
+      q.record["confidence"] = 0.0;
+    }
+    const fs::path prompts = out_root / "prompts" / (q.name + ".json");
+    if (fs::exists(prompts)) {  // the prompt SAM got stays on record, with the answer that replaced it
+      nlohmann::json j = nlohmann::json::parse(std::ifstream(prompts));
+      j["answered_empty"] = q.record["answered_empty"];
+      write_json_atomic(prompts, j);
+    }
+    const Sample& s = data.at(q.name);
+    const cv::Mat image = read_image(s.image);
+    const cv::Mat empty = cv::Mat::zeros(image.size(), CV_8UC1);
+    write_png(out_root / "masks" / (q.name + ".png"), empty);
+    if (overlays) {
+      const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
+      write_png(out_root / "overlay" / (q.name + ".png"),
+                draw_segmentation_overlay(image, empty, truth, load_coarse_input(out_root, q.name).coarse, {}));
+    }
+    ++blanked;
+  }
+  out["threshold"] = mix->threshold;
+  out["mixture"] = {{"weight_without_object", mix->weight_empty},
+                    {"mean", {mix->mean_empty, mix->mean_object}},
+                    {"sd", {mix->sd_empty, mix->sd_object}}};
+  out["queries_answered_empty"] = blanked;
+  out["queries_scored"] = scores.size();
   return out;
 }
 

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "io/dataset.h"
+#include "pipeline/segment_dataset.h"
 #include "propagate/feature_propagation.h"
 #include "refine/candidate_embedding.h"
 #include "refine/candidates.h"
@@ -47,6 +49,10 @@ struct RankedOptions {
   // (docs/RESULTS.md, "The extra checkpoint's box round").
   RankedRound extra_round = RankedRound::automatic;
   double extra_round_margin = 0.1;
+  // "No object" decided from the queries' own best scores (mixture_threshold, refine/ranker.h) instead of the
+  // supports' threshold: every query first gets its best candidate, then answer_empty_from_queries blanks
+  // those below the threshold. Needs ranker.allow_empty and supports of both kinds; else nothing is blanked.
+  bool empty_from_queries = false;
 
   // The extra checkpoint's default candidates: boxes on a 4 x 4 grid (the prompts LiteMedSAM was trained on)
   // and the soft map's peaks and boxes, no point grid.
@@ -99,5 +105,13 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
                                  const std::string& name = "", const sam::SamPredictor* extra = nullptr);
 
 nlohmann::json to_json(const RankedSupports& supports, const std::vector<std::string>& names);
+
+// RankedOptions::empty_from_queries, once steps 3-4 have given every query its best candidate: the queries whose
+// best score (their record's objects[0].agreement) is below mixture_threshold get an empty final mask
+// (OUT/masks, OUT/overlay when drawn) and a record that says so; sets supports.ranker.empty_below to the
+// threshold used. Returns what ranker.json records about it. Queries already blanked (a resumed run) keep their
+// score in the record, so that running it again gives the same answer.
+nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& supports, SegmentRun& run,
+                                         const std::filesystem::path& out_root, bool overlays);
 
 }  // namespace sammpa

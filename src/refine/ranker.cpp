@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -202,6 +203,50 @@ RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, con
   }
   dice_at(r.threshold, &r.dice);
   return r;
+}
+
+std::optional<MixtureThreshold> mixture_threshold(const std::vector<double>& query_scores,
+                                                  const std::vector<double>& empty_supports,
+                                                  const std::vector<double>& object_supports) {
+  if (empty_supports.empty() || object_supports.empty() || query_scores.size() < 2) return std::nullopt;
+  auto mean_of = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / v.size(); };
+  std::vector<double> both = empty_supports;
+  both.insert(both.end(), object_supports.begin(), object_supports.end());
+  const double m = mean_of(both);
+  double spread = 0;
+  for (double x : both) spread += (x - m) * (x - m);
+  spread = std::max(std::sqrt(spread / both.size()), 1e-6);
+  double w[2] = {static_cast<double>(empty_supports.size()) / both.size(), 0};
+  w[1] = 1 - w[0];
+  double mu[2] = {mean_of(empty_supports), mean_of(object_supports)}, sd[2] = {spread, spread};
+  auto density = [&](int k, double x) { return w[k] / sd[k] * std::exp(-0.5 * std::pow((x - mu[k]) / sd[k], 2)); };
+  const size_t n = query_scores.size();
+  std::vector<double> resp(n);  // each query's probability of the object component
+  for (int it = 0; it < 200; ++it) {
+    for (size_t i = 0; i < n; ++i) {
+      const double a = density(0, query_scores[i]), b = density(1, query_scores[i]);
+      resp[i] = a + b > 0 ? b / (a + b) : (query_scores[i] > (mu[0] + mu[1]) / 2 ? 1.0 : 0.0);
+    }
+    for (int k = 0; k < 2; ++k) {
+      double sum = 0, first = 0, second = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const double r = k ? resp[i] : 1 - resp[i];
+        sum += r, first += r * query_scores[i];
+      }
+      if (sum < 1e-9) return std::nullopt;  // one component took every query
+      mu[k] = first / sum;
+      for (size_t i = 0; i < n; ++i) second += (k ? resp[i] : 1 - resp[i]) * std::pow(query_scores[i] - mu[k], 2);
+      sd[k] = std::max(std::sqrt(second / sum), 1e-6);
+      w[k] = sum / n;
+    }
+  }
+  if (!(mu[0] < mu[1])) return std::nullopt;
+  constexpr int kSteps = 4000;
+  for (int s = 0; s <= kSteps; ++s) {
+    const double x = mu[0] + (mu[1] - mu[0]) * s / kSteps;
+    if (density(1, x) > density(0, x)) return MixtureThreshold{x, w[0], mu[0], sd[0], mu[1], sd[1]};
+  }
+  return std::nullopt;
 }
 
 }  // namespace sammpa

@@ -6,6 +6,7 @@
 // even that scores below a threshold that leave-one-out on the supports chose (only supports without an
 // object can make "nothing" pay off, so a folder whose supports all hold an object never gets empty answers).
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,20 @@ class CandidateRanker {
  private:
   std::vector<double> mean_, scale_, weights_;  // weights_: one per feature, then the bias
 };
+
+// The "no object" threshold set on the queries' own best scores, without their labels (--ranked-empty queries;
+// docs/RESULTS.md, "The 'no object' threshold from the queries' scores"): the supports, the clusters' most
+// typical images, score higher than the queries, and how many of them lack the object is chance. A mixture of
+// two Gaussians is fitted by EM to the queries' best scores, started from the supports' held-out best scores
+// of each class; the threshold is the lowest score between the two means where the object component is the
+// more probable. nullopt when a class has no support or the fit ends with the components in the wrong order.
+struct MixtureThreshold {
+  double threshold = 0;
+  double weight_empty = 0, mean_empty = 0, sd_empty = 0, mean_object = 0, sd_object = 0;
+};
+std::optional<MixtureThreshold> mixture_threshold(const std::vector<double>& query_scores,
+                                                  const std::vector<double>& empty_supports,
+                                                  const std::vector<double>& object_supports);
 
 // Leave-one-out over the supports' candidates: for each image, a ranker fitted on the others picks its
 // candidate. Gives each image's Dice (an empty answer scores 1 on an empty truth, else 0) for a threshold, and

@@ -136,3 +136,32 @@ TEST(Ranker, LeaveOneOutSetsAThresholdThatEmptiesImagesWithoutObject) {
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(kept.dice[i], loo.dice[i]) << i;
   for (size_t i = 4; i < 7; ++i) EXPECT_EQ(kept.dice[i], 0.0) << i;
 }
+
+// --ranked-empty queries: the queries' best scores form two groups that sit lower than the supports' (the
+// supports are the typical images); the mixture puts the threshold between the queries' groups, where the
+// supports' own threshold would cut into the lesion group, and estimates the share without an object.
+TEST(Ranker, MixtureThresholdSitsBetweenTheQueriesOwnGroups) {
+  cv::RNG rng(7);
+  std::vector<double> queries;
+  for (int i = 0; i < 40; ++i) queries.push_back(0.12 + 0.02 * rng.gaussian(1.0));   // no object
+  for (int i = 0; i < 160; ++i) queries.push_back(0.30 + 0.05 * rng.gaussian(1.0));  // an object
+  const std::vector<double> empty_supports = {0.16, 0.21, 0.24}, object_supports = {0.26, 0.33, 0.38, 0.41};
+  const auto m = mixture_threshold(queries, empty_supports, object_supports);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_GT(m->threshold, 0.15);
+  EXPECT_LT(m->threshold, 0.22);
+  EXPECT_NEAR(m->weight_empty, 0.2, 0.05);
+  EXPECT_NEAR(m->mean_empty, 0.12, 0.01);
+  EXPECT_NEAR(m->mean_object, 0.30, 0.015);
+  size_t wrong = 0;
+  for (int i = 0; i < 200; ++i) wrong += (queries[i] < m->threshold) != (i < 40);
+  EXPECT_LE(wrong, 8u);
+  // The supports' threshold (above the highest object-free support, 0.24) would empty a tenth of the lesions.
+  size_t lesions_below = 0;
+  for (int i = 40; i < 200; ++i) lesions_below += queries[i] < 0.24;
+  EXPECT_GT(lesions_below, 10u);
+  // Without supports of both kinds there is nothing to start from.
+  EXPECT_FALSE(mixture_threshold(queries, {}, object_supports).has_value());
+  EXPECT_FALSE(mixture_threshold(queries, empty_supports, {}).has_value());
+  EXPECT_FALSE(mixture_threshold({0.3}, empty_supports, object_supports).has_value());
+}

@@ -1,0 +1,67 @@
+// --ranked-empty queries on a constructed run folder: once every query has its best candidate, those whose
+// score falls in the mixture's "no object" group get an empty mask and a record that says so, and running the
+// decision again (a resumed run) changes nothing.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "io/dataset.h"
+#include "io/image_io.h"
+#include "pipeline/ranked.h"
+#include "test_support.h"
+
+using namespace sammpa;
+namespace fs = std::filesystem;
+
+TEST(EmptyFromQueries, BlanksTheLowGroupAndIsStableWhenRunAgain) {
+  test::TempDir dir;
+  const fs::path data = dir / "data", out = dir / "out";
+  for (const char* sub : {"images", "masks"}) fs::create_directories(data / sub);
+  for (const char* sub : {"masks", "prompts"}) fs::create_directories(out / sub);
+  // 30 queries: 6 with low scores (no object), 24 with high ones.
+  SegmentRun run;
+  cv::RNG rng(3);
+  for (int i = 0; i < 30; ++i) {
+    const std::string name = "img_" + std::to_string(100 + i);
+    write_png(data / "images" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(80)));
+    write_png(data / "masks" / (name + ".png"), cv::Mat::zeros(20, 30, CV_8UC1));
+    write_png(out / "masks" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(255)));
+    std::ofstream(out / "prompts" / (name + ".json")) << R"({"objects": [{"points": []}]})";
+    const double score = i < 6 ? 0.1 + 0.01 * rng.gaussian(1.0) : 0.3 + 0.03 * rng.gaussian(1.0);
+    SegmentedQuery q;
+    q.name = name;
+    q.record = {{"name", name}, {"objects", {{{"chosen", "grid0"}, {"agreement", score}}}}, {"confidence", 0.5}};
+    run.queries.push_back(q);
+  }
+  const Dataset ds = scan_dataset(data);
+  RankedSupports sup;
+  sup.allow_empty = true;
+  sup.loo.best_score = {0.12, 0.2, 0.25, 0.35};
+  sup.loo.empty_truth = {true, true, false, false};
+  sup.ranker.empty_below = 0.2 + 1e-9;
+  const nlohmann::json first = answer_empty_from_queries(ds, sup, run, out, false);
+  ASSERT_TRUE(first["threshold"].is_number());
+  EXPECT_EQ(first["queries_answered_empty"], 6);
+  EXPECT_GT(first["threshold"].get<double>(), 0.13);
+  EXPECT_LT(first["threshold"].get<double>(), 0.22);
+  EXPECT_DOUBLE_EQ(sup.ranker.empty_below, first["threshold"].get<double>());
+  for (int i = 0; i < 30; ++i) {
+    const std::string name = run.queries[i].name;
+    const bool blank = i < 6;
+    EXPECT_EQ(cv::countNonZero(read_mask(out / "masks" / (name + ".png"))) == 0, blank) << name;
+    EXPECT_EQ(run.queries[i].record.contains("answered_empty"), blank) << name;
+    EXPECT_EQ(run.queries[i].record["objects"].empty(), blank) << name;
+    const auto prompts = nlohmann::json::parse(test::read_text(out / "prompts" / (name + ".json")));
+    EXPECT_EQ(prompts.contains("answered_empty"), blank) << name;
+    EXPECT_EQ(prompts["objects"].size(), 1u) << name;  // the prompt SAM got stays on record
+  }
+  const nlohmann::json again = answer_empty_from_queries(ds, sup, run, out, false);
+  EXPECT_DOUBLE_EQ(again["threshold"].get<double>(), first["threshold"].get<double>());
+  EXPECT_EQ(again["queries_answered_empty"], 6);
+  // Supports that all hold the object: no threshold, nothing blanked.
+  sup.loo.empty_truth = {false, false, false, false};
+  const nlohmann::json none = answer_empty_from_queries(ds, sup, run, out, false);
+  EXPECT_TRUE(none["threshold"].is_null());
+}
