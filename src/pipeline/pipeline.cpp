@@ -257,7 +257,6 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
         [&](const std::string& name) { return load_coarse_input(out_root, name); },
         so, out_root);
     if (r.propagation_used == Propagation::ranked && o.ranked.empty_from_queries) {
-      ranked->ranker.empty_below = ranked->loo.threshold;  // the supports' own, recorded beside the queries'
       const nlohmann::json decided = answer_empty_from_queries(ds, *ranked, r.segment, out_root, o.segment.overlays);
       nlohmann::json rj = to_json(*ranked, r.selection.support);
       rj["empty_answers"] = "queries";

@@ -361,7 +361,7 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
       best[i] = rec["objects"][0]["agreement"].get<double>();
     if (best[i]) scores.push_back(*best[i]);
   }
-  nlohmann::json out = {{"supports_threshold", supports.ranker.empty_below}};
+  nlohmann::json out = {{"supports_threshold", supports.loo.threshold}};
   const auto mix = supports.allow_empty ? mixture_threshold(scores, empty_supports, object_supports) : std::nullopt;
   if (!mix) {
     supports.ranker.empty_below = -1e300;
@@ -385,11 +385,12 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
       j["answered_empty"] = q.record["answered_empty"];
       write_json_atomic(prompts, j);
     }
-    const Sample& s = data.at(q.name);
-    const cv::Mat image = read_image(s.image);
-    const cv::Mat empty = cv::Mat::zeros(image.size(), CV_8UC1);
-    write_png(out_root / "masks" / (q.name + ".png"), empty);
+    const fs::path mask_file = out_root / "masks" / (q.name + ".png");
+    const cv::Mat empty = cv::Mat::zeros(read_mask(mask_file).size(), CV_8UC1);  // the image's size
+    write_png(mask_file, empty);
     if (overlays) {
+      const Sample& s = data.at(q.name);
+      const cv::Mat image = read_image(s.image);
       const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
       write_png(out_root / "overlay" / (q.name + ".png"),
                 draw_segmentation_overlay(image, empty, truth, load_coarse_input(out_root, q.name).coarse, {}));

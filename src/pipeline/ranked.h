@@ -109,8 +109,9 @@ nlohmann::json to_json(const RankedSupports& supports, const std::vector<std::st
 // RankedOptions::empty_from_queries, once steps 3-4 have given every query its best candidate: the queries whose
 // best score (their record's objects[0].agreement) is below mixture_threshold get an empty final mask
 // (OUT/masks, OUT/overlay when drawn) and a record that says so; sets supports.ranker.empty_below to the
-// threshold used. Returns what ranker.json records about it. Queries already blanked (a resumed run) keep their
-// score in the record, so that running it again gives the same answer.
+// threshold used (none: never empty), beside the supports' own in supports.loo.threshold. Returns what
+// ranker.json records about it. Queries already blanked (a resumed run) keep their score in the record, so that
+// running it again gives the same answer.
 nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& supports, SegmentRun& run,
                                          const std::filesystem::path& out_root, bool overlays);
 

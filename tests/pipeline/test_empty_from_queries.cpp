@@ -40,7 +40,7 @@ TEST(EmptyFromQueries, BlanksTheLowGroupAndIsStableWhenRunAgain) {
   sup.allow_empty = true;
   sup.loo.best_score = {0.12, 0.2, 0.25, 0.35};
   sup.loo.empty_truth = {true, true, false, false};
-  sup.ranker.empty_below = 0.2 + 1e-9;
+  sup.loo.threshold = 0.2 + 1e-9;  // the supports' own, above the highest object-free one
   const nlohmann::json first = answer_empty_from_queries(ds, sup, run, out, false);
   ASSERT_TRUE(first["threshold"].is_number());
   EXPECT_EQ(first["queries_answered_empty"], 6);
