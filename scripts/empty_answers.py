@@ -6,7 +6,7 @@ offline on candidate dumps.
 
 For each SAMMPA_RANKED_DUMP folder (`--ranked-round off` runs), with the program's features as dumped, the
 program's choice of penalty by leave-one-out on the supports twice: with the "no object" threshold
-(`--ranked-empty auto`) and without it (`--ranked-empty never`). Prints the chosen penalty, the lesion queries'
+(`--ranked-empty supports`) and without it (`--ranked-empty never`). Prints the chosen penalty, the lesion queries'
 Dice (an empty answer scores 0), how many lesion queries were answered empty, and the share of object-free
 queries answered empty. Needs numpy and PIL.
 """
@@ -65,7 +65,7 @@ def main():
     data = sys.argv[1]
     for dump in sys.argv[2:]:
         sup, qry = load_dump(dump, data)
-        for label, allow in [("auto", True), ("never", False)]:
+        for label, allow in [("supports", True), ("never", False)]:
             penalty, threshold = program_choice(sup, allow)
             f = ridge([s for s in sup if len(s["x"])], penalty)
             lesion, lesion_empty, free = [], 0, []
@@ -77,7 +77,7 @@ def main():
                 else:
                     lesion_empty += empty
                     lesion.append(0.0 if empty else q["dice"][int(np.argmax(sc))])
-            print(f"{dump} --ranked-empty {label:5s}: penalty {penalty:g}, lesion Dice {np.mean(lesion):.3f} "
+            print(f"{dump} --ranked-empty {label:8s}: penalty {penalty:g}, lesion Dice {np.mean(lesion):.3f} "
                   f"({lesion_empty} of {len(lesion)} lesion queries answered empty), object-free answered empty "
                   f"{np.mean(free) if free else float('nan'):.2f}", flush=True)
 

@@ -84,7 +84,9 @@ void run(RunArgs& a) {
   o.propagate.fusion = parse_fusion(a.fusion);
   o.propagation = parse_propagation(a.propagation);
   o.ranked.ranker.allow_empty = a.ranked_empty != "never";
-  o.ranked.empty_from_queries = a.ranked_empty == "queries";
+  o.ranked.empty_from = a.ranked_empty == "queries"    ? EmptyFrom::queries
+                        : a.ranked_empty == "supports" ? EmptyFrom::supports
+                                                       : EmptyFrom::automatic;
   auto round = [](const std::string& v) {
     return v == "on" ? RankedRound::on : v == "off" ? RankedRound::off : RankedRound::automatic;
   };
@@ -204,11 +206,13 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                 "ranked mode: the feature classifier that makes the soft maps (peaks, soft boxes, soft features) "
                 "sees the extra checkpoint's embedding beside the first one's (default: on)");
   sub->add_option("--ranked-empty", a.ranked_empty,
-                  "ranked mode: answer \"no object\" for a query: auto (below a threshold on the ranker's score "
-                  "that leave-one-out on the supports sets, when it pays), queries (the threshold from the queries' "
-                  "own scores, a two-Gaussian mixture started from the supports'; decided once every query is "
-                  "scored) or never (every image holds the object)")
-      ->capture_default_str()->check(CLI::IsMember({"auto", "queries", "never"}));
+                  "ranked mode: answer \"no object\" for a query whose best candidate scores below a threshold. "
+                  "supports: the threshold leave-one-out on the supports sets, when it pays (needs supports with "
+                  "and without the object); queries: one from the queries' own scores, a two-Gaussian mixture "
+                  "started from the supports' (decided once every query is scored); auto: queries, or supports "
+                  "where fewer than 20 queries are scored or the mixture does not fit; never: every image holds "
+                  "the object")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "supports", "queries", "never"}));
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")

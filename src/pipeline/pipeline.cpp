@@ -240,11 +240,16 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
     SegmentOptions so = o.segment;
     if (records) so.records = segment_records(out_root);
     std::unique_ptr<ExtraSource> extra;  // the ranked mode's second checkpoint, if any
+    const bool from_queries = o.ranked.empty_from != EmptyFrom::supports && o.ranked.ranker.allow_empty;
     if (r.propagation_used == Propagation::ranked) {
       if (!ranked) ranked = fit_ranker_on_supports(ds, r.selection.support, o);
       // With the threshold from the queries' scores, every query first gets its best candidate.
-      if (o.ranked.empty_from_queries) ranked->ranker.empty_below = -1e300;
-      else write_json_atomic(out_root / "ranker.json", to_json(*ranked, r.selection.support));
+      if (from_queries) ranked->ranker.empty_below = -1e300;
+      else {
+        nlohmann::json rj = to_json(*ranked, r.selection.support);
+        if (o.ranked.ranker.allow_empty) rj["empty_answers"] = "supports";
+        write_json_atomic(out_root / "ranker.json", rj);
+      }
       extra = open_extra_source(ds, {}, o);
       so.segment_one = [&](const sam::SamPredictor& p, const std::string& name, const cv::Mat& image,
                            const CoarseInput& in) {
@@ -256,16 +261,16 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
         ds, queries,
         [&](const std::string& name) { return load_coarse_input(out_root, name); },
         so, out_root);
-    if (r.propagation_used == Propagation::ranked && o.ranked.empty_from_queries) {
-      const nlohmann::json decided = answer_empty_from_queries(ds, *ranked, r.segment, out_root, o.segment.overlays);
+    if (r.propagation_used == Propagation::ranked && from_queries) {
+      const nlohmann::json decided = answer_empty_from_queries(ds, *ranked, r.segment, out_root, o.segment.overlays,
+                                                               o.ranked.empty_from, o.ranked.empty_from_queries_min);
       nlohmann::json rj = to_json(*ranked, r.selection.support);
-      rj["empty_answers"] = "queries";
+      rj["empty_answers"] = o.ranked.empty_from == EmptyFrom::queries ? "queries" : "auto";
       rj["empty_from_queries"] = decided;
       write_json_atomic(out_root / "ranker.json", rj);
       if (decided["threshold"].is_number())
-        std::printf("\"no object\" from the queries' scores: threshold %.4f (supports' %.4f), %zu of %zu queries "
-                    "answered empty\n",
-                    decided["threshold"].get<double>(), decided["supports_threshold"].get<double>(),
+        std::printf("\"no object\" threshold %.4f from the %s' scores: %zu of %zu queries answered empty\n",
+                    decided["threshold"].get<double>(), decided["source"].get<std::string>().c_str(),
                     decided["queries_answered_empty"].get<size_t>(), r.segment.queries.size());
     }
     write_json_atomic(out_root / "segment.json", to_json(r.segment, o.segment));

@@ -346,7 +346,8 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
 }
 
 nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& supports, SegmentRun& run,
-                                         const fs::path& out_root, bool overlays) {
+                                         const fs::path& out_root, bool overlays, EmptyFrom from,
+                                         size_t min_queries) {
   std::vector<double> empty_supports, object_supports, scores;
   for (size_t i = 0; i < supports.loo.best_score.size(); ++i)
     if (supports.loo.best_score[i] > -1e299)
@@ -361,21 +362,40 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
       best[i] = rec["objects"][0]["agreement"].get<double>();
     if (best[i]) scores.push_back(*best[i]);
   }
-  nlohmann::json out = {{"supports_threshold", supports.loo.threshold}};
-  const auto mix = supports.allow_empty ? mixture_threshold(scores, empty_supports, object_supports) : std::nullopt;
-  if (!mix) {
-    supports.ranker.empty_below = -1e300;
+  const bool supports_have_threshold = supports.allow_empty && supports.loo.threshold > -1e299;
+  nlohmann::json out = {{"supports_threshold", supports_have_threshold ? nlohmann::json(supports.loo.threshold)
+                                                                       : nlohmann::json(nullptr)}};
+  const bool enough = from != EmptyFrom::automatic || scores.size() >= min_queries;
+  const auto mix = supports.allow_empty && enough ? mixture_threshold(scores, empty_supports, object_supports)
+                                                  : std::nullopt;
+  double threshold = -1e300;
+  if (mix) {
+    threshold = mix->threshold;
+    out["source"] = "queries";
+    out["mixture"] = {{"weight_without_object", mix->weight_empty},
+                      {"mean", {mix->mean_empty, mix->mean_object}},
+                      {"sd", {mix->sd_empty, mix->sd_object}}};
+  } else if (from == EmptyFrom::automatic && supports_have_threshold) {
+    threshold = supports.loo.threshold;
+    out["source"] = "supports";
+    out["why_not_queries"] =
+        enough ? "no two-component fit" : "fewer scored queries than " + std::to_string(min_queries);
+  }
+  supports.ranker.empty_below = threshold;
+  out["queries_scored"] = scores.size();
+  if (threshold <= -1e299) {
     out["threshold"] = nullptr;
     out["why_none"] = "needs supports with and without the object, and a two-component fit";
+    out["queries_answered_empty"] = 0;
     return out;
   }
-  supports.ranker.empty_below = mix->threshold;
   size_t blanked = 0;
   for (size_t i = 0; i < run.queries.size(); ++i) {
-    if (!best[i] || *best[i] >= mix->threshold) continue;
+    if (!best[i] || *best[i] >= threshold) continue;
     SegmentedQuery& q = run.queries[i];
+    q.result.objects.clear();
     if (!q.record.contains("answered_empty")) {
-      q.record["answered_empty"] = {{"score", *best[i]}, {"threshold", mix->threshold}};
+      q.record["answered_empty"] = {{"score", *best[i]}, {"threshold", threshold}};
       q.record["objects"] = nlohmann::json::array();
       q.record["confidence"] = 0.0;
     }
@@ -397,12 +417,8 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
     }
     ++blanked;
   }
-  out["threshold"] = mix->threshold;
-  out["mixture"] = {{"weight_without_object", mix->weight_empty},
-                    {"mean", {mix->mean_empty, mix->mean_object}},
-                    {"sd", {mix->sd_empty, mix->sd_object}}};
+  out["threshold"] = threshold;
   out["queries_answered_empty"] = blanked;
-  out["queries_scored"] = scores.size();
   return out;
 }
 

@@ -26,6 +26,8 @@ namespace sammpa {
 // the supports' leave-one-out Dice).
 enum class RankedRound { off, on, automatic };
 
+enum class EmptyFrom { supports, queries, automatic };
+
 struct RankedOptions {
   CandidateOptions candidates;
   RankerOptions ranker{0.0};  // l2 0: the penalty is chosen by leave-one-out on the supports
@@ -49,10 +51,15 @@ struct RankedOptions {
   // (docs/RESULTS.md, "The extra checkpoint's box round").
   RankedRound extra_round = RankedRound::automatic;
   double extra_round_margin = 0.1;
-  // "No object" decided from the queries' own best scores (mixture_threshold, refine/ranker.h) instead of the
-  // supports' threshold: every query first gets its best candidate, then answer_empty_from_queries blanks
-  // those below the threshold. Needs ranker.allow_empty and supports of both kinds; else nothing is blanked.
-  bool empty_from_queries = false;
+  // Where the "no object" threshold comes from (needs ranker.allow_empty; docs/PIPELINE.md, "No object"):
+  // - supports: the supports' leave-one-out threshold, applied as each query is segmented;
+  // - queries: the queries' own best scores (mixture_threshold, refine/ranker.h): every query first gets its
+  //   best candidate, then answer_empty_from_queries blanks those below it; none when it cannot be fitted
+  //   (supports of one kind only, or a degenerate fit);
+  // - automatic: as queries, but the supports' threshold where the mixture cannot be fitted or fewer than
+  //   empty_from_queries_min queries are scored (four scores per parameter of the two-Gaussian fit).
+  EmptyFrom empty_from = EmptyFrom::automatic;
+  size_t empty_from_queries_min = 20;
 
   // The extra checkpoint's default candidates: boxes on a 4 x 4 grid (the prompts LiteMedSAM was trained on)
   // and the soft map's peaks and boxes, no point grid.
@@ -106,13 +113,15 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
 
 nlohmann::json to_json(const RankedSupports& supports, const std::vector<std::string>& names);
 
-// RankedOptions::empty_from_queries, once steps 3-4 have given every query its best candidate: the queries whose
-// best score (their record's objects[0].agreement) is below mixture_threshold get an empty final mask
-// (OUT/masks, OUT/overlay when drawn) and a record that says so; sets supports.ranker.empty_below to the
-// threshold used (none: never empty), beside the supports' own in supports.loo.threshold. Returns what
-// ranker.json records about it. Queries already blanked (a resumed run) keep their score in the record, so that
-// running it again gives the same answer.
+// RankedOptions::empty_from queries or automatic, once steps 3-4 have given every query its best candidate: the
+// queries whose best score (their record's objects[0].agreement) is below the threshold (mixture_threshold, or
+// the supports' where `from` is automatic and the mixture is not used) get an empty final mask (OUT/masks,
+// OUT/overlay when drawn) and a record that says so; sets supports.ranker.empty_below to the threshold used
+// (none: never empty), beside the supports' own in supports.loo.threshold. Returns what ranker.json records
+// about it. Queries already blanked (a resumed run) keep their score in the record, so that running it again
+// gives the same answer.
 nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& supports, SegmentRun& run,
-                                         const std::filesystem::path& out_root, bool overlays);
+                                         const std::filesystem::path& out_root, bool overlays,
+                                         EmptyFrom from = EmptyFrom::queries, size_t min_queries = 20);
 
 }  // namespace sammpa

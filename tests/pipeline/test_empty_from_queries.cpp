@@ -1,6 +1,7 @@
 // --ranked-empty queries on a constructed run folder: once every query has its best candidate, those whose
 // score falls in the mixture's "no object" group get an empty mask and a record that says so, and running the
-// decision again (a resumed run) changes nothing.
+// decision again (a resumed run) changes nothing. By default (automatic) the supports' threshold stands in
+// where too few queries are scored for the mixture.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -64,4 +65,19 @@ TEST(EmptyFromQueries, BlanksTheLowGroupAndIsStableWhenRunAgain) {
   sup.loo.empty_truth = {false, false, false, false};
   const nlohmann::json none = answer_empty_from_queries(ds, sup, run, out, false);
   EXPECT_TRUE(none["threshold"].is_null());
+  EXPECT_EQ(none["queries_answered_empty"], 0);
+  // Automatic (the default): the mixture where enough queries are scored, else the supports' threshold.
+  sup.loo.empty_truth = {true, true, false, false};
+  const nlohmann::json enough = answer_empty_from_queries(ds, sup, run, out, false, EmptyFrom::automatic, 30);
+  EXPECT_EQ(enough["source"], "queries");
+  EXPECT_DOUBLE_EQ(enough["threshold"].get<double>(), first["threshold"].get<double>());
+  sup.loo.threshold = 0.3;  // the middle of the object group: half of it goes
+  const nlohmann::json few = answer_empty_from_queries(ds, sup, run, out, false, EmptyFrom::automatic, 31);
+  EXPECT_EQ(few["source"], "supports");
+  EXPECT_DOUBLE_EQ(few["threshold"].get<double>(), 0.3);
+  EXPECT_GT(few["queries_answered_empty"].get<int>(), 10);
+  EXPECT_LT(few["queries_answered_empty"].get<int>(), 26);
+  size_t blank = 0;
+  for (const auto& q : run.queries) blank += cv::countNonZero(read_mask(out / "masks" / (q.name + ".png"))) == 0;
+  EXPECT_EQ(blank, few["queries_answered_empty"].get<size_t>());
 }

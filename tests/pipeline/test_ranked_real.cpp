@@ -160,6 +160,9 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   EXPECT_EQ(ranker["penalty"]["leave_one_out_mean_dice"].size(), ranker_penalties().size());
   for (const auto& s : ranker["supports"]) EXPECT_GT(s["candidates"].get<int>(), 0) << s.dump();
   EXPECT_EQ(ranker["empty_answers"], "auto");
+  // 12 queries are too few for the queries' own mixture (the default): the supports' threshold stands.
+  EXPECT_NE(ranker["empty_from_queries"].value("source", ""), "queries");
+  EXPECT_EQ(ranker["empty_from_queries"]["queries_scored"].get<size_t>(), r.segment.queries.size());
   // Told that every image holds the object (--ranked-empty never), the same supports, two of them normal, give
   // a ranker that never answers empty: the normal supports' held-out answers then score 0.
   PipelineOptions never = o;
