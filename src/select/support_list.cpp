@@ -12,7 +12,8 @@ namespace sammpa {
 
 std::vector<std::string> read_support_list(const std::string& arg) {
   std::vector<std::string> names;
-  if (!fs::exists(arg)) {  // a literal list: a,b,c
+  std::error_code ec;  // a long list is no valid file name (ENAMETOOLONG): not a file, not an error
+  if (!fs::exists(arg, ec)) {  // a literal list: a,b,c
     if (arg.find('/') != std::string::npos || arg.ends_with(".json") || arg.ends_with(".txt"))
       throw InputError(arg, "support list file not found");
     std::stringstream ss(arg);

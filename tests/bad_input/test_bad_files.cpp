@@ -204,6 +204,15 @@ TEST(BadInputSupportList, WrongJsonTypesAreInputErrors) {
   }
   write_bytes(dir / "ok.json", R"({"support": ["a", "b"]})");
   EXPECT_EQ(sammpa::read_support_list((dir / "ok.json").string()), (std::vector<std::string>{"a", "b"}));
+  // A literal list longer than a file name may be (20 names of 16 letters and more) is a list, not an error.
+  std::string many;
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) {
+    names.push_back("malignant_" + std::to_string(100 + i) + "_hflip");
+    many += (i ? "," : "") + names.back();
+  }
+  ASSERT_GT(many.size(), 255u);
+  EXPECT_EQ(sammpa::read_support_list(many), names);
 }
 
 TEST(BadInputTensor, ByteCountOverflowIsCaught) {
