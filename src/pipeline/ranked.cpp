@@ -366,8 +366,20 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
   nlohmann::json out = {{"supports_threshold", supports_have_threshold ? nlohmann::json(supports.loo.threshold)
                                                                        : nlohmann::json(nullptr)}};
   const bool enough = from != EmptyFrom::automatic || scores.size() >= min_queries;
-  const auto mix = supports.allow_empty && enough ? mixture_threshold(scores, empty_supports, object_supports)
-                                                  : std::nullopt;
+  auto mix = supports.allow_empty && enough ? mixture_threshold(scores, empty_supports, object_supports)
+                                            : std::nullopt;
+  // The labels overrule the fit: a threshold that would answer most supports with an object "empty" (their
+  // held-out scores) has split the objects' scores, not objects from empty images. `queries` keeps it anyway.
+  size_t objects_below = 0;
+  if (mix)
+    for (double v : object_supports) objects_below += v < mix->threshold;
+  const bool contradicts = mix && 2 * objects_below > object_supports.size();
+  if (contradicts) {
+    out["rejected_mixture"] = {{"threshold", mix->threshold},
+                               {"supports_with_object_below", objects_below},
+                               {"supports_with_object", object_supports.size()}};
+    if (from == EmptyFrom::automatic) mix.reset();
+  }
   double threshold = -1e300;
   if (mix) {
     threshold = mix->threshold;
@@ -378,8 +390,10 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
   } else if (from == EmptyFrom::automatic && supports_have_threshold) {
     threshold = supports.loo.threshold;
     out["source"] = "supports";
-    out["why_not_queries"] =
-        enough ? "no two-component fit" : "fewer scored queries than " + std::to_string(min_queries);
+    const std::string why = !enough      ? "fewer scored queries than " + std::to_string(min_queries)
+                            : contradicts ? "its threshold would answer most supports with an object empty"
+                                          : "no two-component fit";
+    out["why_not_queries"] = why;
   }
   supports.ranker.empty_below = threshold;
   out["queries_scored"] = scores.size();

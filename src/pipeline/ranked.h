@@ -56,8 +56,9 @@ struct RankedOptions {
   // - queries: the queries' own best scores (mixture_threshold, refine/ranker.h): every query first gets its
   //   best candidate, then answer_empty_from_queries blanks those below it; none when it cannot be fitted
   //   (supports of one kind only, or a degenerate fit);
-  // - automatic: as queries, but the supports' threshold where the mixture cannot be fitted or fewer than
-  //   empty_from_queries_min queries are scored (four scores per parameter of the two-Gaussian fit).
+  // - automatic: as queries, but the supports' threshold where the mixture cannot be fitted, fewer than
+  //   empty_from_queries_min queries are scored (four scores per parameter of the two-Gaussian fit), or the
+  //   mixture's threshold lies above the held-out scores of most supports with an object.
   EmptyFrom empty_from = EmptyFrom::automatic;
   size_t empty_from_queries_min = 20;
 

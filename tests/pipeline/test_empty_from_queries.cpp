@@ -81,3 +81,48 @@ TEST(EmptyFromQueries, BlanksTheLowGroupAndIsStableWhenRunAgain) {
   for (const auto& q : run.queries) blank += cv::countNonZero(read_mask(out / "masks" / (q.name + ".png"))) == 0;
   EXPECT_EQ(blank, few["queries_answered_empty"].get<size_t>());
 }
+
+// Every query holds the object, its scores in two groups (the BUSI case of K = 5 k-centroid supports: the fit
+// split the lesions' scores and put its threshold above all three lesion supports' held-out scores). The
+// automatic rule refuses a threshold that answers most supports with an object "empty" and keeps the supports'
+// one; `queries` keeps the fit.
+TEST(EmptyFromQueries, RefusesAThresholdThatBlanksMostSupportsWithTheObject) {
+  test::TempDir dir;
+  const fs::path data = dir / "data", out = dir / "out";
+  for (const char* sub : {"images", "masks"}) fs::create_directories(data / sub);
+  for (const char* sub : {"masks", "prompts"}) fs::create_directories(out / sub);
+  SegmentRun run;
+  cv::RNG rng(5);
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "img_" + std::to_string(100 + i);
+    write_png(data / "images" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(80)));
+    write_png(out / "masks" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(255)));
+    std::ofstream(out / "prompts" / (name + ".json")) << R"({"objects": [{"points": []}]})";
+    const double score = i < 24 ? 0.23 + 0.01 * rng.gaussian(1.0) : 0.38 + 0.01 * rng.gaussian(1.0);
+    SegmentedQuery q;
+    q.name = name;
+    q.record = {{"name", name}, {"objects", {{{"chosen", "grid0"}, {"agreement", score}}}}, {"confidence", 0.5}};
+    run.queries.push_back(q);
+  }
+  const Dataset ds = scan_dataset(data);
+  RankedSupports sup;
+  sup.allow_empty = true;
+  sup.loo.best_score = {0.162, 0.295, 0.287, 0.177, 0.279};
+  sup.loo.empty_truth = {true, false, false, true, false};
+  sup.loo.threshold = 0.177;
+  const nlohmann::json automatic = answer_empty_from_queries(ds, sup, run, out, false, EmptyFrom::automatic);
+  EXPECT_EQ(automatic["source"], "supports");
+  EXPECT_EQ(automatic["rejected_mixture"]["supports_with_object_below"], 3);
+  EXPECT_EQ(automatic["rejected_mixture"]["supports_with_object"], 3);
+  EXPECT_GT(automatic["rejected_mixture"]["threshold"].get<double>(), 0.295);
+  EXPECT_NE(automatic["why_not_queries"].get<std::string>().find("most supports with an object"), std::string::npos);
+  EXPECT_DOUBLE_EQ(automatic["threshold"].get<double>(), 0.177);
+  EXPECT_DOUBLE_EQ(sup.ranker.empty_below, 0.177);
+  EXPECT_EQ(automatic["queries_answered_empty"], 0);
+  for (const auto& q : run.queries) EXPECT_GT(cv::countNonZero(read_mask(out / "masks" / (q.name + ".png"))), 0);
+  // `queries` keeps the fit: the lower group goes.
+  const nlohmann::json fit = answer_empty_from_queries(ds, sup, run, out, false, EmptyFrom::queries);
+  EXPECT_EQ(fit["source"], "queries");
+  EXPECT_TRUE(fit.contains("rejected_mixture"));
+  EXPECT_EQ(fit["queries_answered_empty"], 24);
+}
