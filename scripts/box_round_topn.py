@@ -72,7 +72,8 @@ def main():
                 f"its box round {np.mean([r[0][2] for r in rows]):.3f}"]
         for a in (0.5, 1, 2, 4):
             line.append(f"A = {a}: {np.mean([max(r, key=lambda t: t[0] + a * t[3])[2] for r in rows]):.3f}")
-        line.append(f"best of the {n} box answers (needs the truth) {np.mean([max(t[2] for t in r) for r in rows]):.3f}")
+        oracle = np.mean([max(t[2] for t in r) for r in rows])
+        line.append(f"best of the {n} box answers (needs the truth) {oracle:.3f}")
         print("; ".join(line))
 
 
