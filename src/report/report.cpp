@@ -1,6 +1,7 @@
 #include "report/report.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -132,6 +133,116 @@ std::string scatter_svg(const std::vector<std::pair<double, double>>& points) {
   return o.str();
 }
 
+// The ranked mode's "no object" answers: a histogram of each query's best score (stacked by whether its ground
+// truth holds an object, where known), the threshold used, and the supports' held-out scores as ticks below the
+// axis, so that a person can see whether the threshold falls between the two groups or among the objects.
+std::string no_object_section(const json& ranker, const json& segment, const std::optional<Dataset>& data) {
+  struct Score {
+    double value;
+    int truth;  // 1 object, 0 none, -1 unknown
+  };
+  std::vector<Score> scores;
+  size_t unscored = 0, answered_empty = 0;
+  for (const auto& q : segment.value("queries", json::array())) {
+    std::optional<double> v;
+    if (q.contains("answered_empty")) v = q["answered_empty"]["score"].get<double>();
+    else if (!q.value("objects", json::array()).empty() && q["objects"][0].contains("agreement"))
+      v = q["objects"][0]["agreement"].get<double>();
+    const bool empty = q.contains("answered_empty") || q.value("objects", json::array()).empty();
+    answered_empty += empty;
+    if (!v) {
+      ++unscored;
+      continue;
+    }
+    int truth = -1;
+    const std::string name = q.value("name", std::string());
+    if (data && data->index_of(name) && data->at(name).mask) {
+      const cv::Mat m = read_mask(*data->at(name).mask, read_image_size(*data->at(name).mask));
+      truth = cv::countNonZero(m) > 0;
+    }
+    scores.push_back({*v, truth});
+  }
+  const json none = json(nullptr);
+  const json& from = ranker.contains("empty_from_queries") ? ranker["empty_from_queries"] : none;
+  std::optional<double> threshold;
+  const json& below = ranker.contains("ranker") ? ranker["ranker"].value("empty_below", none) : none;
+  if (below.is_number()) threshold = below.get<double>();
+  std::vector<Score> supports;
+  for (const auto& sp : ranker.value("supports", json::array()))
+    if (sp.contains("held_out_score") && sp["held_out_score"].is_number())
+      supports.push_back({sp["held_out_score"].get<double>(), sp.value("empty_truth", false) ? 0 : 1});
+  if (scores.empty() && supports.empty()) return "";
+
+  std::ostringstream o;
+  const std::string rule = ranker.value("empty_answers", std::string("auto"));
+  o << "<h2 id=\"no-object\">No object</h2>\n<p data-threshold=\""
+    << (threshold ? num(*threshold, 6) : std::string("none")) << "\" data-answered-empty=\"" << answered_empty
+    << "\">The ranked mode answers &ldquo;no object&rdquo; when a query's best candidate scores below a threshold "
+       "(<code>--ranked-empty "
+    << esc(rule) << "</code>). ";
+  if (threshold) {
+    const std::string source = from.is_object() ? from.value("source", std::string("supports")) : "supports";
+    o << "Threshold " << num(*threshold) << ", from the "
+      << (source == "queries" ? "queries' own" : "supports' held-out") << " scores; " << answered_empty << " of "
+      << segment.value("queries", json::array()).size() << " queries answered empty.";
+    if (from.is_object() && from.contains("rejected_mixture")) {
+      const json& rm = from["rejected_mixture"];
+      o << " The queries' mixture was refused: its threshold " << num(rm.value("threshold", 0.0)) << " lay above "
+        << rm.value("supports_with_object_below", 0) << " of the " << rm.value("supports_with_object", 0)
+        << " supports with an object.";
+    }
+  } else {
+    o << "No threshold: no query was answered empty.";
+  }
+  o << " Where every image holds the object, <code>--ranked-empty never</code> keeps each query's best "
+       "candidate.";
+  if (unscored) o << " " << unscored << " queries have no recorded score.";
+  o << "</p>\n";
+
+  // Histogram over the range of every score shown, 30 bins.
+  double lo = 1e300, hi = -1e300;
+  for (const auto* set : {&scores, &supports})
+    for (const auto& v : *set) lo = std::min(lo, v.value), hi = std::max(hi, v.value);
+  if (threshold) lo = std::min(lo, *threshold), hi = std::max(hi, *threshold);
+  const double pad = std::max(1e-6, 0.05 * (hi - lo));
+  lo -= pad;
+  hi += pad;
+  const int w = 480, h = 120, bins = 30;
+  auto x_of = [&](double v) { return (v - lo) / (hi - lo) * w; };
+  std::vector<std::array<int, 3>> count(bins, {0, 0, 0});  // object, none, unknown
+  for (const auto& v : scores) {
+    const int bin = std::clamp(static_cast<int>((v.value - lo) / (hi - lo) * bins), 0, bins - 1);
+    ++count[bin][v.truth == 1 ? 0 : v.truth == 0 ? 1 : 2];
+  }
+  int top = 1;
+  for (const auto& c : count) top = std::max(top, c[0] + c[1] + c[2]);
+  const char* colour[3] = {"#e07b00", "#888888", "#1f6fb4"};
+  o << "<figure class=\"plot\"><svg width=\"" << w << "\" height=\"" << h + 40 << "\" role=\"img\">";
+  for (int b = 0; b < bins; ++b) {
+    double y = h;
+    for (int k = 0; k < 3; ++k) {
+      if (!count[b][k]) continue;
+      const double bh = static_cast<double>(count[b][k]) / top * h;
+      y -= bh;
+      o << "<rect x=\"" << num(b * static_cast<double>(w) / bins + 1, 1) << "\" y=\"" << num(y, 1) << "\" width=\""
+        << num(static_cast<double>(w) / bins - 2, 1) << "\" height=\"" << num(bh, 1) << "\" fill=\"" << colour[k]
+        << "\"><title>" << count[b][k] << "</title></rect>";
+    }
+  }
+  o << "<line x1=\"0\" y1=\"" << h << "\" x2=\"" << w << "\" y2=\"" << h << "\" stroke=\"#444\"/>";
+  for (const auto& sp : supports)  // the supports' held-out scores: ticks under the axis
+    o << "<line x1=\"" << num(x_of(sp.value), 1) << "\" y1=\"" << h + 3 << "\" x2=\"" << num(x_of(sp.value), 1)
+      << "\" y2=\"" << h + 15 << "\" stroke=\"" << colour[sp.truth == 1 ? 0 : 1] << "\" stroke-width=\"2\"/>";
+  if (threshold)
+    o << "<line x1=\"" << num(x_of(*threshold), 1) << "\" y1=\"0\" x2=\"" << num(x_of(*threshold), 1) << "\" y2=\""
+      << h + 15 << "\" stroke=\"#c00\" stroke-dasharray=\"4 3\"/>";
+  o << "<text x=\"0\" y=\"" << h + 32 << "\">" << num(lo) << "</text><text x=\"" << w << "\" y=\"" << h + 32
+    << "\" text-anchor=\"end\">" << num(hi) << "</text></svg><figcaption>best score of each query (" << scores.size()
+    << "): orange, ground truth with an object; grey, without; blue, no ground truth. Ticks under the axis: the "
+       "supports' held-out scores (same colours). Red dashes: the threshold.</figcaption></figure>\n";
+  return o.str();
+}
+
 }  // namespace
 
 ReportSummary write_report(const fs::path& run) {
@@ -185,12 +296,16 @@ ReportSummary write_report(const fs::path& run) {
     h << "</table>\n";
   }
 
-  h << "<h2>Supports</h2>\n<div class=\"grid\">";
   std::optional<Dataset> data;
   try {
     data = scan_dataset(r.value("dataset", std::string()));
-  } catch (const std::exception&) {  // moved or removed: the names are listed above
+  } catch (const std::exception&) {  // moved or removed: the support names are listed above
   }
+  const auto ranker = read_json(run / "ranker.json");
+  if (ranker && segment && r.value("propagation", std::string()) == "ranked")
+    h << no_object_section(*ranker, *segment, data);
+
+  h << "<h2>Supports</h2>\n<div class=\"grid\">";
   for (const auto& n : support) {
     h << "<figure>";
     if (data && data->index_of(n) && data->at(n).mask) {

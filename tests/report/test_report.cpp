@@ -97,6 +97,52 @@ TEST(Report, WithoutGroundTruthTheLeastConfidentComeFirst) {
   EXPECT_NE(html.find("least confident first"), std::string::npos);
 }
 
+// A ranked run: the "no object" section shows each query's best score against the threshold, with the supports'
+// held-out scores as ticks, and says when the queries' mixture was refused.
+TEST(Report, RankedRunsShowTheNoObjectThreshold) {
+  test::TempDir dir;
+  write_run(dir / "data", dir / "run", true);
+  json run = json::parse(test::read_text(dir / "run/run.json"));
+  run["propagation"] = "ranked";
+  write_json_atomic(dir / "run/run.json", run);
+  const std::vector<double> score = {0.1, 0.3, 0.05, 0.25, 0.35};
+  json queries = json::array();
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = "phantom_00" + std::to_string(i + 1);
+    json q = {{"name", name}, {"confidence", score[i]}, {"objects", json::array()}};
+    if (score[i] < 0.2) q["answered_empty"] = {{"score", score[i]}, {"threshold", 0.2}};
+    else q["objects"].push_back({{"agreement", score[i]}});
+    queries.push_back(q);
+  }
+  write_json_atomic(dir / "run/segment.json", {{"queries", queries}});
+  json ranker = {{"ranker", {{"empty_below", 0.2}}},
+                 {"empty_answers", "auto"},
+                 {"empty_from_queries", {{"source", "supports"}, {"threshold", 0.2},
+                                         {"rejected_mixture", {{"threshold", 0.32},
+                                                               {"supports_with_object_below", 2},
+                                                               {"supports_with_object", 2}}}}},
+                 {"supports", {{{"name", "phantom_000"}, {"empty_truth", false}, {"held_out_score", 0.28}},
+                               {{"name", "x"}, {"empty_truth", true}, {"held_out_score", 0.12}},
+                               {{"name", "y"}, {"empty_truth", false}, {"held_out_score", 0.31}}}}};
+  write_json_atomic(dir / "run/ranker.json", ranker);
+  write_report(dir / "run");
+  const std::string html = test::read_text(dir / "run/report.html");
+  const size_t at = html.find("<h2 id=\"no-object\">");
+  ASSERT_NE(at, std::string::npos);
+  const std::string section = html.substr(at, html.find("</figure>", at) - at);
+  EXPECT_EQ(values_after(section, "data-threshold=\""), std::vector<std::string>{"0.200000"});
+  EXPECT_EQ(values_after(section, "data-answered-empty=\""), std::vector<std::string>{"2"});
+  EXPECT_NE(section.find("--ranked-empty auto"), std::string::npos);
+  EXPECT_NE(section.find("supports' held-out scores; 2 of 5 queries answered empty"), std::string::npos);
+  EXPECT_NE(section.find("mixture was refused: its threshold 0.320 lay above 2 of the 2"), std::string::npos);
+  EXPECT_EQ(values_after(section, "stroke-width=\"2\"").size(), 3u);  // one tick per support
+  // Every query in the histogram, all of them orange (the phantoms all hold an object).
+  int shown = 0;
+  for (const auto& t : values_after(section, "fill=\"#e07b00\"><title>")) shown += std::stoi(t);
+  EXPECT_EQ(shown, 5);
+  EXPECT_EQ(section.find("fill=\"#888888\""), std::string::npos);
+}
+
 TEST(Report, AFolderWithoutRunJsonIsAnError) {
   test::TempDir dir;
   EXPECT_THROW(write_report(dir.path()), InputError);
