@@ -292,7 +292,14 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
   QuerySegmentation q;
   q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
   const int c = ranker.choose(features);
-  if (c < 0) return q;
+  if (c < 0) {
+    if (!features.empty()) {  // below the threshold: the record keeps the score, as the queries' rule does
+      double best = -1e300;
+      for (const auto& f : features) best = std::max(best, ranker.score(f));
+      q.answered_empty = std::pair{best, ranker.empty_below};
+    }
+    return q;
+  }
   const MaskCandidate chosen = finish_choice(models, cands[c], fitted.round, fitted.extra_round, o.extra_round_margin);
   ObjectResult obj;
   if (!chosen.source.ends_with("+extra_box")) {  // the box round prompts with the box alone

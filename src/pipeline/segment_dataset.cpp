@@ -55,11 +55,14 @@ nlohmann::json query_record(const SegmentedQuery& q) {
     objs.push_back({{"chosen", obj.source}, {"iou", obj.iou}, {"agreement", obj.agreement}});
     if (!obj.fallback.empty()) objs.back()["fallback"] = obj.fallback;
   }
-  return {{"name", q.name},
-          {"objects", objs},
-          {"confidence", q.result.confidence()},
-          {"embedding_reused", q.embedding_reused},
-          {"seconds", q.seconds}};
+  nlohmann::json r = {{"name", q.name},
+                      {"objects", objs},
+                      {"confidence", q.result.confidence()},
+                      {"embedding_reused", q.embedding_reused},
+                      {"seconds", q.seconds}};
+  if (q.result.answered_empty)
+    r["answered_empty"] = {{"score", q.result.answered_empty->first}, {"threshold", q.result.answered_empty->second}};
+  return r;
 }
 
 // A finished query's record, when resuming; a missing or damaged one means the query is computed again.

@@ -151,6 +151,8 @@ nlohmann::json to_json(const QuerySegmentation& q, const PromptOptions& po) {
     e["candidates"] = cands;
   }
   j["confidence"] = q.confidence();
+  if (q.answered_empty)
+    j["answered_empty"] = {{"score", q.answered_empty->first}, {"threshold", q.answered_empty->second}};
   return j;
 }
 

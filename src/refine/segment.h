@@ -3,7 +3,9 @@
 // and soft map (src/prompt), SAM's candidates for each object, the refinement rules (refine.h), and the
 // union of the objects as the final mask.
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -27,6 +29,8 @@ struct ObjectResult {
 struct QuerySegmentation {
   cv::Mat mask;  // CV_8UC1 0/255, image size: the union of the objects (empty if the coarse mask was)
   std::vector<ObjectResult> objects;
+  // Set when a ranker answered "no object": its best candidate's score and the threshold it fell below.
+  std::optional<std::pair<double, double>> answered_empty;
   // The pipeline's own confidence, for sorting results a person should check: the mean over objects of
   // predicted IoU x agreement (0 for a fallback or an empty result).
   double confidence() const;

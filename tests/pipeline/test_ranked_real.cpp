@@ -9,8 +9,10 @@
 #include "eval/metrics.h"
 #include "io/image_io.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/ranked.h"
 #include "pipeline/self_config.h"
 #include "refine/candidates.h"
+#include "refine/segment.h"
 #include "sam/sam_model.h"
 #include "real_subset.h"
 #include "test_support.h"
@@ -173,6 +175,23 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
     if (kept.images[i].empty_truth) {
       EXPECT_EQ(kept.loo.dice[i], 0.0) << o.support[i];
     }
+  // The supports' rule (--ranked-empty supports) answers "no object" while segmenting; the query's record keeps
+  // its best score and the threshold it fell below, as the queries' rule does (report.html plots them).
+  RankedSupports strict = kept;
+  strict.ranker.empty_below = 1e9;  // above any score
+  const std::string name = r.segment.queries.front().name;
+  sam::SamPredictor predictor(sam::SamModel::load(sam::default_checkpoint()));
+  predictor.set_embedding(sam::ImageEmbedding::load(dir / "out/embeddings" / (name + ".samemb")));
+  cv::Mat soft;
+  read_image(dir / "out/soft" / (name + ".png")).convertTo(soft, CV_32F, 1.0 / 255);
+  const QuerySegmentation seg = segment_ranked(predictor, read_image(ds.at(name).image), soft, strict, never.ranked);
+  EXPECT_TRUE(seg.objects.empty());
+  EXPECT_EQ(cv::countNonZero(seg.mask), 0);
+  ASSERT_TRUE(seg.answered_empty.has_value());
+  EXPECT_GT(seg.answered_empty->first, -1.0);
+  EXPECT_LT(seg.answered_empty->first, 2.0);  // a predicted IoU
+  EXPECT_EQ(seg.answered_empty->second, 1e9);
+  EXPECT_EQ(to_json(seg, o.segment.prompt)["answered_empty"]["threshold"].get<double>(), 1e9);
 }
 
 // A second checkpoint (LiteMedSAM, box-trained) proposes candidates beside MobileSAM; one ranker chooses among
