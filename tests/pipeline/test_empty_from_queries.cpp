@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
@@ -16,32 +17,63 @@
 using namespace sammpa;
 namespace fs = std::filesystem;
 
+namespace {
+
+// A finished run folder as steps 3-4 leave it before the "no object" post-pass: every query has its best
+// candidate's mask (all 255) and score `score(i)`; with `truth`, the data set's masks are empty (no object).
+SegmentRun constructed_run(const fs::path& data, const fs::path& out, int queries,
+                           const std::function<double(int)>& score, bool truth) {
+  for (const char* sub : {"images", "masks"}) fs::create_directories(data / sub);
+  for (const char* sub : {"masks", "prompts"}) fs::create_directories(out / sub);
+  SegmentRun run;
+  for (int i = 0; i < queries; ++i) {
+    const std::string name = "img_" + std::to_string(100 + i);
+    write_png(data / "images" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(80)));
+    if (truth) write_png(data / "masks" / (name + ".png"), cv::Mat::zeros(20, 30, CV_8UC1));
+    write_png(out / "masks" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(255)));
+    std::ofstream(out / "prompts" / (name + ".json")) << R"({"objects": [{"points": []}]})";
+    SegmentedQuery q;
+    q.name = name;
+    q.record = {{"name", name}, {"objects", {{{"chosen", "grid0"}, {"agreement", score(i)}}}}, {"confidence", 0.5}};
+    run.queries.push_back(q);
+  }
+  return run;
+}
+
+// Scores in two groups: the first `low` queries around low_mean, the others around high_mean.
+struct TwoGroups {
+  int queries, low;
+  double low_mean, low_sd, high_mean, high_sd;
+  uint64_t seed;
+};
+SegmentRun two_group_run(const fs::path& data, const fs::path& out, const TwoGroups& g, bool truth) {
+  cv::RNG rng(g.seed);
+  auto score = [&](int i) {
+    return i < g.low ? g.low_mean + g.low_sd * rng.gaussian(1.0) : g.high_mean + g.high_sd * rng.gaussian(1.0);
+  };
+  return constructed_run(data, out, g.queries, score, truth);
+}
+
+// The supports as the ranker's leave-one-out left them: held-out best scores, which hold no object, threshold.
+RankedSupports supports_of(const std::vector<double>& scores, const std::vector<bool>& empty, double threshold) {
+  RankedSupports sup;
+  sup.allow_empty = true;
+  sup.loo.best_score = scores;
+  sup.loo.empty_truth = empty;
+  sup.loo.threshold = threshold;
+  return sup;
+}
+
+}  // namespace
+
 TEST(EmptyFromQueries, BlanksTheLowGroupAndIsStableWhenRunAgain) {
   test::TempDir dir;
   const fs::path data = dir / "data", out = dir / "out";
-  for (const char* sub : {"images", "masks"}) fs::create_directories(data / sub);
-  for (const char* sub : {"masks", "prompts"}) fs::create_directories(out / sub);
   // 30 queries: 6 with low scores (no object), 24 with high ones.
-  SegmentRun run;
-  cv::RNG rng(3);
-  for (int i = 0; i < 30; ++i) {
-    const std::string name = "img_" + std::to_string(100 + i);
-    write_png(data / "images" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(80)));
-    write_png(data / "masks" / (name + ".png"), cv::Mat::zeros(20, 30, CV_8UC1));
-    write_png(out / "masks" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(255)));
-    std::ofstream(out / "prompts" / (name + ".json")) << R"({"objects": [{"points": []}]})";
-    const double score = i < 6 ? 0.1 + 0.01 * rng.gaussian(1.0) : 0.3 + 0.03 * rng.gaussian(1.0);
-    SegmentedQuery q;
-    q.name = name;
-    q.record = {{"name", name}, {"objects", {{{"chosen", "grid0"}, {"agreement", score}}}}, {"confidence", 0.5}};
-    run.queries.push_back(q);
-  }
+  SegmentRun run = two_group_run(data, out, {30, 6, 0.1, 0.01, 0.3, 0.03, 3}, true);
   const Dataset ds = scan_dataset(data);
-  RankedSupports sup;
-  sup.allow_empty = true;
-  sup.loo.best_score = {0.12, 0.2, 0.25, 0.35};
-  sup.loo.empty_truth = {true, true, false, false};
-  sup.loo.threshold = 0.2 + 1e-9;  // the supports' own, above the highest object-free one
+  // The supports' own threshold lies just above the highest object-free one.
+  RankedSupports sup = supports_of({0.12, 0.2, 0.25, 0.35}, {true, true, false, false}, 0.2 + 1e-9);
   const nlohmann::json first = answer_empty_from_queries(ds, sup, run, out, false);
   ASSERT_TRUE(first["threshold"].is_number());
   EXPECT_EQ(first["queries_answered_empty"], 6);
@@ -89,27 +121,9 @@ TEST(EmptyFromQueries, BlanksTheLowGroupAndIsStableWhenRunAgain) {
 TEST(EmptyFromQueries, RefusesAThresholdThatBlanksMostSupportsWithTheObject) {
   test::TempDir dir;
   const fs::path data = dir / "data", out = dir / "out";
-  for (const char* sub : {"images", "masks"}) fs::create_directories(data / sub);
-  for (const char* sub : {"masks", "prompts"}) fs::create_directories(out / sub);
-  SegmentRun run;
-  cv::RNG rng(5);
-  for (int i = 0; i < 40; ++i) {
-    const std::string name = "img_" + std::to_string(100 + i);
-    write_png(data / "images" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(80)));
-    write_png(out / "masks" / (name + ".png"), cv::Mat(20, 30, CV_8UC1, cv::Scalar(255)));
-    std::ofstream(out / "prompts" / (name + ".json")) << R"({"objects": [{"points": []}]})";
-    const double score = i < 24 ? 0.23 + 0.01 * rng.gaussian(1.0) : 0.38 + 0.01 * rng.gaussian(1.0);
-    SegmentedQuery q;
-    q.name = name;
-    q.record = {{"name", name}, {"objects", {{{"chosen", "grid0"}, {"agreement", score}}}}, {"confidence", 0.5}};
-    run.queries.push_back(q);
-  }
+  SegmentRun run = two_group_run(data, out, {40, 24, 0.23, 0.01, 0.38, 0.01, 5}, false);
   const Dataset ds = scan_dataset(data);
-  RankedSupports sup;
-  sup.allow_empty = true;
-  sup.loo.best_score = {0.162, 0.295, 0.287, 0.177, 0.279};
-  sup.loo.empty_truth = {true, false, false, true, false};
-  sup.loo.threshold = 0.177;
+  RankedSupports sup = supports_of({0.162, 0.295, 0.287, 0.177, 0.279}, {true, false, false, true, false}, 0.177);
   const nlohmann::json automatic = answer_empty_from_queries(ds, sup, run, out, false, EmptyFrom::automatic);
   EXPECT_EQ(automatic["source"], "supports");
   EXPECT_EQ(automatic["rejected_mixture"]["supports_with_object_below"], 3);
