@@ -133,73 +133,16 @@ std::string scatter_svg(const std::vector<std::pair<double, double>>& points) {
   return o.str();
 }
 
-// The ranked mode's "no object" answers: a histogram of each query's best score (stacked by whether its ground
-// truth holds an object, where known), the threshold used, and the supports' held-out scores as ticks below the
-// axis, so that a person can see whether the threshold falls between the two groups or among the objects.
-std::string no_object_section(const json& ranker, const json& segment, const std::optional<Dataset>& data) {
-  struct Score {
-    double value;
-    int truth;  // 1 object, 0 none, -1 unknown
-  };
-  std::vector<Score> scores;
-  size_t unscored = 0, answered_empty = 0;
-  for (const auto& q : segment.value("queries", json::array())) {
-    std::optional<double> v;
-    if (q.contains("answered_empty")) v = q["answered_empty"]["score"].get<double>();
-    else if (!q.value("objects", json::array()).empty() && q["objects"][0].contains("agreement"))
-      v = q["objects"][0]["agreement"].get<double>();
-    const bool empty = q.contains("answered_empty") || q.value("objects", json::array()).empty();
-    answered_empty += empty;
-    if (!v) {
-      ++unscored;
-      continue;
-    }
-    int truth = -1;
-    const std::string name = q.value("name", std::string());
-    if (data && data->index_of(name) && data->at(name).mask) {
-      const cv::Mat m = read_mask(*data->at(name).mask, read_image_size(*data->at(name).mask));
-      truth = cv::countNonZero(m) > 0;
-    }
-    scores.push_back({*v, truth});
-  }
-  const json none = json(nullptr);
-  const json& from = ranker.contains("empty_from_queries") ? ranker["empty_from_queries"] : none;
-  std::optional<double> threshold;
-  const json& below = ranker.contains("ranker") ? ranker["ranker"].value("empty_below", none) : none;
-  if (below.is_number()) threshold = below.get<double>();
-  std::vector<Score> supports;
-  for (const auto& sp : ranker.value("supports", json::array()))
-    if (sp.contains("held_out_score") && sp["held_out_score"].is_number())
-      supports.push_back({sp["held_out_score"].get<double>(), sp.value("empty_truth", false) ? 0 : 1});
-  if (scores.empty() && supports.empty()) return "";
+struct Score {
+  double value;
+  int truth;  // 1 object, 0 none, -1 unknown
+};
 
+// The queries' best scores as a histogram (30 bins, stacked by ground truth), the supports' held-out scores as
+// ticks under the axis, the threshold as a dashed line.
+std::string score_histogram_svg(const std::vector<Score>& scores, const std::vector<Score>& supports,
+                                std::optional<double> threshold) {
   std::ostringstream o;
-  const std::string rule = ranker.value("empty_answers", std::string("auto"));
-  o << "<h2 id=\"no-object\">No object</h2>\n<p data-threshold=\""
-    << (threshold ? num(*threshold, 6) : std::string("none")) << "\" data-answered-empty=\"" << answered_empty
-    << "\">The ranked mode answers &ldquo;no object&rdquo; when a query's best candidate scores below a threshold "
-       "(<code>--ranked-empty "
-    << esc(rule) << "</code>). ";
-  if (threshold) {
-    const std::string source = from.is_object() ? from.value("source", std::string("supports")) : "supports";
-    o << "Threshold " << num(*threshold) << ", from the "
-      << (source == "queries" ? "queries' own" : "supports' held-out") << " scores; " << answered_empty << " of "
-      << segment.value("queries", json::array()).size() << " queries answered empty.";
-    if (from.is_object() && from.contains("rejected_mixture")) {
-      const json& rm = from["rejected_mixture"];
-      o << " The queries' mixture was refused: its threshold " << num(rm.value("threshold", 0.0)) << " lay above "
-        << rm.value("supports_with_object_below", 0) << " of the " << rm.value("supports_with_object", 0)
-        << " supports with an object.";
-    }
-  } else {
-    o << "No threshold: no query was answered empty.";
-  }
-  o << " Where every image holds the object, <code>--ranked-empty never</code> keeps each query's best "
-       "candidate.";
-  if (unscored) o << " " << unscored << " queries have no recorded score.";
-  o << "</p>\n";
-
-  // Histogram over the range of every score shown, 30 bins.
   double lo = 1e300, hi = -1e300;
   for (const auto* set : {&scores, &supports})
     for (const auto& v : *set) lo = std::min(lo, v.value), hi = std::max(hi, v.value);
@@ -240,6 +183,71 @@ std::string no_object_section(const json& ranker, const json& segment, const std
     << "\" text-anchor=\"end\">" << num(hi) << "</text></svg><figcaption>best score of each query (" << scores.size()
     << "): orange, ground truth with an object; grey, without; blue, no ground truth. Ticks under the axis: the "
        "supports' held-out scores (same colours). Red dashes: the threshold.</figcaption></figure>\n";
+  return o.str();
+}
+
+// The ranked mode's "no object" answers: a histogram of each query's best score (stacked by whether its ground
+// truth holds an object, where known), the threshold used, and the supports' held-out scores as ticks below the
+// axis, so that a person can see whether the threshold falls between the two groups or among the objects.
+std::string no_object_section(const json& ranker, const json& segment, const std::optional<Dataset>& data) {
+  std::vector<Score> scores;
+  size_t unscored = 0, answered_empty = 0;
+  for (const auto& q : segment.value("queries", json::array())) {
+    std::optional<double> v;
+    if (q.contains("answered_empty")) v = q["answered_empty"]["score"].get<double>();
+    else if (!q.value("objects", json::array()).empty() && q["objects"][0].contains("agreement"))
+      v = q["objects"][0]["agreement"].get<double>();
+    const bool empty = q.contains("answered_empty") || q.value("objects", json::array()).empty();
+    answered_empty += empty;
+    if (!v) {
+      ++unscored;
+      continue;
+    }
+    int truth = -1;
+    const std::string name = q.value("name", std::string());
+    if (data && data->index_of(name) && data->at(name).mask) {
+      truth = cv::countNonZero(read_mask(*data->at(name).mask)) > 0;
+    }
+    scores.push_back({*v, truth});
+  }
+  const json none = json(nullptr);
+  const json& from = ranker.contains("empty_from_queries") ? ranker["empty_from_queries"] : none;
+  std::optional<double> threshold;
+  const json& below = ranker.contains("ranker") ? ranker["ranker"].value("empty_below", none) : none;
+  if (below.is_number()) threshold = below.get<double>();
+  std::vector<Score> supports;
+  for (const auto& sp : ranker.value("supports", json::array()))
+    if (sp.contains("held_out_score") && sp["held_out_score"].is_number())
+      supports.push_back({sp["held_out_score"].get<double>(), sp.value("empty_truth", false) ? 0 : 1});
+  if (scores.empty() && supports.empty()) return "";
+
+  std::ostringstream o;
+  const std::string rule = ranker.value("empty_answers", std::string("auto"));
+  o << "<h2 id=\"no-object\">No object</h2>\n<p data-threshold=\""
+    << (threshold ? num(*threshold, 6) : std::string("none")) << "\" data-answered-empty=\"" << answered_empty
+    << "\">The ranked mode answers &ldquo;no object&rdquo; when a query's best candidate scores below a threshold "
+       "(<code>--ranked-empty "
+    << esc(rule) << "</code>). ";
+  if (threshold) {
+    const std::string source = from.is_object() ? from.value("source", std::string("supports")) : "supports";
+    o << "Threshold " << num(*threshold) << ", from the "
+      << (source == "queries" ? "queries' own" : "supports' held-out") << " scores; " << answered_empty << " of "
+      << segment.value("queries", json::array()).size() << " queries answered empty.";
+    if (from.is_object() && from.contains("rejected_mixture")) {
+      const json& rm = from["rejected_mixture"];
+      o << " The queries' mixture was refused: its threshold " << num(rm.value("threshold", 0.0)) << " lay above "
+        << rm.value("supports_with_object_below", 0) << " of the " << rm.value("supports_with_object", 0)
+        << " supports with an object.";
+    }
+  } else {
+    o << "No threshold: a query is answered empty only where SAM proposed no candidate.";
+  }
+  o << " Where every image holds the object, <code>--ranked-empty never</code> keeps each query's best "
+       "candidate.";
+  if (unscored) o << " " << unscored << " queries have no recorded score.";
+  o << "</p>\n";
+
+  o << score_histogram_svg(scores, supports, threshold);
   return o.str();
 }
 
