@@ -210,8 +210,9 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "supports: the threshold leave-one-out on the supports sets, when it pays (needs supports with "
                   "and without the object); queries: one from the queries' own scores, a two-Gaussian mixture "
                   "started from the supports' (decided once every query is scored); auto: queries, or supports "
-                  "where fewer than 20 queries are scored or the mixture does not fit; never: every image holds "
-                  "the object")
+                  "where fewer than 20 queries are scored, the mixture does not fit, or its threshold lies above most "
+                  "supports with an object (report.html plots the scores and the threshold); never: every image "
+                  "holds the object")
       ->capture_default_str()->check(CLI::IsMember({"auto", "supports", "queries", "never"}));
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
