@@ -291,13 +291,10 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
   dump_candidates(name, cands, features, fitted.feature_names);
   QuerySegmentation q;
   q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
-  const int c = ranker.choose(features);
-  if (c < 0) {
-    if (!features.empty()) {  // below the threshold: the record keeps the score, as the queries' rule does
-      double best = -1e300;
-      for (const auto& f : features) best = std::max(best, ranker.score(f));
-      q.answered_empty = std::pair{best, ranker.empty_below};
-    }
+  const auto [c, top_score] = ranker.best(features);
+  if (c < 0) return q;
+  if (top_score < ranker.empty_below) {  // "no object": the record keeps the score, as the queries' rule does
+    q.answered_empty = std::pair{top_score, ranker.empty_below};
     return q;
   }
   const MaskCandidate chosen = finish_choice(models, cands[c], fitted.round, fitted.extra_round, o.extra_round_margin);
@@ -310,7 +307,7 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
   obj.mask = candidate_to_image(chosen, models.of(chosen).embedding().frame);
   obj.source = chosen.source;
   obj.iou = chosen.iou;
-  obj.agreement = ranker.score(features[c]);  // the ranker's predicted IoU with the truth
+  obj.agreement = top_score;  // the ranker's predicted IoU with the truth
   obj.prompt.area = cv::countNonZero(obj.mask);
   obj.prompt.bbox = cv::boundingRect(obj.mask);
   q.mask = obj.mask.clone();

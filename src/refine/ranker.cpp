@@ -137,14 +137,19 @@ double CandidateRanker::score(const std::vector<double>& f) const {
   return s;
 }
 
-int CandidateRanker::choose(const std::vector<std::vector<double>>& features) const {
-  int best = -1;
-  double best_score = kNone;
+std::pair<int, double> CandidateRanker::best(const std::vector<std::vector<double>>& features) const {
+  int top = -1;
+  double top_score = kNone;
   for (size_t i = 0; i < features.size(); ++i) {
     const double s = score(features[i]);
-    if (best < 0 || s > best_score) best = static_cast<int>(i), best_score = s;
+    if (top < 0 || s > top_score) top = static_cast<int>(i), top_score = s;
   }
-  return best >= 0 && best_score >= empty_below ? best : -1;
+  return {top, top_score};
+}
+
+int CandidateRanker::choose(const std::vector<std::vector<double>>& features) const {
+  const auto [top, top_score] = best(features);
+  return top >= 0 && top_score >= empty_below ? top : -1;
 }
 
 nlohmann::json CandidateRanker::to_json(const std::vector<std::string>& given) const {

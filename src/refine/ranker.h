@@ -8,6 +8,7 @@
 #include <opencv2/core.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -58,6 +59,8 @@ class CandidateRanker {
   // Throws InputError when there is no candidate to learn from.
   static CandidateRanker train(const std::vector<const RankedImage*>& images, const RankerOptions& options);
   double score(const std::vector<double>& features) const;
+  // Index and score of the highest-scored candidate (index -1 when there is none).
+  std::pair<int, double> best(const std::vector<std::vector<double>>& features) const;
   // Index of the best candidate, or -1 when there is none or the best scores below empty_below.
   int choose(const std::vector<std::vector<double>>& features) const;
   double empty_below = -1e300;
