@@ -24,8 +24,8 @@ namespace {
 
 struct RunArgs {
   std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto", support,
-              ranked_round = "auto", ranked_extra_round = "auto", ranked_empty = "auto", features = "thumbnail-hist",
-              extra_checkpoint, extra_embeddings;
+              ranked_round = "auto", ranked_extra_round = "auto", ranked_empty = "auto", ranked_penalty = "auto",
+              features = "thumbnail-hist", extra_checkpoint, extra_embeddings;
   int extra_grid = 0, extra_box_grid = RankedOptions::box_candidates().box_grid;
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
@@ -91,6 +91,10 @@ void run(RunArgs& a) {
     return v == "on" ? RankedRound::on : v == "off" ? RankedRound::off : RankedRound::automatic;
   };
   o.ranked.round = round(a.ranked_round);
+  o.ranked.ranker.penalty_rule =
+      a.ranked_penalty == "dice"    ? PenaltyRule::dice
+      : a.ranked_penalty == "error" ? PenaltyRule::error
+                                    : PenaltyRule::automatic;
   o.ranked.extra_round = round(a.ranked_extra_round);
   o.segment = cli::segment_options(a.segment);
   o.sam = !a.no_sam;
@@ -214,6 +218,13 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "supports with an object (report.html plots the scores and the threshold); never: every image "
                   "holds the object")
       ->capture_default_str()->check(CLI::IsMember({"auto", "supports", "queries", "never"}));
+  sub->add_option("--ranked-penalty", a.ranked_penalty,
+                  "ranked mode: how leave-one-out on the supports picks the ranker's ridge penalty: error (the "
+                  "least held-out squared error of the predicted IoU over all the supports' candidates), dice (the "
+                  "best mean held-out Dice of the chosen candidates, \"no object\" answers included), or auto: "
+                  "error where no empty answer is possible (every support holds the object, or --ranked-empty "
+                  "never), else dice")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "error", "dice"}));
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")

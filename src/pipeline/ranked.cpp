@@ -119,32 +119,6 @@ std::vector<std::string> feature_names(const RankedSupports& r, bool two_models)
   return names;
 }
 
-struct PenaltyChoice {
-  double l2 = 0;
-  RankerLeaveOneOut loo;
-  std::vector<double> by_penalty;
-};
-
-// The penalty with the best leave-one-out Dice (ties: the stronger penalty); options.l2 > 0 fixes it.
-PenaltyChoice choose_penalty(const std::vector<RankedImage>& images, const RankerOptions& options) {
-  PenaltyChoice c;
-  RankerOptions ro = options;
-  if (ro.l2 > 0) {
-    c.l2 = ro.l2;
-    c.loo = rank_leave_one_out(images, ro);
-    c.by_penalty.push_back(c.loo.mean_dice());
-    return c;
-  }
-  double best = -1;
-  for (double p : ranker_penalties()) {
-    ro.l2 = p;
-    RankerLeaveOneOut l = rank_leave_one_out(images, ro);
-    c.by_penalty.push_back(l.mean_dice());
-    if (l.mean_dice() >= best - 1e-12) best = l.mean_dice(), c.l2 = p, c.loo = std::move(l);
-  }
-  return c;
-}
-
 }  // namespace
 
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
@@ -208,6 +182,8 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
   r.l2 = pc.l2;
   r.loo = pc.loo;
   r.loo_by_penalty = pc.by_penalty;
+  r.loo_error_by_penalty = pc.error_by_penalty;
+  r.penalty_rule = pc.rule;
   RankerOptions ro = o.ranker;
   ro.l2 = r.l2;
   // The last round, judged on the same held-out choices.
@@ -337,7 +313,9 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
           {"nested_leave_one_out_mean_dice", mean_of(s.nested_dice)},
           {"penalty", {{"chosen", s.l2},
                        {"candidates", ranker_penalties()},
-                       {"leave_one_out_mean_dice", s.loo_by_penalty}}},
+                       {"leave_one_out_mean_dice", s.loo_by_penalty},
+                       {"leave_one_out_squared_error", s.loo_error_by_penalty},
+                       {"rule", s.penalty_rule == PenaltyRule::dice ? "dice" : "error"}}},
           {"last_round", {{"used", s.round},
                           {"leave_one_out_mean_dice_without", mean_of(s.dice_without_round)},
                           {"leave_one_out_mean_dice_with", mean_of(s.dice_with_round)}}},

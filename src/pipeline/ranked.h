@@ -89,6 +89,8 @@ struct RankedSupports {
   bool allow_empty = true;          // RankerOptions::allow_empty: whether "no object" could be chosen
   double l2 = 0;                    // the penalty leave-one-out chose (ranker_penalties)
   std::vector<double> loo_by_penalty;  // mean leave-one-out Dice for each of ranker_penalties()
+  std::vector<double> loo_error_by_penalty;  // held-out squared error of the predicted IoU, per penalty
+  PenaltyRule penalty_rule = PenaltyRule::dice;  // the rule applied (choose_penalty)
   CandidateRanker ranker;           // fitted on every support, with the leave-one-out threshold for "empty"
   bool round = false;               // whether queries get the last decoder round
   std::vector<double> dice_without_round, dice_with_round;  // per support, leave-one-out

@@ -166,6 +166,11 @@ double RankerLeaveOneOut::mean_dice() const {
   return m;
 }
 
+double RankerLeaveOneOut::mean_squared_error() const {
+  const double n = std::accumulate(candidates.begin(), candidates.end(), 0.0);
+  return n > 0 ? std::accumulate(squared_error.begin(), squared_error.end(), 0.0) / n : 0.0;
+}
+
 RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, const RankerOptions& o) {
   RankerLeaveOneOut r;
   const size_t k = images.size();
@@ -178,12 +183,17 @@ RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, con
     int c = -1;
     bool any = false;
     for (const auto* im : others) any = any || !im->features.empty();
+    double error = 0;
     if (any && !images[i].features.empty()) {
       const CandidateRanker ranker = CandidateRanker::train(others, o);
       c = ranker.choose(images[i].features);
       best = ranker.score(images[i].features[c]);
       dice = images[i].dice[c];
+      for (size_t j = 0; j < images[i].features.size(); ++j)
+        error += std::pow(ranker.score(images[i].features[j]) - images[i].iou[j], 2);
     }
+    r.squared_error.push_back(error);
+    r.candidates.push_back(any ? images[i].features.size() : 0);
     r.chosen.push_back(c);
     r.best_score.push_back(best);
     r.chosen_dice.push_back(dice);
@@ -208,6 +218,37 @@ RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, con
   }
   dice_at(r.threshold, &r.dice);
   return r;
+}
+
+PenaltyChoice choose_penalty(const std::vector<RankedImage>& images, const RankerOptions& options) {
+  PenaltyChoice c;
+  RankerOptions ro = options;
+  if (ro.l2 > 0) {
+    c.l2 = ro.l2;
+    c.loo = rank_leave_one_out(images, ro);
+    c.by_penalty.push_back(c.loo.mean_dice());
+    c.error_by_penalty.push_back(c.loo.mean_squared_error());
+    return c;
+  }
+  bool with_object = false, without = false;
+  for (const auto& im : images) (im.empty_truth ? without : with_object) = true;
+  c.rule = options.penalty_rule;
+  if (c.rule == PenaltyRule::automatic)
+    c.rule = options.allow_empty && with_object && without ? PenaltyRule::dice : PenaltyRule::error;
+  double best = 0;  // the rule's loss: lower is better
+  for (double p : ranker_penalties()) {
+    ro.l2 = p;
+    RankerLeaveOneOut l = rank_leave_one_out(images, ro);
+    c.by_penalty.push_back(l.mean_dice());
+    c.error_by_penalty.push_back(l.mean_squared_error());
+    const double loss = c.rule == PenaltyRule::dice ? -l.mean_dice() : l.mean_squared_error();
+    if (c.by_penalty.size() == 1 || loss <= best + 1e-12) {  // ties go to the stronger penalty
+      best = loss;
+      c.l2 = p;
+      c.loo = std::move(l);
+    }
+  }
+  return c;
 }
 
 std::optional<MixtureThreshold> mixture_threshold(const std::vector<double>& query_scores,

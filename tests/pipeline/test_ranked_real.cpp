@@ -160,6 +160,8 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   }
   // Every support was judged, with a penalty among the candidates.
   EXPECT_EQ(ranker["penalty"]["leave_one_out_mean_dice"].size(), ranker_penalties().size());
+  EXPECT_EQ(ranker["penalty"]["leave_one_out_squared_error"].size(), ranker_penalties().size());
+  EXPECT_EQ(ranker["penalty"]["rule"], "dice");  // supports with and without a lesion: the Dice judges "no object"
   for (const auto& s : ranker["supports"]) EXPECT_GT(s["candidates"].get<int>(), 0) << s.dump();
   EXPECT_EQ(ranker["empty_answers"], "auto");
   // 12 queries are too few for the queries' own mixture (the default): the supports' threshold stands.
@@ -171,6 +173,7 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   never.ranked.ranker.allow_empty = false;
   const RankedSupports kept = fit_ranker_on_supports(ds, o.support, never);
   EXPECT_LT(kept.ranker.empty_below, -1e299);
+  EXPECT_EQ(kept.penalty_rule, PenaltyRule::error);  // no empty answer possible: the penalty by held-out error
   for (size_t i = 0; i < kept.images.size(); ++i)
     if (kept.images[i].empty_truth) {
       EXPECT_EQ(kept.loo.dice[i], 0.0) << o.support[i];

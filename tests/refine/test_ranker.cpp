@@ -165,3 +165,65 @@ TEST(Ranker, MixtureThresholdSitsBetweenTheQueriesOwnGroups) {
   EXPECT_FALSE(mixture_threshold(queries, empty_supports, {}).has_value());
   EXPECT_FALSE(mixture_threshold({0.3}, empty_supports, object_supports).has_value());
 }
+
+// Few candidates and many features that carry nothing: a weak penalty fits the noise, and the held-out squared
+// error of the predicted IoU, the loss the ridge fits, says so (docs/RESULTS.md, "The ranker's penalty").
+TEST(Ranker, PenaltyByHeldOutErrorResistsNoiseFeatures) {
+  cv::RNG rng(7);
+  std::vector<RankedImage> images;
+  for (int i = 0; i < 5; ++i) {
+    RankedImage im = image_with(0.5 + 0.1 * i, false, rng);
+    for (auto& f : im.features) {
+      f[0] += rng.gaussian(0.2);  // the one useful feature, blurred
+      for (int k = 0; k < 10; ++k) f.push_back(rng.gaussian(1.0));
+    }
+    images.push_back(std::move(im));
+  }
+  RankerOptions by_error{0.0};
+  by_error.penalty_rule = PenaltyRule::error;
+  const PenaltyChoice c = choose_penalty(images, by_error);
+  ASSERT_EQ(c.error_by_penalty.size(), ranker_penalties().size());
+  ASSERT_EQ(c.by_penalty.size(), ranker_penalties().size());
+  const auto least = std::min_element(c.error_by_penalty.begin(), c.error_by_penalty.end());
+  EXPECT_EQ(c.l2, ranker_penalties()[least - c.error_by_penalty.begin()]);
+  EXPECT_GT(c.l2, ranker_penalties().front());
+  EXPECT_GT(c.error_by_penalty.front(), 1.5 * *least);  // the weakest penalty overfits the noise
+  EXPECT_NEAR(c.loo.mean_squared_error(), *least, 1e-12);
+  // The error itself: each held-out image's candidates scored by a ranker fitted on the other four.
+  RankerOptions fixed{c.l2};
+  double sum = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::vector<const RankedImage*> others;
+    for (size_t j = 0; j < images.size(); ++j)
+      if (j != i) others.push_back(&images[j]);
+    const CandidateRanker r = CandidateRanker::train(others, fixed);
+    double own = 0;
+    for (size_t k = 0; k < images[i].features.size(); ++k)
+      own += std::pow(r.score(images[i].features[k]) - images[i].iou[k], 2);
+    EXPECT_NEAR(c.loo.squared_error[i], own, 1e-12) << i;
+    sum += own, n += images[i].features.size();
+  }
+  EXPECT_NEAR(c.loo.mean_squared_error(), sum / n, 1e-12);
+  // The Dice rule keeps its own criterion: the best mean held-out Dice, ties to the stronger penalty.
+  RankerOptions by_dice{0.0};
+  by_dice.penalty_rule = PenaltyRule::dice;
+  const PenaltyChoice d = choose_penalty(images, by_dice);
+  const double top = *std::max_element(d.by_penalty.begin(), d.by_penalty.end());
+  size_t last_top = 0;
+  for (size_t p = 0; p < d.by_penalty.size(); ++p)
+    if (d.by_penalty[p] >= top - 1e-12) last_top = p;
+  EXPECT_EQ(d.l2, ranker_penalties()[last_top]);
+  // A fixed penalty is used as given.
+  EXPECT_EQ(choose_penalty(images, fixed).l2, c.l2);
+  // automatic: the error where every support holds the object; the Dice, which judges the "no object"
+  // threshold, once a support without the object makes empty answers possible (unless they are off).
+  RankerOptions automatic{0.0};
+  EXPECT_EQ(automatic.penalty_rule, PenaltyRule::automatic);
+  EXPECT_EQ(choose_penalty(images, automatic).rule, PenaltyRule::error);
+  EXPECT_EQ(choose_penalty(images, automatic).l2, c.l2);
+  images.push_back(image_with(0, true, rng));
+  EXPECT_EQ(choose_penalty(images, automatic).rule, PenaltyRule::dice);
+  automatic.allow_empty = false;
+  EXPECT_EQ(choose_penalty(images, automatic).rule, PenaltyRule::error);
+}
