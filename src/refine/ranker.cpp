@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -186,8 +187,7 @@ RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, con
     double error = 0;
     if (any && !images[i].features.empty()) {
       const CandidateRanker ranker = CandidateRanker::train(others, o);
-      c = ranker.choose(images[i].features);
-      best = ranker.score(images[i].features[c]);
+      std::tie(c, best) = ranker.best(images[i].features);  // a fresh ranker: no threshold yet
       dice = images[i].dice[c];
       for (size_t j = 0; j < images[i].features.size(); ++j)
         error += std::pow(ranker.score(images[i].features[j]) - images[i].iou[j], 2);
