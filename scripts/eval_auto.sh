@@ -43,17 +43,15 @@ for k in $KS; do
     run="$WORK/k${k}_${strategy}_${seed}"
     rm -rf "$run" && mkdir -p "$run/data/images" "$run/data/masks"
     "$BIN" -q select --data "$data" -k "$k" --strategy "$strategy" --seed "$seed" --features "$FEATURES" \
-      --embeddings "$EMB" --out "$run/support.json" >/dev/null
-    /usr/bin/python3 -c "import json,sys; print('\n'.join(json.load(open(sys.argv[1]))['support']))" \
-      "$run/support.json" > "$run/support.txt"
-    for n in $(sort -u "$run/support.txt" "$WORK/candidates.txt"); do
+      --embeddings "$EMB" --out "$run/sel" >/dev/null
+    for n in $(sort -u "$run/sel/support.txt" "$WORK/candidates.txt"); do
       for kind in images masks; do
         f=$(ls "$data/$kind/$n".* 2>/dev/null | head -n 1)
         [[ -n "$f" ]] && ln -s "$f" "$run/data/$kind/"
       done
     done
     start=$(date +%s)
-    "$BIN" -q run --data "$run/data" --support "$run/support.txt" --embeddings "$EMB" --no-overlays \
+    "$BIN" -q run --data "$run/data" --support "$run/sel" --embeddings "$EMB" --no-overlays \
       --out "$run/out" "${RUN[@]}" >/dev/null
     /usr/bin/python3 - "$run/out" "$k" "$strategy" "$seed" "$(( $(date +%s) - start ))" >> "$ROWS" <<'PYEOF'
 import json, statistics, sys

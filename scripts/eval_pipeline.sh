@@ -43,8 +43,8 @@ for ds in $DATASETS; do
       run="$WORK/$ds/k${k}_${strategy}_${seed}"
       grep -q "^$ds,$k,$strategy,$seed," "$ROWS" && continue
       mkdir -p "$run"
-      "$BIN" -q select --data "$data" -k "$k" --strategy "$strategy" --seed "$seed" --out "$run/support.json" --overwrite >/dev/null
-      "$BIN" -q propagate --data "$data" --support "$run/support.json" "${qfile[@]}" --out "$run/prop" --overwrite >/dev/null
+      "$BIN" -q select --data "$data" -k "$k" --strategy "$strategy" --seed "$seed" --out "$run/sel" --overwrite >/dev/null
+      "$BIN" -q propagate --data "$data" --support "$run/sel" "${qfile[@]}" --out "$run/prop" --overwrite >/dev/null
       "$BIN" -q segment --data "$data" --coarse "$run/prop" --embeddings "$WORK/$ds/embeddings" "${qfile[@]}" \
         --no-overlays --out "$run/seg" --overwrite "${SEG[@]}" >/dev/null
       /usr/bin/python3 - "$run/seg" "$ds" "$k" "$strategy" "$seed" >> "$ROWS" <<'PYEOF'

@@ -69,14 +69,14 @@ for ds in $DATASETS; do
     if grep -q "^$ds,$method,$k,$strategy,$seed," "$ROWS"; then echo "skip $tag (done)"; continue; fi
     echo "== $tag"
     mkdir -p "$dir"
-    "$BIN" -q select --data "$DATA_ROOT/$ds" -k "$k" --strategy "$strategy" --seed "$seed" --out "$dir/support.json" >/dev/null
-    "$BIN" -q propagate --data "$DATA_ROOT/$ds" --support "$dir/support.json" --queries "$SUB" --out "$dir/prop" \
+    "$BIN" -q select --data "$DATA_ROOT/$ds" -k "$k" --strategy "$strategy" --seed "$seed" --out "$dir/sel" --overwrite >/dev/null
+    "$BIN" -q propagate --data "$DATA_ROOT/$ds" --support "$dir/sel" --queries "$SUB" --out "$dir/prop" \
       --method "$method" --work-size "$SIZE" --threads "$THREADS" --all-fusions --oracle --score > "$dir/propagate.log"
-    make_view "$ds" "$SUB" "$dir/support.txt" "$dir/view"
+    make_view "$ds" "$SUB" "$dir/sel/support.txt" "$dir/view"
     for rule in vote best majority oracle; do
-      "$BIN" -q eval --data "$dir/view" --pred "$dir/prop/coarse_$rule" --support "$dir/support.json" \
-        --out "$dir/eval_$rule" "${EVAL_GROUPS[@]}" > /dev/null
-      $PY - "$dir/eval_$rule.json" "$dir/prop/propagation.json" "$ds,$method,$k,$strategy,$seed,$rule" >> "$ROWS" <<'PYEOF'
+      "$BIN" -q eval --data "$dir/view" --pred "$dir/prop/coarse_$rule" --support "$dir/sel" \
+        --out "$dir/eval_$rule" --overwrite "${EVAL_GROUPS[@]}" > /dev/null
+      $PY - "$dir/eval_$rule/eval.json" "$dir/prop/propagation.json" "$ds,$method,$k,$strategy,$seed,$rule" >> "$ROWS" <<'PYEOF'
 import json, sys
 ev = json.load(open(sys.argv[1])); pr = json.load(open(sys.argv[2]))["summary"]
 d = ev["overall"]["dice"]; nd = ev.get("groups", {}).get("normal", {}).get("dice", {})

@@ -17,8 +17,10 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
   static bool overwrite = false;
   sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
   sub->add_option("-p,--pred", pred, "folder of predicted masks, PRED/NAME.png")->required();
-  sub->add_option("-s,--support", support, "support list (select's .json/.txt or a,b,c): never scored");
-  sub->add_option("-o,--out", out, "write OUT.json (per image and summaries) and OUT.csv (per image); OUT is a prefix")
+  sammpa::cli::add_support_option(sub, support, "never scored");
+  sub->add_option("-o,--out", out,
+                  "output folder: eval.json (per image and summaries) and eval.csv (per image), the names a run "
+                  "folder uses")
       ->required();
   sub->add_option("--group-by", group_by, "none, or prefix: group by the name up to the first '_'")
       ->check(CLI::IsMember({"none", "prefix"}))
@@ -34,11 +36,7 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
     opt.group_by_prefix = group_by == "prefix";
     if (!opt.exclude_groups.empty() && !opt.group_by_prefix)
       throw sammpa::InputError("--exclude-groups", "needs --group-by prefix");
-    std::filesystem::path prefix = out;  // "scores", "scores.json" and "scores.csv" all mean the same
-    if (prefix.extension() == ".json" || prefix.extension() == ".csv") prefix.replace_extension();
-    const std::string csv_file = prefix.string() + ".csv", json_file = prefix.string() + ".json";
-    sammpa::check_output_file(csv_file, overwrite);
-    sammpa::check_output_file(json_file, overwrite);
+    sammpa::OutputDir dir(sammpa::cli::output_folder(out), {overwrite, {data, pred}});
     if (!support.empty()) opt.support = sammpa::read_support_list(support);
     auto dataset = sammpa::scan_dataset(data);
     auto report = sammpa::evaluate(dataset, opt);
@@ -46,14 +44,9 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
     json["dataset"] = std::filesystem::absolute(data).lexically_normal().string();
     json["pred"] = std::filesystem::absolute(pred).lexically_normal().string();
     json["support"] = opt.support;
-    sammpa::write_text_atomic(csv_file, sammpa::report_csv(report));
-    try {
-      sammpa::write_json_atomic(json_file, json);
-    } catch (...) {
-      std::error_code ec;
-      std::filesystem::remove(csv_file, ec);
-      throw;
-    }
+    sammpa::write_text_atomic(dir.path("eval.csv"), sammpa::report_csv(report));
+    sammpa::write_json_atomic(dir.path("eval.json"), json);
+    dir.commit();
     std::printf("%s", sammpa::report_table(report).c_str());
     if (report.support_skipped) std::printf("(%zu support images not scored)\n", report.support_skipped);
     if (report.missing_predictions)

@@ -30,7 +30,7 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
   static sammpa::PropagateOptions opt;
   static bool overwrite = false;
   sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
-  sub->add_option("--support", support, "support list: FILE.json, FILE.txt or a,b,c")->required();
+  sammpa::cli::add_support_option(sub, support, "whose masks are propagated")->required();
   sub->add_option("-o,--out", out, "output folder")->required();
   sub->add_option("--fusion", fusion,
                   "vote|best|majority|local (local: vote weights that also vary over the image with how well "

@@ -157,9 +157,7 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "image features for kcentroid: thumbnail, thumbnail-hist (layout and intensities) or sam (SAM's "
                   "embedding, pooled over the image; every image is encoded first, into the embedding cache)")
       ->capture_default_str()->check(CLI::IsMember(feature_kind_names()));
-  sub->add_option("--support", a.support,
-                  "skip step 1: the support images already annotated (support.json / .txt from `sammpa select`, "
-                  "or names separated by commas)");
+  cli::add_support_option(sub, a.support, "already annotated (skips step 1)");
   sub->add_option("--seed", a.pipeline.select.seed, "random seed (k-means++ seeding, random strategy)")
       ->capture_default_str();
   sub->add_option("--propagation", a.propagation,

@@ -113,7 +113,7 @@ sammpa::cli::Command cmd(30, [](CLI::App& app) {
   auto* sub = app.add_subcommand("segment", "Steps 3-4 on coarse masks: prompts, SAM and refinement -> final masks");
   sub->add_option("-d,--data", a.data, "dataset folder (images/, masks/)")->required();
   sub->add_option("-c,--coarse", a.coarse, "a `sammpa propagate` or `sammpa run` output (coarse/, soft/)")->required();
-  sub->add_option("-s,--support", a.support, "support list (default: the one in the --coarse folder)");
+  cli::add_support_option(sub, a.support, "never segmented (default: the list in the --coarse folder)");
   sub->add_option("-o,--out", a.out, "output folder: masks/, prompts/, overlay/, segment.json, eval*.json")->required();
   sub->add_option("--embeddings", a.embeddings, "SAM embedding cache folder (default: OUT/embeddings)");
   sub->add_option("--queries", a.queries, "only these query images: FILE.txt (one name per line) or a,b,c");

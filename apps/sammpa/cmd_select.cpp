@@ -1,5 +1,6 @@
 // `sammpa select`: step 1, choose the K images to annotate (the support set).
 #include <cstdio>
+#include <optional>
 
 #include "commands.h"
 #include "common/error.h"
@@ -29,25 +30,25 @@ sammpa::cli::Command cmd(10, [](CLI::App& app) {
                   "--features sam: SAM embedding cache folder, read and filled (`sammpa run --embeddings` reuses it)");
   sub->add_option("--seed", opt.seed, "random seed (k-means++ seeding / random sample)")->capture_default_str();
   sammpa::cli::add_threads_option(sub, opt.threads);
-  sub->add_option("-o,--out", out, "write OUT.json (selection and cluster sizes) and OUT.txt (one name per line)");
+  sub->add_option("-o,--out", out,
+                  "output folder: support.json (selection, cluster sizes) and support.txt (one name per line), the "
+                  "names a run folder uses; --support of the other subcommands takes this folder");
   sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
     opt.strategy = sammpa::parse_select_strategy(strategy);
     opt.features = sammpa::parse_feature_kind(features);
     sammpa::cli::use_threads(opt.threads);
-    if (!out.empty() && std::filesystem::path(out).extension() != ".json")
-      throw sammpa::InputError("--out", "must name a .json file (got '" + out + "')");
-    if (!out.empty()) {
-      std::filesystem::path txt = out;
-      sammpa::check_output_file(out, overwrite);
-      sammpa::check_output_file(txt.replace_extension(".txt"), overwrite);
-    }
+    std::optional<sammpa::OutputDir> dir;  // checked before the (possibly long) selection
+    if (!out.empty()) dir.emplace(sammpa::cli::output_folder(out), sammpa::OutputPolicy{overwrite, {data}});
     auto dataset = sammpa::scan_dataset(data);
     sammpa::SegmentOptions model;
     model.checkpoint = checkpoint;
     model.embeddings = embeddings;
     auto selection = sammpa::select_with_features(dataset, opt, model);
-    if (!out.empty()) sammpa::write_selection(out, sammpa::selection_json(dataset, opt, selection));
+    if (dir) {
+      sammpa::write_selection(dir->path("support.json"), sammpa::selection_json(dataset, opt, selection));
+      dir->commit();
+    }
     for (const auto& name : selection.support) std::printf("%s\n", name.c_str());
   });
 });

@@ -29,6 +29,19 @@ inline CLI::Option* add_threads_option(CLI::App* sub, int& threads) {
       ->check(CLI::Range(0, 4096));
 }
 
+// -s/--support, the same forms everywhere (read by read_support_list); `role` says what the subcommand does
+// with the supports.
+inline CLI::Option* add_support_option(CLI::App* sub, std::string& support, const std::string& role) {
+  return sub->add_option("-s,--support", support,
+                         "support images, " + role +
+                             ": a `sammpa select` or `sammpa run` output folder, its support.json / support.txt, or "
+                             "names separated by commas");
+}
+
+// --out of every subcommand names a folder. A file name (NAME.json, .txt, .csv: the form `select` and `eval`
+// took before) is refused with the new form, rather than silently becoming a folder of that name.
+std::string output_folder(const std::string& out);
+
 // Sets the threads of the neural network's compute (OpenMP, used by oneDNN) when threads > 0; the other
 // stages take the count as an argument.
 void use_threads(int threads);

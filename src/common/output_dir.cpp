@@ -59,15 +59,11 @@ void check_output_folder(const fs::path& target, const OutputPolicy& policy) {
     throw InputError(target, "holds an earlier sammpa output; add --overwrite to replace it");
 }
 
-void check_output_file(const fs::path& file, bool overwrite) {
-  if (file.empty()) throw InputError("output file: empty path");
-  if (fs::is_directory(file)) throw InputError(file, "is a folder, expected an output file");
-  if (fs::exists(file) && !overwrite) throw InputError(file, "exists; add --overwrite to replace it");
-}
-
 OutputDir::OutputDir(fs::path target, OutputPolicy policy) : target_(std::move(target)), policy_(std::move(policy)) {
   check_output_folder(target_, policy_);
   const fs::path parent = fs::absolute(target_).parent_path();
+  for (fs::path p = parent; !p.empty() && !fs::exists(p) && p != p.parent_path(); p = p.parent_path())
+    created_parents_.push_back(p);  // deepest first
   fs::create_directories(parent);
   staging_ = parent / hidden_sibling(fs::absolute(target_), ".partial-");
   fs::remove_all(staging_);
@@ -78,6 +74,7 @@ OutputDir::~OutputDir() {
   if (!committed_) {
     std::error_code ec;
     fs::remove_all(staging_, ec);
+    for (const auto& p : created_parents_) fs::remove(p, ec);  // only if still empty: removes no file
   }
 }
 

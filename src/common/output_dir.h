@@ -2,13 +2,11 @@
 // Output that never costs a user a file.
 //
 // OutputDir: files are written into a hidden staging folder next to the target, which is renamed onto the
-// target only by commit(); if the program fails first the staging folder is removed and nothing half-written
-// is left behind. The target may be replaced only when it is empty, or when it is an earlier sammpa output
-// (it holds the marker file that commit() writes) and the user asked for it (`overwrite`). Whatever the
-// options, the current folder, the filesystem root, a protected input (the data folder, say) and any folder
+// target only by commit(); if the program fails first the staging folder (and any parent folder made for it)
+// is removed and nothing half-written is left behind. The target may be replaced only when it is empty, or
+// when it is an earlier sammpa output (it holds the marker file that commit() writes) and the user asked for it
+// (`overwrite`). Whatever the options, the current folder, the filesystem root, a protected input (the data folder, say) and any folder
 // that contains one of them are refused before any work starts.
-//
-// Single output files (select's and eval's) follow the same rule through check_output_file().
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -47,15 +45,13 @@ class OutputDir {
 
  private:
   std::filesystem::path target_, staging_;
+  std::vector<std::filesystem::path> created_parents_;  // made for the target; removed again if never committed
   OutputPolicy policy_;
   bool committed_ = false;
 };
 
 // Throws InputError when `target` may not be written as an output folder under `policy` (see OutputDir).
 void check_output_folder(const std::filesystem::path& target, const OutputPolicy& policy);
-// Throws InputError when `file` may not be written as an output file: it is a folder, or it exists and
-// `overwrite` is false.
-void check_output_file(const std::filesystem::path& file, bool overwrite);
 
 // Writes a whole file atomically (temporary file in the same folder, then rename).
 void write_text_atomic(const std::filesystem::path& file, const std::string& text);

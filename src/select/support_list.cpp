@@ -10,9 +10,14 @@ namespace fs = std::filesystem;
 
 namespace sammpa {
 
-std::vector<std::string> read_support_list(const std::string& arg) {
-  std::vector<std::string> names;
+std::vector<std::string> read_support_list(const std::string& given) {
+  std::string arg = given;
   std::error_code ec;  // a long list is no valid file name (ENAMETOOLONG): not a file, not an error
+  if (fs::is_directory(given, ec)) {  // the output folder of `sammpa select` or `sammpa run`
+    arg = (fs::path(given) / "support.json").string();
+    if (!fs::exists(arg)) throw InputError(given, "folder holds no support.json (expected a `sammpa select` output)");
+  }
+  std::vector<std::string> names;
   if (!fs::exists(arg, ec)) {  // a literal list: a,b,c
     if (arg.find('/') != std::string::npos || arg.ends_with(".json") || arg.ends_with(".txt"))
       throw InputError(arg, "support list file not found");
