@@ -5,8 +5,8 @@
 // target only by commit(); if the program fails first the staging folder (and any parent folder made for it)
 // is removed and nothing half-written is left behind. The target may be replaced only when it is empty, or
 // when it is an earlier sammpa output (it holds the marker file that commit() writes) and the user asked for it
-// (`overwrite`). Whatever the options, the current folder, the filesystem root, a protected input (the data folder, say) and any folder
-// that contains one of them are refused before any work starts.
+// (`overwrite`). Whatever the options, the current folder, the filesystem root, a protected input (the data
+// folder, say) and any folder that contains one of them are refused before any work starts.
 #include <filesystem>
 #include <string>
 #include <vector>
