@@ -138,9 +138,9 @@ class Run(unittest.TestCase):
             subprocess.run([SAMMPA, "-q", "phantom", "--out", str(data), "--count", "10", "--size", "96"],
                            check=True, stdout=subprocess.DEVNULL)
             support = sammpa.select(str(data), k=3)
-            subprocess.run([SAMMPA, "-q", "select", "-d", str(data), "-k", "3", "-o", str(Path(d) / "sel.json")],
+            subprocess.run([SAMMPA, "-q", "select", "-d", str(data), "-k", "3", "-o", str(Path(d) / "sel")],
                            check=True, stdout=subprocess.DEVNULL)
-            self.assertEqual(support, (Path(d) / "sel.txt").read_text().split())  # the same three
+            self.assertEqual(support, (Path(d) / "sel/support.txt").read_text().split())  # the same three
             summary = sammpa.propagate(str(data), support, str(out))
             self.assertEqual(len(list((out / "coarse").iterdir())), 7)
             self.assertGreater(summary["mean_dice"]["vote"], 0.8)
