@@ -19,6 +19,8 @@ on a lesion), and never answering empty at each fixed penalty. Variants:
   listT         listwise: maximise the supports' expected IoU of a softmax choice (temperature T)
   quad          ridge on the features and all their pairwise products
   ctx           + grey level below and above the candidate (bands of half its height) against inside
+  plsN          + the first N partial-least-squares directions of the pooled embedding against IoU
+  proto         + cosine to the good support candidates' mean embedding minus cosine to the bad ones'
 
 The pooled features are cached in DUMP.pkl (delete it after a new dump). Needs numpy and PIL.
 """
@@ -109,6 +111,47 @@ def knn_iou(train, emb, k):
     idx = np.argsort(-s, axis=1)[:, :k]
     w = np.take_along_axis(s, idx, 1).clip(0) + 1e-6
     return (y[idx] * w).sum(1) / w.sum(1)
+
+
+def pls_directions(train, n):
+    """The first n partial-least-squares directions of the pooled embedding against the candidates' IoU."""
+    x = np.vstack([t["emb"] for t in train])
+    y = np.concatenate([t["iou"] for t in train])
+    mu = x.mean(0)
+    xc, yc, dirs = x - mu, y - y.mean(), []
+    for _ in range(n):
+        w = xc.T @ yc
+        w /= max(np.linalg.norm(w), 1e-12)
+        t = xc @ w
+        xc = xc - np.outer(t, (xc.T @ t) / max(t @ t, 1e-12))  # deflate
+        dirs.append(w)
+    return mu, np.array(dirs)
+
+
+def proto_scores(train, emb):
+    """Cosine to the mean inside-embedding of the good candidates (IoU >= 0.5) minus that to the bad (< 0.1)."""
+    e = np.vstack([unit(t["emb"][:, :256]) for t in train])
+    y = np.concatenate([t["iou"] for t in train])
+    good, bad = unit(e[y >= 0.5].mean(0, keepdims=True)), unit(e[y < 0.1].mean(0, keepdims=True))
+    u = unit(emb[:, :256])
+    return (u @ good.T - u @ bad.T)[:, 0]
+
+
+def supervised_maker(kind, n=1):
+    """Adds supervised embedding features; a training row's come from the other supports, as a query's come from
+    all of them (the knn rule)."""
+    def feats(others, emb):
+        if kind == "proto":
+            return proto_scores(others, emb)[:, None]
+        mu, dirs = pls_directions(others, n)
+        return (emb - mu) @ dirs.T
+
+    def make(train, p):
+        rows = [dict(x=np.hstack([t["xf"], feats(train[:i] + train[i + 1:], t["emb"])]), iou=t["iou"])
+                for i, t in enumerate(train)]
+        g = ridge(rows, p)
+        return lambda im: g(np.hstack([im["xf"], feats(train, im["emb"])]))
+    return make
 
 
 # Each maker: (training images, penalty) -> scorer(image) -> one score per candidate.
@@ -218,6 +261,10 @@ def main():
         elif v.startswith("self_"):
             _, rounds, weight, fraction = v.split("_")
             make = self_training_maker([q for q in qry if len(q["x"])], int(rounds), float(weight), float(fraction))
+        elif v.startswith("pls"):
+            make = supervised_maker("pls", int(v[3:]))
+        elif v == "proto":
+            make = supervised_maker("proto")
         elif v.startswith("list"):
             make = listwise_maker(float(v[4:]))
         elif v == "quad":
