@@ -6,9 +6,7 @@
 
 namespace sammpa::sam::decoder_kernels {
 
-#define DECODER_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-
-DECODER_CLONES void head_expand(const float* coef, int64_t ld_coef, int64_t tokens, int64_t heads, int64_t d,
+SAMMPA_ROW_KERNEL_CLONES void head_expand(const float* coef, int64_t ld_coef, int64_t tokens, int64_t heads, int64_t d,
                                 const float* w, int64_t n, float alpha, float* out) {
   for (int64_t t = 0; t < tokens; ++t)
     for (int64_t h = 0; h < heads; ++h) {
@@ -23,7 +21,7 @@ DECODER_CLONES void head_expand(const float* coef, int64_t ld_coef, int64_t toke
     }
 }
 
-DECODER_CLONES void head_reduce(const float* r, int64_t tokens, int64_t heads, int64_t d, int64_t n,
+SAMMPA_ROW_KERNEL_CLONES void head_reduce(const float* r, int64_t tokens, int64_t heads, int64_t d, int64_t n,
                                 const float* w, const float* b, float* out, int64_t ld_out) {
   for (int64_t t = 0; t < tokens; ++t)
     for (int64_t h = 0; h < heads; ++h) {
@@ -38,7 +36,7 @@ DECODER_CLONES void head_reduce(const float* r, int64_t tokens, int64_t heads, i
     }
 }
 
-DECODER_CLONES void softmax_over_tokens(float* s, int64_t rows, int64_t tokens, int64_t heads, const float* e) {
+SAMMPA_ROW_KERNEL_CLONES void softmax_over_tokens(float* s, int64_t rows, int64_t tokens, int64_t heads, const float* e) {
   constexpr int64_t kMaxHeads = 64;
   float mx[kMaxHeads], sum[kMaxHeads];
   const int64_t width = tokens * heads;
@@ -67,7 +65,7 @@ DECODER_CLONES void softmax_over_tokens(float* s, int64_t rows, int64_t tokens, 
   }
 }
 
-DECODER_CLONES void residual_norm_pe(const float* base, const float* delta, const float* bias, const float* gamma,
+SAMMPA_ROW_KERNEL_CLONES void residual_norm_pe(const float* base, const float* delta, const float* bias, const float* gamma,
                                      const float* beta, float eps, const float* pe, float* keys, float* keys_pe,
                                      int64_t n) {
 #pragma omp simd

@@ -9,19 +9,11 @@
 #include <stdexcept>
 #include <vector>
 
-// The project builds for the baseline x86-64 ISA; the per-row loops below get AVX2 and AVX-512 versions too,
-// chosen at load time, since they run over every activation of the network.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TINYVIT_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TINYVIT_MULTIVERSION
-#endif
-
 namespace sammpa::sam::tinyvit {
 
 namespace {
 
-TINYVIT_MULTIVERSION
+SAMMPA_ROW_KERNEL_CLONES
 void add_row(const float* a, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a[i];
 }
@@ -127,7 +119,7 @@ TINYVIT_INLINE void attend(const float* q, const float* k, const float* v, int64
   }
 }
 
-TINYVIT_MULTIVERSION
+SAMMPA_ROW_KERNEL_CLONES
 void attend_window_head(const float* q, const float* k, const float* v, int64_t row, const float* bias, float* out,
                         int64_t out_row, int64_t n, int64_t d, float scale, float* scratch) {
   const int64_t np = (n + 15) / 16 * 16;

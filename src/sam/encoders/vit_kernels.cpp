@@ -12,9 +12,6 @@
 #include <cmath>
 #include <cstring>
 
-// target_clones builds one copy per ISA; glibc's ifunc resolver picks the best at load time.
-#define VIT_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-
 namespace sammpa::sam::vit {
 
 void layer_norm_rows(const float* x, int64_t ldx, float* y, int64_t ldy, int64_t rows, int64_t cols,
@@ -100,7 +97,7 @@ float bias_softmax_row(float* s, const float* rh, const float* rw, int64_t kh, i
   return softmax_row_versions(s, rh, rw, kh, kw);
 }
 
-VIT_CLONES void scale_row(float* x, int64_t n, float a) {
+SAMMPA_ROW_KERNEL_CLONES void scale_row(float* x, int64_t n, float a) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) x[i] *= a;
 }

@@ -4,7 +4,7 @@
 
 namespace sammpa::sam {
 
-__attribute__((target_clones("avx512f", "arch=haswell", "default"))) void layer_norm_row(
+SAMMPA_ROW_KERNEL_CLONES void layer_norm_row(
     const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps) {
   float sum = 0.f;
 #pragma omp simd reduction(+ : sum)

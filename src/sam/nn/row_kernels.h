@@ -4,6 +4,14 @@
 #include <cstdint>
 #include <cstring>
 
+// Every row kernel of the models (here, in the encoders and in the decoder) is compiled once per ISA of this
+// list; glibc's ifunc resolver picks the best at load time. The project itself builds for baseline x86-64.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SAMMPA_ROW_KERNEL_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define SAMMPA_ROW_KERNEL_CLONES
+#endif
+
 namespace sammpa::sam {
 
 // exp(x) for x <= 0 (a softmax after subtracting the row maximum), relative error about 2e-7: x = k ln2 + r with
