@@ -7,7 +7,7 @@
 namespace sammpa::sam::decoder_kernels {
 
 SAMMPA_ROW_KERNEL_CLONES void head_expand(const float* coef, int64_t ld_coef, int64_t tokens, int64_t heads, int64_t d,
-                                const float* w, int64_t n, float alpha, float* out) {
+                                          const float* w, int64_t n, float alpha, float* out) {
   for (int64_t t = 0; t < tokens; ++t)
     for (int64_t h = 0; h < heads; ++h) {
       float* o = out + (t * heads + h) * n;
@@ -22,7 +22,7 @@ SAMMPA_ROW_KERNEL_CLONES void head_expand(const float* coef, int64_t ld_coef, in
 }
 
 SAMMPA_ROW_KERNEL_CLONES void head_reduce(const float* r, int64_t tokens, int64_t heads, int64_t d, int64_t n,
-                                const float* w, const float* b, float* out, int64_t ld_out) {
+                                          const float* w, const float* b, float* out, int64_t ld_out) {
   for (int64_t t = 0; t < tokens; ++t)
     for (int64_t h = 0; h < heads; ++h) {
       const float* rr = r + (t * heads + h) * n;
@@ -36,7 +36,8 @@ SAMMPA_ROW_KERNEL_CLONES void head_reduce(const float* r, int64_t tokens, int64_
     }
 }
 
-SAMMPA_ROW_KERNEL_CLONES void softmax_over_tokens(float* s, int64_t rows, int64_t tokens, int64_t heads, const float* e) {
+SAMMPA_ROW_KERNEL_CLONES void softmax_over_tokens(float* s, int64_t rows, int64_t tokens, int64_t heads,
+                                                  const float* e) {
   constexpr int64_t kMaxHeads = 64;
   float mx[kMaxHeads], sum[kMaxHeads];
   const int64_t width = tokens * heads;
@@ -65,9 +66,9 @@ SAMMPA_ROW_KERNEL_CLONES void softmax_over_tokens(float* s, int64_t rows, int64_
   }
 }
 
-SAMMPA_ROW_KERNEL_CLONES void residual_norm_pe(const float* base, const float* delta, const float* bias, const float* gamma,
-                                     const float* beta, float eps, const float* pe, float* keys, float* keys_pe,
-                                     int64_t n) {
+SAMMPA_ROW_KERNEL_CLONES void residual_norm_pe(const float* base, const float* delta, const float* bias,
+                                               const float* gamma, const float* beta, float eps, const float* pe,
+                                               float* keys, float* keys_pe, int64_t n) {
 #pragma omp simd
   for (int64_t c = 0; c < n; ++c) keys[c] = base[c] + (delta[c] + bias[c]);
   layer_norm_row(keys, keys, n, gamma, beta, eps);
