@@ -2,9 +2,8 @@
 // Self-configuration by leave-one-out on the supports: each support in turn is a query for the other K - 1,
 // every candidate way of finding the object (step 2: registration, feature, each with steps 3-4; ranked, whose
 // ranker is fitted on the other supports' candidates) runs, and its Dice against the support's own mask is the
-// score (the ranked mode's in the decoder's low-resolution frame). The best mean wins and is used on the real queries.
-// No query
-// label is used; everything comes from the K annotated images of the run.
+// score (the ranked mode's in the decoder's low-resolution frame). The best mean wins and is used on the real
+// queries. No query label is used; everything comes from the K annotated images of the run.
 #include <filesystem>
 #include <map>
 #include <memory>
