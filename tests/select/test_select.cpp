@@ -155,6 +155,13 @@ TEST(Select, WritesJsonAndTxtThatTheSupportReaderReads) {
   size_t files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
   EXPECT_EQ(files, 2u);
+  // The folder that holds them is a support list too; a folder without support.json is an error naming it.
+  write_selection(dir / "out/support.json", j);
+  EXPECT_EQ(read_support_list((dir / "out").string()), s.support);
+  std::filesystem::create_directories(dir / "empty");
+  EXPECT_NE(test::error_of([&] { read_support_list((dir / "empty").string()); })
+                .find((dir / "empty").string() + ": folder holds no support.json"),
+            std::string::npos);
 }
 
 TEST(Select, KCentroidCoversTheFolderBetterThanRandom) {
