@@ -61,7 +61,6 @@ struct RankerOptions {
   PenaltyRule penalty_rule = PenaltyRule::automatic;  // when leave-one-out picks the penalty (l2 not fixed)
 };
 
-
 // The ridge penalties leave-one-out chooses among (fit_ranker): with ten supports, the penalty decides how much
 // the ranker may trust the few lesions it has seen.
 inline const std::vector<double>& ranker_penalties() {
