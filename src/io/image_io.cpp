@@ -310,11 +310,22 @@ cv::Mat read_mask(const fs::path& file, cv::Size expected_size) {
   cv::Mat grey = m.channels() == 1 ? m : [&] {
     std::vector<cv::Mat> ch;
     cv::split(m, ch);
-    cv::Mat any = ch[0] | ch[1] | ch[2];
-    return any;
+    return cv::Mat(cv::max(cv::max(ch[0], ch[1]), ch[2]));
   }();
+  // A label map (0/1, 0/255, a few class labels) has a handful of grey levels: any label is the object. A mask
+  // saved as JPEG or with smoothed edges has many, and its faint halo around the object (JPEG's ringing: about
+  // a tenth of the object's area at quality 90) is not object: there the object is what lies above half the
+  // brightest level.
+  int hist[256] = {};
+  for (int y = 0; y < grey.rows; ++y) {
+    const uint8_t* row = grey.ptr<uint8_t>(y);
+    for (int x = 0; x < grey.cols; ++x) ++hist[row[x]];
+  }
+  int levels = 0, top = 0;
+  for (int v = 1; v < 256; ++v)
+    if (hist[v]) ++levels, top = v;
   cv::Mat bin;
-  cv::compare(grey, 0, bin, cv::CMP_GT);  // 0 or 255
+  cv::compare(grey, levels > kMaskLabelLevels ? top / 2 : 0, bin, cv::CMP_GT);  // 0 or 255
   return bin;
 }
 

@@ -162,3 +162,30 @@ TEST(ImageIO, MaskOfWrongSizeIsRejected) {
     EXPECT_NE(std::string(e.what()).find("10x10 but its image is 12x10"), std::string::npos) << e.what();
   }
 }
+
+// Masks as other data sets ship them: JPEG (grey and colour), whose ringing leaves faint non-zero pixels around
+// the object, and label maps whose labels are small numbers.
+TEST(ImageIO, JpegMasksLoseTheirHaloAndLabelMapsKeepEveryLabel) {
+  test::TempDir dir;
+  cv::Mat disc = cv::Mat::zeros(200, 240, CV_8UC1);
+  cv::circle(disc, {120, 100}, 40, cv::Scalar(255), cv::FILLED);
+  const auto dice = [](const cv::Mat& a, const cv::Mat& b) {
+    return 2.0 * cv::countNonZero(a & b) / (cv::countNonZero(a) + cv::countNonZero(b));
+  };
+  cv::imwrite((dir / "grey.jpg").string(), disc, {cv::IMWRITE_JPEG_QUALITY, 90});
+  cv::Mat colour;
+  cv::cvtColor(disc, colour, cv::COLOR_GRAY2BGR);
+  cv::imwrite((dir / "colour.jpg").string(), colour, {cv::IMWRITE_JPEG_QUALITY, 75});
+  for (const char* name : {"grey.jpg", "colour.jpg"}) {
+    const cv::Mat raw = cv::imread((dir / name).string(), cv::IMREAD_GRAYSCALE);
+    const cv::Mat with_halo = raw > 0;
+    ASSERT_LT(dice(with_halo, disc), 0.98) << name << ": the JPEG left no halo, so this test checks nothing";
+    EXPECT_GT(dice(read_mask(dir / name), disc), 0.995) << name;
+  }
+  // Labels 1 and 2 (two structures): both are the object.
+  cv::Mat labels = cv::Mat::zeros(50, 60, CV_8UC1);
+  labels(cv::Rect(5, 5, 10, 10)).setTo(1);
+  labels(cv::Rect(30, 20, 20, 20)).setTo(2);
+  write_png(dir / "labels.png", labels);
+  EXPECT_EQ(cv::countNonZero(read_mask(dir / "labels.png")), 100 + 400);
+}
