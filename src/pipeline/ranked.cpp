@@ -121,10 +121,32 @@ std::vector<std::string> feature_names(const RankedSupports& r, bool two_models)
 
 }  // namespace
 
+double candidate_max_area(double configured, const std::vector<cv::Mat>& masks) {
+  double largest = 0;
+  for (const auto& m : masks)
+    if (!m.empty()) largest = std::max(largest, static_cast<double>(cv::countNonZero(m)) / m.total());
+  return std::max(configured, std::min(0.98, 1.5 * largest));
+}
+
+namespace {
+
+// The options with the candidates' size limit the fitted ranker saw.
+RankedOptions with_fitted_areas(RankedOptions o, const RankedSupports& r) {
+  o.candidates.max_area = r.max_area;
+  o.extra_candidates.max_area = r.extra_max_area;
+  return o;
+}
+
+}  // namespace
+
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
-                          const RankedOptions& o, sam::SamPredictor& predictor,
+                          const RankedOptions& options, sam::SamPredictor& predictor,
                           const std::vector<std::string>& names, const ExtraModel* extra) {
+  RankedSupports r;
+  r.max_area = candidate_max_area(options.candidates.max_area, masks);
+  r.extra_max_area = candidate_max_area(options.extra_candidates.max_area, masks);
+  const RankedOptions o = with_fitted_areas(options, r);
   const size_t k = embeddings.size();
   if (k < 2) throw InputError("ranked mode", "needs at least 2 supports");
   if (extra && (!extra->predictor || extra->supports.size() != k))
@@ -138,7 +160,6 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
   const std::vector<sam::ImageEmbedding> stacked =
       extra && o.extra_soft_map ? stack_each(embeddings, extra->supports) : std::vector<sam::ImageEmbedding>{};
   const std::vector<sam::ImageEmbedding>& soft_in = stacked.empty() ? embeddings : stacked;
-  RankedSupports r;
   std::vector<std::vector<MaskCandidate>> candidates(k);
   std::vector<cv::Mat> truths(k), extra_pooled(k);
   for (size_t i = 0; i < k; ++i) {
@@ -249,8 +270,9 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
 }
 
 QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::Mat& image, const cv::Mat& soft,
-                                 const RankedSupports& fitted, const RankedOptions& o, const std::string& name,
+                                 const RankedSupports& fitted, const RankedOptions& options, const std::string& name,
                                  const sam::SamPredictor* extra) {
+  const RankedOptions o = with_fitted_areas(options, fitted);
   const CandidateRanker& ranker = fitted.ranker;
   const bool two_models = fitted.extra_model;
   if (two_models != (extra != nullptr))
@@ -309,6 +331,7 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
   nlohmann::json out = {{"ranker", s.ranker.to_json(s.feature_names)},
           {"embedding_projection", s.projection.to_json()},
           {"empty_answers", s.allow_empty ? "auto" : "never"},
+          {"candidate_max_area", s.max_area},
           {"leave_one_out_mean_dice", s.loo.mean_dice()},
           {"nested_leave_one_out_mean_dice", mean_of(s.nested_dice)},
           {"penalty", {{"chosen", s.l2},
@@ -324,6 +347,7 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                                {"leave_one_out_mean_dice_with", mean_of(s.dice_with_extra_round)}}},
           {"supports", per}};
   if (s.extra_projection.components() > 0) out["extra_embedding_projection"] = s.extra_projection.to_json();
+  if (s.extra_model) out["extra_candidate_max_area"] = s.extra_max_area;
   return out;
 }
 

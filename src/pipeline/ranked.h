@@ -92,6 +92,9 @@ struct RankedSupports {
   std::vector<double> loo_error_by_penalty;  // held-out squared error of the predicted IoU, per penalty
   PenaltyRule penalty_rule = PenaltyRule::dice;  // the rule applied (choose_penalty)
   CandidateRanker ranker;           // fitted on every support, with the leave-one-out threshold for "empty"
+  // The largest candidate kept, as a fraction of the image (CandidateOptions::max_area), for each checkpoint:
+  // the options' own, raised where the supports' objects are large (candidate_max_area).
+  double max_area = 0, extra_max_area = 0;
   bool round = false;               // whether queries get the last decoder round
   std::vector<double> dice_without_round, dice_with_round;  // per support, leave-one-out
   bool extra_round = false;         // whether queries get the extra checkpoint's box round
@@ -100,6 +103,12 @@ struct RankedSupports {
   // supports alone (nested leave-one-out): the unbiased score the automatic choice compares.
   std::vector<double> nested_dice;
 };
+
+// The largest candidate the ranked mode keeps, as a fraction of the image: `configured`, or 1.5 times the
+// supports' largest object where that is more (at most 0.98). The default 0.6 was set on BUSI, whose lesions
+// cover at most 56% of an image; objects that fill most of their image (a skin lesion in dermoscopy, an organ in
+// a tight crop) would otherwise have no candidate at all. masks: 0/255.
+double candidate_max_area(double configured, const std::vector<cv::Mat>& masks);
 
 // embeddings, masks (image size, 0/255), images (as read) of the K >= 2 supports.
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,

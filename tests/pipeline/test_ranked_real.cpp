@@ -31,6 +31,42 @@ Dataset busi_subset(const fs::path& dir, const std::vector<std::string>& prefixe
 
 }  // namespace
 
+TEST(CandidatesReal, ObjectsThatFillTheImageGetCandidatesWhenTheSupportsShowThem) {
+  auto filled = [](int columns) {  // a 100 x 100 mask whose first `columns` columns are the object
+    cv::Mat m = cv::Mat::zeros(100, 100, CV_8UC1);
+    m.colRange(0, columns).setTo(255);
+    return m;
+  };
+  EXPECT_DOUBLE_EQ(candidate_max_area(0.6, {filled(0)}), 0.6);
+  EXPECT_DOUBLE_EQ(candidate_max_area(0.6, {filled(32), filled(0)}), 0.6);  // 1.5 x 0.32 < 0.6
+  EXPECT_NEAR(candidate_max_area(0.6, {filled(20), filled(50), filled(0)}), 0.75, 1e-12);
+  EXPECT_DOUBLE_EQ(candidate_max_area(0.6, {filled(80)}), 0.98);
+  // A BUSI lesion cut to its bounding box (1% margin) fills most of the image: with the default limit SAM's
+  // candidates of the whole lesion are dropped; with the limit its own mask as a support would set, one matches it.
+  const Dataset ds = scan_dataset(test::data_root() / "busi");
+  const Sample& s = ds.at("benign_003");
+  const cv::Mat image = read_image(s.image), mask = read_mask(*s.mask, image.size());
+  const cv::Rect box = cv::boundingRect(mask);
+  const int mx = std::max(1, box.width / 100), my = std::max(1, box.height / 100);
+  const cv::Rect crop = (box + cv::Size(2 * mx, 2 * my) - cv::Point(mx, my)) & cv::Rect(0, 0, image.cols, image.rows);
+  const cv::Mat crop_image = image(crop).clone(), crop_mask = mask(crop).clone();
+  const double fraction = static_cast<double>(cv::countNonZero(crop_mask)) / crop_mask.total();
+  ASSERT_GT(fraction, 0.65);
+  sam::SamPredictor predictor(sam::SamModel::load(sam::default_checkpoint()));
+  predictor.set_image(crop_image);
+  const cv::Mat truth_work = to_work_frame(crop_mask, predictor.embedding().frame) >= 127.5f;
+  auto best_dice = [&](const CandidateOptions& o) {
+    double best = 0;
+    for (const auto& c : generate_candidates(predictor, cv::Mat(), o))
+      best = std::max(best, dice_score(c.mask, truth_work));
+    return best;
+  };
+  CandidateOptions fitted;
+  fitted.max_area = candidate_max_area(fitted.max_area, {crop_mask});
+  EXPECT_LT(best_dice(CandidateOptions{}), 0.8);  // measured 0.60: only parts of the lesion
+  EXPECT_GT(best_dice(fitted), 0.9);  // measured 0.94
+}
+
 TEST(CandidatesReal, SamProposesTheLesionAndNoNearDuplicates) {
   const Dataset ds = scan_dataset(test::data_root() / "busi");
   sam::SamPredictor predictor(sam::SamModel::load(sam::default_checkpoint()));
