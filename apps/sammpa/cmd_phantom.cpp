@@ -17,6 +17,9 @@ sammpa::cli::Command cmd(5, [](CLI::App& app) {
   sub->add_option("--kind", kind, "lobes (two lobes at about the same place in every image) or lesion (one dark "
                                   "lesion anywhere, every fifth image without one)")
       ->capture_default_str()->check(CLI::IsMember({"lobes", "lesion"}));
+  sub->add_option("--lesion-size", opt.lesion_size,
+                  "lesion: its semi-major axis as a fraction of the side (0.12: about 3% of the image)")
+      ->capture_default_str()->check(CLI::Range(0.005, 0.4));
   sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
     opt.kind = kind == "lesion" ? sammpa::PhantomKind::lesion : sammpa::PhantomKind::lobes;

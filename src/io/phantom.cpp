@@ -32,7 +32,8 @@ void write_lesion_phantoms(const fs::path& root, const PhantomOptions& opt) {
     if (has_lesion) {
       // An ellipse anywhere in the middle 70%, with a wavy edge.
       const cv::Point2d c(s * (0.5 + 0.35 * u(rng)), s * (0.5 + 0.35 * u(rng)));
-      const double a = s * (0.12 + 0.04 * u(rng)), b = a * (0.6 + 0.2 * u(rng)), turn = u(rng) * 3.1416;
+      const double a = s * (opt.lesion_size + opt.lesion_size / 3 * u(rng)), b = a * (0.6 + 0.2 * u(rng));
+      const double turn = u(rng) * 3.1416;
       const double w1 = 0.12 * u(rng), w2 = 0.08 * u(rng), ph = u(rng) * 3;
       std::vector<cv::Point> edge;
       for (int k = 0; k < 72; ++k) {

@@ -17,6 +17,9 @@ struct PhantomOptions {
   int size = 256;
   uint64_t seed = 1;
   PhantomKind kind = PhantomKind::lobes;
+  // lesion: the lesion's semi-major axis as a fraction of the side (+-a third); 0.12 covers about 3% of the
+  // image, 0.015 about 0.04% (objects smaller than the pipeline's default size floors).
+  double lesion_size = 0.12;
 };
 
 // Writes root/images/phantom_NNN.png and root/masks/phantom_NNN.png (lesion: lesion_NNN / normal_NNN).

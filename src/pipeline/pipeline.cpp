@@ -37,6 +37,16 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
                      "annotate the selected support images first (masks/NAME.png), missing: " + missing);
 }
 
+// Objects smaller than the prompt step's or the candidates' size floor are never segmented: where the supports
+// show smaller objects than the defaults allow, the floors follow them (lowered_size_floor).
+void lower_size_floors(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
+  std::vector<cv::Mat> masks;
+  for (const auto& n : support) masks.push_back(read_mask(*ds.at(n).mask));
+  o.segment.prompt.min_object_area = lowered_size_floor(o.segment.prompt.min_object_area, masks);
+  o.ranked.candidates.min_area = lowered_size_floor(o.ranked.candidates.min_area, masks);
+  o.ranked.extra_candidates.min_area = lowered_size_floor(o.ranked.extra_candidates.min_area, masks);
+}
+
 // Overlays of the coarse masks alone (when SAM is off).
 void draw_coarse_overlays(const Dataset& ds, const std::vector<QueryResult>& queries, const fs::path& out_root,
                           int threads) {
@@ -146,7 +156,8 @@ EvalReport score_masks(const Dataset& data, const std::vector<std::string>& supp
   return report;
 }
 
-PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const fs::path& out_root) {
+PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& options, const fs::path& out_root) {
+  PipelineOptions o = options;  // its size floors follow the supports (lower_size_floors)
   PipelineResult r;
   const bool records = !o.resume_key.empty();
   if (records && read_work_key(out_root) != o.resume_key) {
@@ -170,6 +181,7 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& o, const f
   for (const auto& n : r.selection.support) std::printf(" %s", n.c_str());
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
+  lower_size_floors(o, ds, r.selection.support);
 
   // Step 2. Each query's float soft map waits on disk for steps 3-4 (its coarse mask is coarse/NAME.png): held
   // in memory, the maps of a few hundred images took gigabytes of heap.

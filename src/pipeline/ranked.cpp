@@ -128,6 +128,14 @@ double candidate_max_area(double configured, const std::vector<cv::Mat>& masks) 
   return std::max(configured, std::min(0.98, 1.5 * largest));
 }
 
+double lowered_size_floor(double configured, const std::vector<cv::Mat>& masks) {
+  double smallest = 1;
+  for (const auto& m : masks)
+    if (const int area = m.empty() ? 0 : cv::countNonZero(m); area > 0)
+      smallest = std::min(smallest, static_cast<double>(area) / m.total());
+  return std::min(configured, std::max(2e-5, 0.5 * smallest));
+}
+
 namespace {
 
 // The options with the candidates' size limit the fitted ranker saw.

@@ -31,7 +31,9 @@ Dataset busi_subset(const fs::path& dir, const std::vector<std::string>& prefixe
 
 }  // namespace
 
-TEST(CandidatesReal, ObjectsThatFillTheImageGetCandidatesWhenTheSupportsShowThem) {
+// The size limits follow the supports' objects: the largest candidate kept rises above the default for objects
+// that fill their image, the smallest object kept falls below it for tiny ones; BUSI-sized objects keep both.
+TEST(RankedSizeLimits, FollowTheSupportsObjects) {
   auto filled = [](int columns) {  // a 100 x 100 mask whose first `columns` columns are the object
     cv::Mat m = cv::Mat::zeros(100, 100, CV_8UC1);
     m.colRange(0, columns).setTo(255);
@@ -41,6 +43,21 @@ TEST(CandidatesReal, ObjectsThatFillTheImageGetCandidatesWhenTheSupportsShowThem
   EXPECT_DOUBLE_EQ(candidate_max_area(0.6, {filled(32), filled(0)}), 0.6);  // 1.5 x 0.32 < 0.6
   EXPECT_NEAR(candidate_max_area(0.6, {filled(20), filled(50), filled(0)}), 0.75, 1e-12);
   EXPECT_DOUBLE_EQ(candidate_max_area(0.6, {filled(80)}), 0.98);
+  auto pixels = [](int n) {  // a 100 x 100 mask holding n object pixels
+    cv::Mat m = cv::Mat::zeros(100, 100, CV_8UC1);
+    m.reshape(1, 1).colRange(0, n).setTo(255);
+    return m;
+  };
+  EXPECT_DOUBLE_EQ(lowered_size_floor(0.001, {pixels(0)}), 0.001);
+  EXPECT_DOUBLE_EQ(lowered_size_floor(0.001, {pixels(28), pixels(500)}), 0.001);  // BUSI's smallest: 0.28%
+  EXPECT_DOUBLE_EQ(lowered_size_floor(0.001, {pixels(4), pixels(0), pixels(50)}), 0.0002);
+  EXPECT_DOUBLE_EQ(lowered_size_floor(0.001, {cv::Mat(1000, 1000, CV_8UC1, cv::Scalar(0)), pixels(0)}), 0.001);
+  cv::Mat one = cv::Mat::zeros(1000, 1000, CV_8UC1);
+  one.at<uint8_t>(5, 5) = 255;
+  EXPECT_DOUBLE_EQ(lowered_size_floor(0.001, {one}), 2e-5);
+}
+
+TEST(CandidatesReal, ObjectsThatFillTheImageGetCandidatesWhenTheSupportsShowThem) {
   // A BUSI lesion cut to its bounding box (1% margin) fills most of the image: with the default limit SAM's
   // candidates of the whole lesion are dropped; with the limit its own mask as a support would set, one matches it.
   const Dataset ds = scan_dataset(test::data_root() / "busi");
