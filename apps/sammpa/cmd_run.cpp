@@ -30,6 +30,7 @@ struct RunArgs {
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
   bool no_sam = false, overwrite = false, resume = false, no_report = false;
+  bool min_object_area_given = false;  // the prompt step's floor then stays as given
   std::string options_text;  // every option's value as parsed (CLI11's config format), for the resume key
 };
 
@@ -98,6 +99,7 @@ void run(RunArgs& a) {
   o.ranked.extra_round = round(a.ranked_extra_round);
   o.segment = cli::segment_options(a.segment);
   o.sam = !a.no_sam;
+  o.prompt_floor_from_supports = !a.min_object_area_given;
   if (!a.extra_checkpoint.empty()) {
     o.ranked.extra_checkpoint = a.extra_checkpoint;
     o.ranked.extra_candidates = o.ranked.candidates;  // sizes, aspects, peaks, boxes and filters shared
@@ -248,6 +250,7 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
   cli::add_overwrite_flag(sub, a.overwrite);
   sub->callback([sub] {
     a.options_text = sub->config_to_str(true, false);
+    a.min_object_area_given = sub->get_option("--min-object-area")->count() > 0;
     run(a);
   });
 });

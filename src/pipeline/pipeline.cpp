@@ -42,7 +42,8 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
 void lower_size_floors(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
   std::vector<cv::Mat> masks;
   for (const auto& n : support) masks.push_back(read_mask(*ds.at(n).mask));
-  o.segment.prompt.min_object_area = lowered_size_floor(o.segment.prompt.min_object_area, masks);
+  if (o.prompt_floor_from_supports)
+    o.segment.prompt.min_object_area = lowered_size_floor(o.segment.prompt.min_object_area, masks);
   o.ranked.candidates.min_area = lowered_size_floor(o.ranked.candidates.min_area, masks);
   o.ranked.extra_candidates.min_area = lowered_size_floor(o.ranked.extra_candidates.min_area, masks);
 }

@@ -38,6 +38,9 @@ struct PipelineOptions {
   RankedOptions ranked;
   SegmentOptions segment;
   bool sam = true;              // steps 3-4; off: the coarse masks are the final masks
+  // Whether the prompt step's size floor (segment.prompt.min_object_area) falls to half the supports' smallest
+  // object where that is smaller (lowered_size_floor); off when the user set the floor.
+  bool prompt_floor_from_supports = true;
   // Scores grouped by the name up to the first '_' (BUSI: benign, malignant, normal) when names share such
   // prefixes: at most half as many groups as scored images (random ids or plain numbers give one group).
   bool group_by_prefix = true;
