@@ -10,6 +10,7 @@
 #include "common/output_dir.h"
 #include "io/image_io.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/ranked.h"
 #include "segment_options.h"
 #include "select/support_list.h"
 
@@ -21,7 +22,7 @@ namespace {
 struct SegmentArgs {
   std::string data, coarse, support, out, embeddings, queries;
   cli::SegmentFlags segment;
-  bool overwrite = false;
+  bool overwrite = false, min_object_area_given = false;
   int threads = 0;
 };
 
@@ -68,6 +69,12 @@ void run_segment(const SegmentArgs& a) {
   if (!a.embeddings.empty()) policy.inputs.push_back(a.embeddings);
   OutputDir out(a.out, policy);
   SegmentOptions o = cli::segment_options(a.segment);
+  if (!a.min_object_area_given) {  // as in `run`: the supports' smallest object lowers the default floor
+    std::vector<cv::Mat> masks;
+    for (const auto& n : support)
+      if (const auto i = ds.index_of(n); i && ds.samples[*i].mask) masks.push_back(read_mask(*ds.samples[*i].mask));
+    o.prompt.min_object_area = lowered_size_floor(o.prompt.min_object_area, masks);
+  }
   if (!a.embeddings.empty()) {
     o.embeddings = a.embeddings;
   } else if (!a.segment.no_embedding_cache) {
@@ -121,7 +128,10 @@ sammpa::cli::Command cmd(30, [](CLI::App& app) {
   cli::add_segment_flags(sub, a.segment);
   cli::add_threads_option(sub, a.threads);
   cli::add_overwrite_flag(sub, a.overwrite);
-  sub->callback([] { run_segment(a); });
+  sub->callback([sub] {
+    a.min_object_area_given = sub->get_option("--min-object-area")->count() > 0;
+    run_segment(a);
+  });
 });
 
 }  // namespace

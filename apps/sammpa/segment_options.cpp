@@ -17,8 +17,8 @@ void add_segment_flags(CLI::App* sub, SegmentFlags& f) {
   sub->add_option("--box-margin", p.box_margin, "box expansion per side, fraction of the box size")
       ->capture_default_str()->check(CLI::Range(0.0, 2.0))->group(g);
   sub->add_option("--min-object-area", p.min_object_area,
-                  "objects smaller than this fraction of the image are dropped (`run` without it: lowered to half "
-                  "the supports' smallest object where that is smaller)")
+                  "objects smaller than this fraction of the image are dropped (when not given: lowered to half the "
+                  "supports' smallest object where that is smaller)")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0))->group(g);
   sub->add_option("--min-object-fraction", p.min_object_fraction,
                   "objects smaller than this fraction of the largest object are dropped")
