@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <map>
+#include <string_view>
 
 #include "common/error.h"
 #include "io/image_io.h"
@@ -37,6 +39,18 @@ static std::map<std::string, fs::path> list_images(const fs::path& dir) {
   return out;
 }
 
+std::string mask_image_name(const std::string& mask_stem, const std::function<bool(const std::string&)>& is_image) {
+  if (is_image(mask_stem)) return mask_stem;
+  for (const char* suffix : {"_mask", "_segmentation", "_seg", "_label", "_gt"}) {
+    const std::string_view sv(suffix);
+    if (mask_stem.size() > sv.size() && mask_stem.ends_with(sv)) {
+      const std::string name = mask_stem.substr(0, mask_stem.size() - sv.size());
+      if (is_image(name)) return name;
+    }
+  }
+  return "";
+}
+
 Dataset scan_dataset(const fs::path& root) {
   if (!fs::exists(root)) throw InputError(root, "dataset folder not found");
   if (!fs::is_directory(root)) throw InputError(root, "not a folder");
@@ -45,10 +59,17 @@ Dataset scan_dataset(const fs::path& root) {
     throw InputError(root, "no images/ subfolder (expected images/NAME.png and masks/NAME.png)");
   auto imgs = list_images(images);
   if (imgs.empty()) throw InputError(images, "no images found (empty folder or no supported file types)");
-  std::map<std::string, fs::path> masks;
-  if (fs::is_directory(root / "masks")) masks = list_images(root / "masks");
-  for (const auto& [name, path] : masks)
-    if (!imgs.count(name)) throw InputError(path, "mask has no matching image in images/");
+  std::map<std::string, fs::path> masks;  // by image name
+  if (fs::is_directory(root / "masks"))
+    for (const auto& [stem, path] : list_images(root / "masks")) {
+      const std::string name = mask_image_name(stem, [&](const std::string& n) { return imgs.count(n) > 0; });
+      if (name.empty())
+        throw InputError(path, "mask has no matching image in images/ (a mask is named as its image, or with "
+                               "_mask, _segmentation, _seg, _label or _gt after the name)");
+      auto [it, inserted] = masks.emplace(name, path);
+      if (!inserted)
+        throw InputError(path, "image '" + name + "' has two masks (also " + it->second.filename().string() + ")");
+    }
   Dataset ds;
   ds.root = root;
   for (const auto& [name, path] : imgs) {

@@ -1,6 +1,7 @@
 #pragma once
 // A dataset folder: images/NAME.ext and, optionally, masks/NAME.ext (any supported format for either).
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,8 +24,13 @@ struct Dataset {
 };
 
 // Lists a dataset folder. Errors (InputError): missing folder, no images/ subfolder, no images, two image
-// files with the same NAME, a mask with no image. Does not decode pixels.
+// files with the same NAME, a mask with no image, two masks for one image. Does not decode pixels.
 Dataset scan_dataset(const std::filesystem::path& root);
+
+// The image a mask file belongs to, from its name without extension: the same name, or the name followed by
+// _mask, _segmentation, _seg, _label or _gt (as public data sets name theirs: ISIC's _segmentation, the original
+// BUSI's _mask). Empty when no image matches.
+std::string mask_image_name(const std::string& mask_stem, const std::function<bool(const std::string&)>& is_image);
 
 // The folder holding the shared real data (../shared/data by default), overridable with SAMMPA_DATA.
 std::filesystem::path default_data_root();

@@ -44,6 +44,42 @@ TEST(Dataset, OrphanMaskAndDuplicateNamesAreErrors) {
   EXPECT_THROW(scan_dataset(dir.path()), InputError);
 }
 
+// Masks named as public data sets name them: ISIC's NAME_segmentation.png, the original BUSI's NAME_mask.png.
+TEST(Dataset, MasksNamedWithACommonSuffixFindTheirImage) {
+  test::TempDir dir;
+  cv::Mat g(8, 8, CV_8UC1, cv::Scalar(1));
+  for (const char* n : {"ISIC_001", "ISIC_002", "case 1", "plain", "x_seg"})
+    write_png(dir / "images" / (std::string(n) + ".png"), g);
+  write_png(dir / "masks/ISIC_001_segmentation.png", g);
+  write_png(dir / "masks/case 1_mask.png", g);
+  write_png(dir / "masks/plain.png", g);
+  write_png(dir / "masks/x_seg.png", g);  // the image's own name wins over a suffix
+  const Dataset ds = scan_dataset(dir.path());
+  EXPECT_EQ(ds.at("ISIC_001").mask->filename(), "ISIC_001_segmentation.png");
+  EXPECT_FALSE(ds.at("ISIC_002").mask.has_value());
+  EXPECT_EQ(ds.at("case 1").mask->filename(), "case 1_mask.png");
+  EXPECT_EQ(ds.at("plain").mask->filename(), "plain.png");
+  EXPECT_EQ(ds.at("x_seg").mask->filename(), "x_seg.png");
+  EXPECT_FALSE(ds.index_of("x").has_value());
+  // Two masks for one image, and a suffix that matches no image, are errors naming the file.
+  write_png(dir / "masks/plain_gt.png", g);
+  try {
+    scan_dataset(dir.path());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("has two masks"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(dir / "masks/plain_gt.png");
+  write_png(dir / "masks/other_mask.png", g);
+  try {
+    scan_dataset(dir.path());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("other_mask.png"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("_segmentation"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Phantom, IsDeterministicAndHasMasks) {
   test::TempDir a, b;
   write_phantom_dataset(a.path(), {4, 64, 7});
