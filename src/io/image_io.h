@@ -15,10 +15,12 @@ inline constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
 // rescaled linearly from its [min, max] to [0, 255].
 cv::Mat read_image(const std::filesystem::path& file);
 
+// Most non-zero grey levels of a mask read as a label map (read_mask).
+inline constexpr int kMaskLabelLevels = 16;
+
 // A binary mask: CV_8UC1 with values 0 or 255. A label map (at most kMaskLabelLevels non-zero grey levels, in
 // any channel) has any non-zero pixel as foreground; a mask with more levels (saved as JPEG, smoothed edges) has
 // the pixels above half its brightest level.
-inline constexpr int kMaskLabelLevels = 16;
 // If expected_size is non-empty, a different size is an InputError naming the file and both sizes.
 cv::Mat read_mask(const std::filesystem::path& file, cv::Size expected_size = {});
 
