@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/output_dir.h"
+#include "pipeline/pipeline.h"
 #include "propagate/propagate.h"
 #include "select/support_list.h"
 
@@ -80,7 +81,7 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
     opt.registration.method = sammpa::parse_method(method);
     if (!queries.empty()) opt.queries = read_name_file(queries);
     auto names = sammpa::read_support_list(support);
-    auto dataset = sammpa::scan_dataset(data);
+    auto dataset = sammpa::usable_masks_or_warn(sammpa::scan_dataset(data), names);
     sammpa::OutputDir dir(out, {overwrite, {data}});
     auto run = sammpa::propagate_dataset(dataset, names, opt, dir.staging());
     auto j = sammpa::to_json(run, opt);

@@ -47,10 +47,11 @@ std::vector<std::string> support_of(const fs::path& coarse_dir, const std::strin
 
 void run_segment(const SegmentArgs& a) {
   cli::use_threads(a.threads);
-  const Dataset ds = scan_dataset(a.data);
+  const Dataset scanned = scan_dataset(a.data);
   const fs::path prop = a.coarse;
   if (!fs::is_directory(prop / "coarse")) throw InputError(prop, "has no coarse/ folder (a `sammpa propagate` output)");
   const auto support = support_of(prop, a.support);
+  const Dataset ds = usable_masks_or_warn(scanned, support);
   std::vector<std::string> queries;
   const std::set<std::string> support_set(support.begin(), support.end());
   std::set<std::string> wanted;

@@ -80,6 +80,28 @@ Dataset scan_dataset(const fs::path& root) {
   return ds;
 }
 
+Dataset with_usable_masks(const Dataset& dataset, std::vector<std::string>* dropped,
+                          const std::vector<std::string>& keep) {
+  Dataset out = dataset;
+  for (auto& s : out.samples) {
+    if (!s.mask || std::find(keep.begin(), keep.end(), s.name) != keep.end()) continue;
+    const cv::Size image = read_image_size(s.image);  // an unreadable image stays an error
+    std::string problem;
+    try {
+      const cv::Size mask = read_image_size(*s.mask);
+      if (image != mask)
+        problem = s.mask->string() + ": mask is " + std::to_string(mask.width) + "x" + std::to_string(mask.height) +
+                  " but its image is " + std::to_string(image.width) + "x" + std::to_string(image.height);
+    } catch (const InputError& e) {
+      problem = e.what();  // names the file
+    }
+    if (problem.empty()) continue;
+    if (dropped) dropped->push_back(problem);
+    s.mask.reset();
+  }
+  return out;
+}
+
 fs::path default_data_root() {
   if (const char* env = std::getenv("SAMMPA_DATA"); env && *env) return env;
   return fs::path("..") / "shared" / "data";

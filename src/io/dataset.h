@@ -32,6 +32,13 @@ Dataset scan_dataset(const std::filesystem::path& root);
 // BUSI's _mask). Empty when no image matches.
 std::string mask_image_name(const std::string& mask_stem, const std::function<bool(const std::string&)>& is_image);
 
+// The dataset without the masks that cannot be used: a mask whose size differs from its image's, or whose
+// header cannot be read. Each one dropped gets a line in `dropped` ("FILE: the problem"). For a run, where a
+// query's mask only serves scoring and pictures, one bad file should not cost the whole run. The masks of
+// `keep` (the supports) are left as they are: reading them gives the error. Reads headers only.
+Dataset with_usable_masks(const Dataset& dataset, std::vector<std::string>* dropped,
+                          const std::vector<std::string>& keep = {});
+
 // The folder holding the shared real data (../shared/data by default), overridable with SAMMPA_DATA.
 std::filesystem::path default_data_root();
 

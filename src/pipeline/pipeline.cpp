@@ -41,7 +41,8 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
 // show smaller objects than the defaults allow, the floors follow them (lowered_size_floor).
 void lower_size_floors(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
   std::vector<cv::Mat> masks;
-  for (const auto& n : support) masks.push_back(read_mask(*ds.at(n).mask));
+  for (const auto& n : support)  // a support's mask of the wrong size is an error here, before any work
+    masks.push_back(read_mask(*ds.at(n).mask, read_image_size(ds.at(n).image)));
   if (o.prompt_floor_from_supports)
     o.segment.prompt.min_object_area = lowered_size_floor(o.segment.prompt.min_object_area, masks);
   o.ranked.candidates.min_area = lowered_size_floor(o.ranked.candidates.min_area, masks);
@@ -157,8 +158,19 @@ EvalReport score_masks(const Dataset& data, const std::vector<std::string>& supp
   return report;
 }
 
-PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& options, const fs::path& out_root) {
+Dataset usable_masks_or_warn(const Dataset& dataset, const std::vector<std::string>& support) {
+  std::vector<std::string> unusable;
+  Dataset ds = with_usable_masks(dataset, &unusable, support);
+  for (size_t i = 0; i < unusable.size() && i < 5; ++i)
+    std::fprintf(stderr, "warning: %s: the mask is not used (it cannot annotate a support; no score, no outline)\n",
+                 unusable[i].c_str());
+  if (unusable.size() > 5) std::fprintf(stderr, "warning: %zu more masks like these\n", unusable.size() - 5);
+  return ds;
+}
+
+PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& options, const fs::path& out_root) {
   PipelineOptions o = options;  // its size floors follow the supports (lower_size_floors)
+  Dataset ds = dataset;  // less the queries' unusable masks, once the supports are known
   PipelineResult r;
   const bool records = !o.resume_key.empty();
   if (records && read_work_key(out_root) != o.resume_key) {
@@ -182,6 +194,7 @@ PipelineResult run_pipeline(const Dataset& ds, const PipelineOptions& options, c
   for (const auto& n : r.selection.support) std::printf(" %s", n.c_str());
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
+  ds = usable_masks_or_warn(ds, r.selection.support);
   lower_size_floors(o, ds, r.selection.support);
 
   // Step 2. Each query's float soft map waits on disk for steps 3-4 (its coarse mask is coarse/NAME.png): held

@@ -62,10 +62,16 @@ struct PipelineResult {
   size_t resumed_coarse = 0, resumed_final = 0;  // queries kept from an interrupted run's records
 };
 
+// with_usable_masks (io/dataset.h) with a warning on stderr for each mask set aside (the first five): what
+// `run`, `propagate` and `segment` work on once the supports are known, so that one bad ground-truth file of a
+// query costs its score, not the run.
+Dataset usable_masks_or_warn(const Dataset& dataset, const std::vector<std::string>& support);
+
 // Writes under `out_root` (an OutputDir's staging folder): support.json/.txt, propagation.json, coarse/,
 // soft/, masks/ (final), prompts/, embeddings/ (if options.segment.embeddings is set), overlay/,
 // segment.json, eval.json/.csv (final) and eval_coarse.json/.csv, run.json (settings and timings).
-// InputError when a selected support image has no mask (naming the images to annotate).
+// InputError when a selected support image has no mask (naming the images to annotate). Works on
+// usable_masks_or_warn(data, the supports).
 PipelineResult run_pipeline(const Dataset& data, const PipelineOptions& options,
                             const std::filesystem::path& out_root);
 

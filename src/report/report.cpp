@@ -306,7 +306,7 @@ ReportSummary write_report(const fs::path& run) {
 
   std::optional<Dataset> data;
   try {
-    data = scan_dataset(r.value("dataset", std::string()));
+    data = with_usable_masks(scan_dataset(r.value("dataset", std::string())), nullptr);  // as the run saw it
   } catch (const std::exception&) {  // moved or removed: the support names are listed above
   }
   const auto ranker = read_json(run / "ranker.json");

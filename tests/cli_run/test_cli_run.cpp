@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/dataset.h"
+#include "io/image_io.h"
 #include "io/phantom.h"
 #include "test_support.h"
 
@@ -151,6 +152,26 @@ TEST(RunCli, TinyObjectsAreSegmentedWhenTheSupportsShowThem) {
   const double dice = lesion["dice"]["mean"];
   std::printf("[ tiny lesion phantom, K = 5 ] final Dice on lesion queries %.3f\n", dice);
   EXPECT_GT(dice, 0.6);  // measured 0.930; 0.262 with the fixed floors
+}
+
+// A query's mask only serves scoring and pictures: one of the wrong size (or unreadable) is set aside with a
+// warning naming it, and the run still segments every query (before, it failed at the scoring, after all the
+// work, leaving nothing). As a support's mask it is an error before any work.
+TEST(RunCli, AQueryMaskOfTheWrongSizeIsSetAsideNotFatal) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {8, 96, 5});
+  write_png(dir / "data/masks/phantom_007.png", cv::Mat(40, 40, CV_8UC1, cv::Scalar(255)));
+  const std::string base = "run --data " + (dir / "data").string() + " --propagation registration --no-overlays";
+  auto r = test::run_sammpa(base + " --support phantom_000,phantom_001,phantom_002 --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("phantom_007.png: mask is 40x40 but its image is 96x96"), std::string::npos) << r.err;
+  EXPECT_EQ(test::count_files(dir / "out/masks"), 5u);
+  EXPECT_FALSE(fs::exists(dir / "out/eval.json"));  // not every query has a usable ground truth
+  EXPECT_TRUE(fs::exists(dir / "out/report.html"));
+  r = test::run_sammpa(base + " --support phantom_000,phantom_007,phantom_002 --out " + (dir / "out2").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("phantom_007"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out2"));
 }
 
 TEST(RunCli, GivenSupportsSkipSelectionAndUnknownNamesAreErrors) {

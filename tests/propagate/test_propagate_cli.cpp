@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -133,7 +134,16 @@ TEST(PropagateCli, ErrorsNameTheFileAndLeaveNoOutput) {
     EXPECT_NE(r.status, 0) << c.support;
     EXPECT_NE(r.err.find("sammpa: error:"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(c.expect_in_message), std::string::npos) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    // One line of error; before it, at most a warning about the query's mask of the wrong size (set aside).
+    std::istringstream lines(r.err);
+    int errors = 0;
+    for (std::string line; std::getline(lines, line);) {
+      errors += line.starts_with("sammpa: error:");
+      if (!line.starts_with("sammpa: error:")) {
+        EXPECT_NE(line.find("warning: " + (data / "masks/CHNCXR_0003_0.png").string()), std::string::npos) << line;
+      }
+    }
+    EXPECT_EQ(errors, 1) << r.err;
     EXPECT_FALSE(fs::exists(out)) << c.support;
   }
 }
