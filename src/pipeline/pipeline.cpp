@@ -213,9 +213,11 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       r.propagation_used = loo.chosen;
       std::printf("self-configuration (leave-one-out on %zu supports, final Dice):", r.selection.support.size());
       for (const auto& [mode, dice] : loo.final_dice) std::printf(" %s %.3f", mode.c_str(), mean_of(dice));
-      std::printf(" -> %s%s\n", propagation_name(loo.chosen).c_str(),
-                  loo.chosen == Propagation::ranked && loo.ranked->extra_model ? " (two checkpoints)" : "");
+      std::printf(" -> %s%s%s\n", propagation_name(loo.chosen).c_str(),
+                  loo.chosen == Propagation::ranked && loo.ranked->extra_model ? " (two checkpoints)" : "",
+                  loo.keep_coarse ? ", its coarse masks as final (steps 3-4 lowered the supports' Dice)" : "");
       if (loo.chosen == Propagation::ranked) ranked = std::move(loo.ranked);
+      if (loo.keep_coarse) o.sam = false, r.steps_3_4_skipped = true;
     } else {
       r.propagation_used = Propagation::registration;
       std::printf("self-configuration needs K >= 3 supports and SAM: using registration\n");
@@ -334,6 +336,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                         {"propagation", propagation_name(r.propagation_used)},
                         {"propagation_asked", propagation_name(o.propagation)},
                         {"sam", o.sam},
+                        {"steps_3_4_skipped_by_leave_one_out", r.steps_3_4_skipped},
                         {"seconds", {{"select", r.seconds_select}, {"propagate", r.seconds_propagate},
                                      {"segment", r.seconds_segment}, {"score", r.seconds_score}}}};
   if (o.sam) {

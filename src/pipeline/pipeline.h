@@ -60,6 +60,7 @@ struct PipelineResult {
   Propagation propagation_used = Propagation::registration;
   double seconds_select = 0, seconds_propagate = 0, seconds_segment = 0, seconds_score = 0;
   size_t resumed_coarse = 0, resumed_final = 0;  // queries kept from an interrupted run's records
+  bool steps_3_4_skipped = false;  // the leave-one-out kept the coarse masks (LeaveOneOut::keep_coarse)
 };
 
 // with_usable_masks (io/dataset.h) with a warning on stderr for each mask set aside (the first five): what

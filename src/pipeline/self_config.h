@@ -2,8 +2,9 @@
 // Self-configuration by leave-one-out on the supports: each support in turn is a query for the other K - 1,
 // every candidate way of finding the object (step 2: registration, feature, each with steps 3-4; ranked, whose
 // ranker is fitted on the other supports' candidates) runs, and its Dice against the support's own mask is the
-// score (the ranked mode's in the decoder's low-resolution frame). The best mean wins and is used on the real
-// queries. No query label is used; everything comes from the K annotated images of the run.
+// score (the ranked mode's in the decoder's low-resolution frame), as are registration's and feature
+// propagation's coarse masks without steps 3-4. The best mean wins and is used on the real queries. No query
+// label is used; everything comes from the K annotated images of the run.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -19,6 +20,9 @@ namespace sammpa {
 
 struct LeaveOneOut {
   Propagation chosen = Propagation::registration;
+  // Whether the chosen mode's coarse masks are the answer: they scored higher than its final ones (steps 3-4
+  // lowered the supports' Dice); only registration and feature propagation have coarse masks of their own.
+  bool keep_coarse = false;
   std::vector<std::string> support;
   // Per mode ("registration", "feature"): per support, Dice of the coarse and of the final mask.
   std::map<std::string, std::vector<double>> coarse_dice, final_dice;
@@ -46,6 +50,11 @@ RankedSupports fit_ranker_on_supports(const Dataset& data, const std::vector<std
 // (and come from) options.segment.embeddings.
 LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::string>& support,
                                     const PipelineOptions& options, const std::filesystem::path& work);
+
+// Sets loo.chosen and loo.keep_coarse from loo.coarse_dice and loo.final_dice (choose_by_leave_one_out's last
+// step): the best mean over every mode's final masks and registration's and feature propagation's coarse ones;
+// ties go to registration, then feature, and to the final masks over the coarse.
+void choose_from_scores(LeaveOneOut& loo);
 
 nlohmann::json to_json(const LeaveOneOut& loo);
 

@@ -295,11 +295,14 @@ ReportSummary write_report(const fs::path& run) {
   h << "</table>\n";
 
   if (self_config && self_config->contains("modes")) {
+    const bool steps_3_4 = self_config->value("steps_3_4", true);
     h << "<h2>Self-configuration</h2>\n<p>Leave-one-out on the supports: each support segmented from the "
-         "others, mean final Dice per mode; the best mode was used.</p>\n<table><tr><th>mode</th><th>mean final "
-         "Dice</th></tr>";
+         "others, mean Dice of the coarse (step 2) and final (steps 3-4) masks per mode; the best was used"
+      << (steps_3_4 ? "" : ": the chosen mode's coarse masks, which steps 3-4 made worse on the supports")
+      << ".</p>\n<table><tr><th>mode</th><th>mean coarse Dice</th><th>mean final Dice</th></tr>";
     for (const auto& [mode, m] : (*self_config)["modes"].items())
       h << "<tr><td>" << esc(mode) << (self_config->value("chosen", std::string()) == mode ? " (chosen)" : "")
+        << "</td><td>" << (mode == "ranked" ? std::string("-") : num(m.value("mean_coarse_dice", 0.0)))
         << "</td><td>" << num(m.value("mean_final_dice", 0.0)) << "</td></tr>";
     h << "</table>\n";
   }
