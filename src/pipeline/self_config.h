@@ -52,8 +52,10 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::
                                     const PipelineOptions& options, const std::filesystem::path& work);
 
 // Sets loo.chosen and loo.keep_coarse from loo.coarse_dice and loo.final_dice (choose_by_leave_one_out's last
-// step): the best mean over every mode's final masks and registration's and feature propagation's coarse ones;
-// ties go to registration, then feature, and to the final masks over the coarse.
+// step): the best mean over every mode's final masks and registration's and feature propagation's coarse ones,
+// the coarse ones only where they beat the same mode's final ones by more than one standard error of the K
+// paired differences (steps 3-4 are the method; they go only on clear evidence); ties go to registration, then
+// feature.
 void choose_from_scores(LeaveOneOut& loo);
 
 nlohmann::json to_json(const LeaveOneOut& loo);
