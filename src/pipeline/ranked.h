@@ -113,7 +113,8 @@ double candidate_max_area(double configured, const std::vector<cv::Mat>& masks);
 // The smallest object kept, as a fraction of the image (PromptOptions::min_object_area,
 // CandidateOptions::min_area): `configured`, or half the supports' smallest object where that is less (at least
 // 2e-5, about a pixel of the decoder's work frame). The defaults (0.1% and 0.05%) were set on BUSI and chest
-// X-ray, whose objects cover at least 0.28% of an image; an object below the floor is never segmented.
+// X-ray, whose masks cover at least 0.28% of an image (scripts/mask_stats.py); an object below the floor is
+// never segmented.
 // masks: 0/255; empty ones are ignored.
 double lowered_size_floor(double configured, const std::vector<cv::Mat>& masks);
 

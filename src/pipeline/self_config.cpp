@@ -82,11 +82,8 @@ void choose_from_scores(LeaveOneOut& loo) {
       return false;
     std::vector<double> d;
     for (size_t i = 0; i < c->second.size(); ++i) d.push_back(c->second[i] - f->second[i]);
-    const double m = mean(d);
-    double ss = 0;
-    for (double x : d) ss += (x - m) * (x - m);
-    const double se = std::sqrt(ss / static_cast<double>(d.size() - 1) / static_cast<double>(d.size()));
-    return m > se;
+    const Summary s = summarize(d);  // population sd: the standard error is sd / sqrt(n - 1)
+    return s.mean > s.std / std::sqrt(static_cast<double>(s.n - 1));
   };
   loo.chosen = Propagation::registration;
   loo.keep_coarse = false;
