@@ -20,6 +20,9 @@ sammpa::cli::Command cmd(5, [](CLI::App& app) {
   sub->add_option("--lesion-size", opt.lesion_size,
                   "lesion: its semi-major axis as a fraction of the side (0.12: about 3% of the image)")
       ->capture_default_str()->check(CLI::Range(0.005, 0.4));
+  sub->add_option("--lesions", opt.max_lesions,
+                  "lesion: each lesion image holds 1 to N lesions (at random), apart from each other")
+      ->capture_default_str()->check(CLI::Range(1, 8));
   sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
     opt.kind = kind == "lesion" ? sammpa::PhantomKind::lesion : sammpa::PhantomKind::lobes;

@@ -25,7 +25,7 @@ namespace {
 struct RunArgs {
   std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto", support,
               ranked_round = "auto", ranked_extra_round = "auto", ranked_empty = "auto", ranked_penalty = "auto",
-              features = "thumbnail-hist", extra_checkpoint, extra_embeddings;
+              ranked_objects = "auto", features = "thumbnail-hist", extra_checkpoint, extra_embeddings;
   int extra_grid = 0, extra_box_grid = RankedOptions::box_candidates().box_grid;
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
@@ -97,6 +97,8 @@ void run(RunArgs& a) {
       : a.ranked_penalty == "error" ? PenaltyRule::error
                                     : PenaltyRule::automatic;
   o.ranked.extra_round = round(a.ranked_extra_round);
+  o.ranked.objects_ratio = a.ranked_objects == "auto" ? -1.0 : a.ranked_objects == "one" ? 0.0
+                                                                                          : std::stod(a.ranked_objects);
   o.segment = cli::segment_options(a.segment);
   o.sam = !a.no_sam;
   o.prompt_floor_from_supports = !a.min_object_area_given;
@@ -234,6 +236,13 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "each side) for the final mask: on|off|auto (auto: when it raises the supports' leave-one-out "
                   "Dice)")
       ->capture_default_str()->check(CLI::IsMember({"on", "off", "auto"}));
+  sub->add_option("--ranked-objects", a.ranked_objects,
+                  "ranked mode: how many objects an image may hold. one: the best candidate alone; a ratio R in "
+                  "(0, 1]: also every candidate scoring at least R x the best that lies mostly outside those taken "
+                  "(two lungs, lesions in several places); auto: the ratio among 0.9, 0.75, 0.6 with the best "
+                  "leave-one-out Dice on the supports, or one where it does not clearly beat one")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "one"}) | CLI::Range(1e-6, 1.0));
   sub->add_option("--top", a.pipeline.propagate.top, "deformably register only the M most similar supports (0 = all)")
       ->capture_default_str();
   cli::add_threads_option(sub, a.pipeline.propagate.threads);

@@ -99,6 +99,13 @@ double percentile(std::vector<double> v, double p) {
   return a + (pos - static_cast<double>(lo)) * (b - a);
 }
 
+bool clearly_positive(const std::vector<double>& d) {
+  if (d.size() < 2) return false;
+  const Summary s = summarize(d);
+  const double se = s.std / std::sqrt(static_cast<double>(s.n - 1));
+  return s.mean > 1e-12 && s.mean > se * (1 + 1e-9) + 1e-12;
+}
+
 Summary summarize(const std::vector<double>& values) {
   Summary s;
   s.n = values.size();

@@ -43,6 +43,11 @@ struct Summary {
 Summary summarize(const std::vector<std::optional<double>>& values);
 Summary summarize(const std::vector<double>& values);
 
+// Whether paired differences (one per support, say) are clearly above zero: their mean exceeds one standard
+// error (population sd / sqrt(n - 1)) beyond rounding. A difference on one image alone is never clear: its mean
+// then equals its standard error exactly. False for fewer than two values.
+bool clearly_positive(const std::vector<double>& differences);
+
 // The p-th percentile (0..100) of values with numpy's default linear interpolation; values non-empty.
 double percentile(std::vector<double> values, double p);
 

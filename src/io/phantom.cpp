@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <opencv2/imgproc.hpp>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "io/image_io.h"
 
@@ -29,10 +31,22 @@ void write_lesion_phantoms(const fs::path& root, const PhantomOptions& opt) {
     img = img.mul(speckle);
     cv::Mat mask(s, s, CV_8UC1, cv::Scalar(0));
     const bool has_lesion = i % 5 != 4;
-    if (has_lesion) {
+    // With max_lesions > 1, each lesion image holds 1 to max_lesions of them, apart from each other.
+    const int lesions = !has_lesion ? 0 : opt.max_lesions > 1 ? 1 + static_cast<int>(rng() % opt.max_lesions) : 1;
+    std::vector<std::pair<cv::Point2d, double>> placed;  // centre, semi-major axis
+    for (int l = 0; l < lesions; ++l) {
       // An ellipse anywhere in the middle 70%, with a wavy edge.
-      const cv::Point2d c(s * (0.5 + 0.35 * u(rng)), s * (0.5 + 0.35 * u(rng)));
+      cv::Point2d c(s * (0.5 + 0.35 * u(rng)), s * (0.5 + 0.35 * u(rng)));
       const double a = s * (opt.lesion_size + opt.lesion_size / 3 * u(rng)), b = a * (0.6 + 0.2 * u(rng));
+      auto too_close = [&] {
+        for (const auto& [pc, pa] : placed)
+          if (cv::norm(c - pc) < 1.5 * (a + pa)) return true;
+        return false;
+      };
+      for (int tries = 0; tries < 50 && too_close(); ++tries)
+        c = {s * (0.5 + 0.35 * u(rng)), s * (0.5 + 0.35 * u(rng))};
+      if (too_close()) break;  // no room left for another one
+      placed.emplace_back(c, a);
       const double turn = u(rng) * 3.1416;
       const double w1 = 0.12 * u(rng), w2 = 0.08 * u(rng), ph = u(rng) * 3;
       std::vector<cv::Point> edge;
@@ -43,6 +57,8 @@ void write_lesion_phantoms(const fs::path& root, const PhantomOptions& opt) {
                           static_cast<int>(c.y + x * std::sin(turn) + y * std::cos(turn)));
       }
       cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{edge}, cv::Scalar(255));
+    }
+    if (has_lesion) {
       cv::Mat inside;
       mask.convertTo(inside, CV_32FC1, 1.0 / 255.0);
       cv::GaussianBlur(inside, inside, {0, 0}, 1.5);

@@ -20,6 +20,8 @@ struct PhantomOptions {
   // lesion: the lesion's semi-major axis as a fraction of the side (+-a third); 0.12 covers about 3% of the
   // image, 0.015 about 0.04% (objects smaller than the pipeline's default size floors).
   double lesion_size = 0.12;
+  // lesion: each lesion image holds 1 to max_lesions lesions (uniformly), apart from each other.
+  int max_lesions = 1;
 };
 
 // Writes root/images/phantom_NNN.png and root/masks/phantom_NNN.png (lesion: lesion_NNN / normal_NNN).

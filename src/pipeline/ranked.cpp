@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -138,6 +139,16 @@ double lowered_size_floor(double configured, const std::vector<cv::Mat>& masks) 
 
 namespace {
 
+// How many objects a mask (0/255) holds: its connected components above a tenth of the largest one's area.
+int sizable_objects(const cv::Mat& mask) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+  int largest = 0, count = 0;
+  for (int l = 1; l < n; ++l) largest = std::max(largest, stats.at<int>(l, cv::CC_STAT_AREA));
+  for (int l = 1; l < n; ++l) count += stats.at<int>(l, cv::CC_STAT_AREA) > 0.1 * largest;
+  return count;
+}
+
 // The options with the candidates' size limit the fitted ranker saw.
 RankedOptions with_fitted_areas(RankedOptions o, const RankedSupports& r) {
   o.candidates.max_area = r.max_area;
@@ -247,6 +258,65 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     r.extra_round = decide(o.extra_round, r.dice_with_extra_round, r.dice_without_extra_round);
     if (r.extra_round) r.loo.dice = r.dice_with_extra_round;
   }
+  // Several objects per image, judged on the held-out rankers' scores of every candidate. Each object's answer
+  // (after the rounds decided above) is made once per support and candidate.
+  std::map<std::pair<size_t, int>, cv::Mat> answers;
+  auto answer_mask = [&](size_t i, int c) -> const cv::Mat& {
+    if (auto it = answers.find({i, c}); it != answers.end()) return it->second;
+    cv::Mat m = candidates[i][c].mask;
+    if (r.round || r.extra_round) {
+      set(i);
+      m = finish_choice(models, candidates[i][c], r.round, r.extra_round, o.extra_round_margin).mask;
+    }
+    return answers.emplace(std::pair{i, c}, m).first->second;
+  };
+  auto union_dice = [&](size_t i, const std::vector<int>& objects) {
+    cv::Mat u = cv::Mat::zeros(truths[i].size(), CV_8UC1);
+    for (int c : objects) u |= answer_mask(i, c);
+    return dice_score(u, truths[i] >= 127.5f);
+  };
+  r.dice_one_object = r.loo.dice;
+  if (o.objects_ratio != 0) {
+    r.object_ratios = o.objects_ratio > 0 ? std::vector<double>{o.objects_ratio} : o.object_ratios;
+    std::vector<std::vector<double>> held(k);  // the held-out ranker's score of each candidate
+    for (size_t i = 0; i < k; ++i) {
+      if (r.loo.chosen[i] < 0 || r.loo.best_score[i] < r.loo.threshold) continue;  // no candidate, or empty
+      std::vector<const RankedImage*> others;
+      for (size_t j = 0; j < k; ++j)
+        if (j != i) others.push_back(&r.images[j]);
+      const CandidateRanker held_out = CandidateRanker::train(others, ro);
+      for (const auto& f : r.images[i].features) held[i].push_back(held_out.score(f));
+    }
+    for (double ratio : r.object_ratios) {
+      std::vector<double> d = r.dice_one_object;
+      for (size_t i = 0; i < k; ++i) {
+        if (held[i].empty()) continue;
+        const auto objects = choose_objects(held[i], candidates[i], ratio, o.objects_overlap, o.max_objects);
+        if (objects.size() > 1) d[i] = union_dice(i, objects);
+      }
+      r.dice_by_objects_ratio.push_back(std::move(d));
+    }
+    size_t best = 0;
+    for (size_t j = 1; j < r.dice_by_objects_ratio.size(); ++j)
+      if (sum(r.dice_by_objects_ratio[j]) > sum(r.dice_by_objects_ratio[best]) + 1e-12) best = j;
+    std::vector<double> gain(k);
+    for (size_t i = 0; i < k; ++i) gain[i] = r.dice_by_objects_ratio[best][i] - r.dice_one_object[i];
+    const bool clear = clearly_positive(gain);
+    // The supports' own masks are evidence too: where most of those with an object hold several, and several
+    // objects per answer cost nothing on the supports (their held-out best candidates may already cover all).
+    size_t with_object = 0;
+    r.supports_with_several_objects = 0;
+    for (const auto& m : masks) {
+      const int n = sizable_objects(m);
+      with_object += n > 0;
+      r.supports_with_several_objects += n > 1;
+    }
+    const bool shown = 2 * r.supports_with_several_objects > with_object && sum(gain) > -1e-12;
+    if (o.objects_ratio > 0 || clear || shown) {
+      r.objects_ratio = r.object_ratios[best];
+      r.loo.dice = r.dice_by_objects_ratio[best];
+    }
+  }
   std::vector<const RankedImage*> all;
   for (const auto& im : r.images) all.push_back(&im);
   r.ranker = CandidateRanker::train(all, ro);
@@ -267,10 +337,14 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     ranker.empty_below = inner.loo.threshold;
     const int c = ranker.choose(r.images[i].features);
     double d = c < 0 ? (r.images[i].empty_truth ? 1.0 : 0.0) : r.images[i].dice[c];
-    if (c >= 0 && (r.round || r.extra_round)) {
-      set(i);
-      const MaskCandidate done = finish_choice(models, candidates[i][c], r.round, r.extra_round, o.extra_round_margin);
-      d = dice_score(done.mask, truths[i] >= 127.5f);
+    if (c >= 0) {
+      std::vector<int> objects{c};
+      if (r.objects_ratio > 0) {
+        std::vector<double> scores;
+        for (const auto& f : r.images[i].features) scores.push_back(ranker.score(f));
+        objects = choose_objects(scores, candidates[i], r.objects_ratio, o.objects_overlap, o.max_objects);
+      }
+      if (objects.size() > 1 || r.round || r.extra_round) d = union_dice(i, objects);
     }
     r.nested_dice.push_back(d);
   }
@@ -297,27 +371,34 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
   dump_candidates(name, cands, features, fitted.feature_names);
   QuerySegmentation q;
   q.mask = cv::Mat::zeros(f.orig_h, f.orig_w, CV_8UC1);
-  const auto [c, top_score] = ranker.best(features);
-  if (c < 0) return q;
+  std::vector<double> scores;
+  for (const auto& row : features) scores.push_back(ranker.score(row));
+  const std::vector<int> chosen_ones =
+      choose_objects(scores, cands, fitted.objects_ratio, o.objects_overlap, o.max_objects);
+  if (chosen_ones.empty()) return q;
+  const double top_score = scores[chosen_ones[0]];
   if (top_score < ranker.empty_below) {  // "no object": the record keeps the score, as the queries' rule does
     q.answered_empty = std::pair{top_score, ranker.empty_below};
     return q;
   }
-  const MaskCandidate chosen = finish_choice(models, cands[c], fitted.round, fitted.extra_round, o.extra_round_margin);
-  ObjectResult obj;
-  if (!chosen.source.ends_with("+extra_box")) {  // the box round prompts with the box alone
-    obj.prompt.points = {chosen.point};
-    obj.prompt.labels = {1};
+  for (const int c : chosen_ones) {  // the best first: its score is the query's (answer_empty_from_queries)
+    const MaskCandidate chosen =
+        finish_choice(models, cands[c], fitted.round, fitted.extra_round, o.extra_round_margin);
+    ObjectResult obj;
+    if (!chosen.source.ends_with("+extra_box")) {  // the box round prompts with the box alone
+      obj.prompt.points = {chosen.point};
+      obj.prompt.labels = {1};
+    }
+    if (chosen.box) obj.prompt.box = *chosen.box;
+    obj.mask = candidate_to_image(chosen, models.of(chosen).embedding().frame);
+    obj.source = chosen.source;
+    obj.iou = chosen.iou;
+    obj.agreement = scores[c];  // the ranker's predicted IoU with the truth
+    obj.prompt.area = cv::countNonZero(obj.mask);
+    obj.prompt.bbox = cv::boundingRect(obj.mask);
+    q.mask |= obj.mask;
+    q.objects.push_back(std::move(obj));
   }
-  if (chosen.box) obj.prompt.box = *chosen.box;
-  obj.mask = candidate_to_image(chosen, models.of(chosen).embedding().frame);
-  obj.source = chosen.source;
-  obj.iou = chosen.iou;
-  obj.agreement = top_score;  // the ranker's predicted IoU with the truth
-  obj.prompt.area = cv::countNonZero(obj.mask);
-  obj.prompt.bbox = cv::boundingRect(obj.mask);
-  q.mask = obj.mask.clone();
-  q.objects.push_back(std::move(obj));
   return q;
 }
 
@@ -350,6 +431,15 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
           {"last_round", {{"used", s.round},
                           {"leave_one_out_mean_dice_without", mean_of(s.dice_without_round)},
                           {"leave_one_out_mean_dice_with", mean_of(s.dice_with_round)}}},
+          {"several_objects", {{"ratio", s.objects_ratio},
+                               {"supports_with_several_objects", s.supports_with_several_objects},
+                               {"ratios_judged", s.object_ratios},
+                               {"leave_one_out_mean_dice_one_object", mean_of(s.dice_one_object)},
+                               {"leave_one_out_mean_dice_by_ratio", [&] {
+                                  std::vector<double> m;
+                                  for (const auto& d : s.dice_by_objects_ratio) m.push_back(mean_of(d));
+                                  return m;
+                                }()}}},
           {"extra_box_round", {{"used", s.extra_round},
                                {"leave_one_out_mean_dice_without", mean_of(s.dice_without_extra_round)},
                                {"leave_one_out_mean_dice_with", mean_of(s.dice_with_extra_round)}}},

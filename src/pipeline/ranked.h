@@ -61,6 +61,17 @@ struct RankedOptions {
   //   mixture's threshold lies above the held-out scores of most supports with an object.
   EmptyFrom empty_from = EmptyFrom::automatic;
   size_t empty_from_queries_min = 20;
+  // Several objects per image (two lungs, lesions in more than one place; docs/PIPELINE.md, "Several objects"):
+  // after the best candidate, others that score at least objects_ratio times the best and lie mostly outside
+  // those taken join the answer (choose_objects, refine/ranker.h). 0: one candidate per image; below 0
+  // (automatic): the ratio of object_ratios with the best leave-one-out Dice on the supports, used only on
+  // clear evidence (one object is the method's answer): where it beats one candidate per image by more than one
+  // standard error of the paired differences, or where most supports with an object hold several (components
+  // above a tenth of the largest) and it loses nothing on them (their held-out best candidates may cover all).
+  double objects_ratio = -1;
+  std::vector<double> object_ratios = {0.9, 0.75, 0.6};
+  double objects_overlap = 0.2;  // the largest share of a further object's area inside those taken
+  int max_objects = 4;
 
   // The extra checkpoint's default candidates: boxes on a 4 x 4 grid (the prompts LiteMedSAM was trained on)
   // and the soft map's peaks and boxes, no point grid.
@@ -99,6 +110,11 @@ struct RankedSupports {
   std::vector<double> dice_without_round, dice_with_round;  // per support, leave-one-out
   bool extra_round = false;         // whether queries get the extra checkpoint's box round
   std::vector<double> dice_without_extra_round, dice_with_extra_round;  // per support, leave-one-out
+  double objects_ratio = 0;         // several objects per image (RankedOptions::objects_ratio); 0: one
+  std::vector<double> object_ratios;  // the ratios judged, and per ratio and support the leave-one-out Dice
+  std::vector<std::vector<double>> dice_by_objects_ratio;
+  std::vector<double> dice_one_object;  // per support, leave-one-out, one candidate per image
+  size_t supports_with_several_objects = 0;  // components above a tenth of the largest one's area
   // Per support: Dice of the candidate chosen by a ranker whose penalty and threshold were chosen on the other
   // supports alone (nested leave-one-out): the unbiased score the automatic choice compares.
   std::vector<double> nested_dice;

@@ -82,8 +82,7 @@ void choose_from_scores(LeaveOneOut& loo) {
       return false;
     std::vector<double> d;
     for (size_t i = 0; i < c->second.size(); ++i) d.push_back(c->second[i] - f->second[i]);
-    const Summary s = summarize(d);  // population sd: the standard error is sd / sqrt(n - 1)
-    return s.mean > s.std / std::sqrt(static_cast<double>(s.n - 1));
+    return clearly_positive(d);
   };
   loo.chosen = Propagation::registration;
   loo.keep_coarse = false;

@@ -89,9 +89,21 @@ RankedImage label_candidates(const std::vector<MaskCandidate>& cands, const cv::
   const cv::Mat truth = truth_work >= 127.5f;
   const double t = cv::countNonZero(truth);
   r.empty_truth = t == 0;
+  cv::Mat labels;
+  const int objects = cv::connectedComponents(truth, labels, 8, CV_32S);
   for (const auto& c : cands) {
     const double i = cv::countNonZero(c.mask & truth), a = cv::countNonZero(c.mask);
-    r.iou.push_back(a + t - i > 0 ? i / (a + t - i) : 0.0);
+    // The truth's objects the candidate covers: its components with more than a tenth of their area inside.
+    cv::Mat covered = cv::Mat::zeros(truth.size(), CV_8UC1);
+    for (int l = 1; l < objects; ++l) {
+      const cv::Mat object = labels == l;
+      if (cv::countNonZero(object & c.mask) > 0.1 * cv::countNonZero(object)) covered |= object;
+    }
+    const double oi = cv::countNonZero(covered & c.mask), ot = cv::countNonZero(covered);
+    if (ot > 0)
+      r.iou.push_back(oi / (a + ot - oi));
+    else  // it covers no object well: the plain IoU (small)
+      r.iou.push_back(a + t - i > 0 ? i / (a + t - i) : 0.0);
     r.dice.push_back(a + t > 0 ? 2 * i / (a + t) : 0.0);
   }
   return r;
@@ -249,6 +261,29 @@ PenaltyChoice choose_penalty(const std::vector<RankedImage>& images, const Ranke
     }
   }
   return c;
+}
+
+std::vector<int> choose_objects(const std::vector<double>& scores, const std::vector<MaskCandidate>& cands,
+                                double ratio, double overlap, int max_objects) {
+  std::vector<int> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  // stable: among equal scores the first candidate wins, as in CandidateRanker::best
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return scores[a] > scores[b]; });
+  std::vector<int> taken;
+  if (order.empty()) return taken;
+  taken.push_back(order[0]);
+  const double top = scores[order[0]];
+  if (ratio <= 0 || top <= 0) return taken;
+  cv::Mat covered = cands[order[0]].mask.clone();
+  for (size_t j = 1; j < order.size() && static_cast<int>(taken.size()) < max_objects; ++j) {
+    const int c = order[j];
+    if (scores[c] < ratio * top) break;
+    const int area = cv::countNonZero(cands[c].mask);
+    if (area == 0 || cv::countNonZero(cands[c].mask & covered) > overlap * area) continue;
+    taken.push_back(c);
+    covered |= cands[c].mask;
+  }
+  return taken;
 }
 
 std::optional<MixtureThreshold> mixture_threshold(const std::vector<double>& query_scores,

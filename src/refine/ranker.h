@@ -1,9 +1,10 @@
 #pragma once
 // The ranked mode's choice among SAM's candidates (candidates.h): a ridge regression from a few plain
 // features of a candidate (SAM's predicted IoU and stability, how much of the soft map it holds, its size,
-// place, shape and brightness against its surroundings) to its IoU with the true mask, fitted on the
-// candidates of the run's own support images. A query gets its highest-scoring candidate, or nothing when
-// even that scores below a threshold that leave-one-out on the supports chose (only supports without an
+// place, shape and brightness against its surroundings) to its IoU with the true object(s) it covers, fitted
+// on the candidates of the run's own support images. A query gets its highest-scoring candidate (and, where
+// leave-one-out finds images with several objects, the next ones that lie elsewhere: choose_objects), or nothing
+// when even the best scores below a threshold that leave-one-out on the supports chose (only supports without an
 // object can make "nothing" pay off, so a folder whose supports all hold an object never gets empty answers).
 #include <opencv2/core.hpp>
 #include <optional>
@@ -27,10 +28,14 @@ const std::vector<std::string>& candidate_feature_names();
 std::vector<std::string> ranker_feature_names(size_t count);
 
 // One support image's candidates as training data: features and IoU with the true mask (work frame).
+// The label is the IoU with the truth's objects the candidate covers (connected components with more than a tenth
+// of their area inside it; the plain IoU where it covers none), so that one whole lung of two scores as high as
+// a mask of both: a candidate is judged as one object, and choose_objects adds the others. Where the truth is one
+// object it is the plain IoU.
 struct RankedImage {
   std::vector<std::vector<double>> features;
-  std::vector<double> iou;   // IoU of each candidate with the truth
-  std::vector<double> dice;  // Dice of each candidate with the truth
+  std::vector<double> iou;   // IoU of each candidate with the truth's objects it covers (the ranker's label)
+  std::vector<double> dice;  // Dice of each candidate with the whole truth (what an answer scores)
   bool empty_truth = false;
   cv::Mat embedding;  // candidate_embeddings(): one row per candidate
 };
@@ -84,6 +89,13 @@ class CandidateRanker {
  private:
   std::vector<double> mean_, scale_, weights_;  // weights_: one per feature, then the bias
 };
+
+// Several objects per image (RankedOptions::objects_ratio, pipeline/ranked.h): the best-scored candidate, then
+// each other one in score order that scores at least ratio x the best and has at most `overlap` of its area
+// inside the candidates taken so far, up to max_objects. ratio 0 (or a best score <= 0): the best alone.
+// Empty when there is no candidate. scores: one per candidate (CandidateRanker::score).
+std::vector<int> choose_objects(const std::vector<double>& scores, const std::vector<MaskCandidate>& candidates,
+                                double ratio, double overlap = 0.2, int max_objects = 4);
 
 // The "no object" threshold set on the queries' own best scores, without their labels (--ranked-empty queries;
 // docs/RESULTS.md, "The 'no object' threshold from the queries' scores"): the supports, the clusters' most

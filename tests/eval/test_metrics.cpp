@@ -127,3 +127,22 @@ TEST(Metrics, SummaryAndPercentileMatchNumpyConventions) {
   EXPECT_EQ(none.undefined, 1u);
   EXPECT_TRUE(std::isnan(none.mean));
 }
+
+// The rule every "only on clear evidence" decision of the leave-one-out uses (steps 3-4 skipped, several
+// objects per image): a mean above one standard error of the paired differences.
+TEST(Metrics, ClearlyPositiveNeedsMoreThanOneImageAndAMeanAboveItsStandardError) {
+  EXPECT_TRUE(clearly_positive({0.05, 0.04, 0.06, 0.05}));
+  EXPECT_FALSE(clearly_positive({0.0, 0.0, 0.0}));
+  // One support of ten changed: the mean equals the standard error exactly; not evidence, whatever the rounding.
+  for (double d : {0.003, 0.1, 0.3307, 1.0}) {
+    std::vector<double> one(10, 0.0);
+    one[3] = d;
+    EXPECT_FALSE(clearly_positive(one)) << d;
+  }
+  std::vector<double> two(10, 0.0);
+  two[1] = two[7] = 0.05;  // mean 0.01, standard error 0.0067
+  EXPECT_TRUE(clearly_positive(two));
+  EXPECT_FALSE(clearly_positive({0.2, -0.19, 0.01}));  // mean 0.0067, standard error 0.11
+  EXPECT_FALSE(clearly_positive({0.5}));
+  EXPECT_FALSE(clearly_positive({}));
+}

@@ -250,6 +250,36 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   EXPECT_EQ(to_json(seg, o.segment.prompt)["answered_empty"]["threshold"].get<double>(), 1e9);
 }
 
+// Two lungs per chest X-ray: the ranker labels each candidate by the objects it covers, and leave-one-out on the
+// supports finds that answers of several candidates pay, so each query gets both lungs (one candidate per image
+// gave 0.674 on 90 chest X-rays, docs/RESULTS.md, "Several objects per image").
+TEST(PipelineReal, RankedModeAnswersBothLungs) {
+  test::TempDir dir;
+  test::link_spread(test::with_prefix(scan_dataset(test::data_root() / "cxr"), {}), 16, dir / "data");
+  const Dataset ds = scan_dataset(dir / "data");
+  PipelineOptions o;
+  o.select.k = 5;
+  o.propagation = Propagation::ranked;
+  o.segment.overlays = false;
+  o.segment.embeddings = dir / "out/embeddings";
+  fs::create_directories(dir / "out");
+  PipelineResult r = run_pipeline(ds, o, dir / "out");
+  const auto ranker = nlohmann::json::parse(test::read_text(dir / "out/ranker.json"));
+  const auto& several = ranker["several_objects"];
+  size_t two = 0;
+  for (const auto& q : r.segment.queries) two += q.result.objects.size() >= 2;
+  ASSERT_TRUE(r.final_scores);
+  const double dice = r.final_scores->overall.dice.mean;
+  std::printf("[ cxr %zu queries, K = 5, ranked ] several objects: ratio %.2f (leave-one-out %.3f, one object "
+              "%.3f); %zu queries answered with two or more; Dice %.3f\n", r.segment.queries.size(),
+              several["ratio"].get<double>(), ranker["leave_one_out_mean_dice"].get<double>(),
+              several["leave_one_out_mean_dice_one_object"].get<double>(), two, dice);
+  EXPECT_GT(several["ratio"].get<double>(), 0.0);
+  EXPECT_EQ(several["supports_with_several_objects"].get<int>(), 5);
+  EXPECT_GE(2 * two, r.segment.queries.size());
+  EXPECT_GT(dice, 0.8);  // one lung of two gives about 0.67
+}
+
 // A second checkpoint (LiteMedSAM, box-trained) proposes candidates beside MobileSAM; one ranker chooses among
 // both, each candidate described in both embeddings (docs/RESULTS.md, "Two checkpoints' candidates").
 TEST(PipelineReal, RankedModePoolsASecondCheckpointsCandidates) {

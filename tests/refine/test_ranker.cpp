@@ -97,6 +97,67 @@ TEST(Ranker, FeaturesOfAKnownSquare) {
   EXPECT_EQ(candidate_features({c}, soft, grey)[0][feature("touches_border")], 1.0);
 }
 
+namespace {
+
+MaskCandidate disc(int x, int y, int r) {
+  MaskCandidate c;
+  c.mask = cv::Mat::zeros(100, 100, CV_8UC1);
+  cv::circle(c.mask, {x, y}, r, cv::Scalar(255), cv::FILLED);
+  return c;
+}
+
+}  // namespace
+
+// Two lungs: a candidate that is one of them is labelled by how well it matches that object, not the whole
+// truth, so that it can rank as high as a candidate of both; a single-object truth keeps the plain IoU.
+TEST(Ranker, LabelIsTheIoUWithTheObjectsACandidateCovers) {
+  const MaskCandidate left = disc(25, 50, 15), right = disc(75, 50, 15);
+  const cv::Mat truth = left.mask | right.mask;
+  MaskCandidate both;
+  both.mask = truth.clone();
+  MaskCandidate left_and_sliver = left;
+  left_and_sliver.mask = left.mask.clone();
+  left_and_sliver.mask(cv::Rect(60, 48, 4, 4)).setTo(255);  // 16 pixels, under a tenth of the right disc
+  const MaskCandidate elsewhere = disc(50, 90, 5);
+  MaskCandidate half_left = left;
+  half_left.mask = left.mask.clone();
+  half_left.mask(cv::Rect(0, 0, 25, 100)).setTo(0);
+  const cv::Mat grey(100, 100, CV_32F, cv::Scalar(100)), soft = cv::Mat::zeros(100, 100, CV_32F);
+  cv::Mat truth_f;
+  truth.convertTo(truth_f, CV_32F);
+  const RankedImage im = label_candidates({left, both, left_and_sliver, elsewhere, half_left}, soft, grey, truth_f);
+  EXPECT_NEAR(im.iou[0], 1.0, 1e-12);
+  EXPECT_NEAR(im.dice[0], 2.0 / 3, 0.01);  // what the answer scores is still the whole truth's Dice
+  EXPECT_NEAR(im.iou[1], 1.0, 1e-12);
+  const double area = cv::countNonZero(left.mask);
+  EXPECT_NEAR(im.iou[2], area / (area + 16), 1e-12);  // the sliver is a false positive, not a second object
+  EXPECT_EQ(im.iou[3], 0.0);
+  EXPECT_NEAR(im.iou[4], cv::countNonZero(half_left.mask) / area, 1e-12);
+  // One object: the plain IoU.
+  cv::Mat one_f;
+  left.mask.convertTo(one_f, CV_32F);
+  const RankedImage single = label_candidates({both, half_left}, soft, grey, one_f);
+  EXPECT_NEAR(single.iou[0], 0.5, 0.01);
+  EXPECT_NEAR(single.iou[1], im.iou[4], 1e-12);
+}
+
+TEST(Ranker, ChooseObjectsAddsCandidatesElsewhereThatScoreNearTheBest) {
+  const std::vector<MaskCandidate> cands = {disc(25, 50, 15), disc(28, 50, 15), disc(75, 50, 15), disc(75, 90, 6),
+                                            disc(20, 10, 5)};
+  const std::vector<double> scores = {0.9, 0.85, 0.8, 0.3, 0.95};
+  // The best (index 4) alone: one object per image.
+  EXPECT_EQ(choose_objects(scores, cands, 0.0), (std::vector<int>{4}));
+  // 0.75 x 0.95 = 0.71: the two discs above it join, but the second left disc lies inside the first.
+  EXPECT_EQ(choose_objects(scores, cands, 0.75), (std::vector<int>{4, 0, 2}));
+  EXPECT_EQ(choose_objects(scores, cands, 0.3), (std::vector<int>{4, 0, 2, 3}));
+  EXPECT_EQ(choose_objects(scores, cands, 0.3, 0.2, 2), (std::vector<int>{4, 0}));
+  // A larger overlap allowed: the near-copy of the left disc is taken too.
+  EXPECT_EQ(choose_objects(scores, cands, 0.75, 0.95), (std::vector<int>{4, 0, 1, 2}));
+  EXPECT_TRUE(choose_objects({}, {}, 0.75).empty());
+  // A best score of zero or below is no basis for a ratio.
+  EXPECT_EQ(choose_objects({-0.1, -0.2}, {cands[0], cands[2]}, 0.5), (std::vector<int>{0}));
+}
+
 TEST(Ranker, LearnsWhichFeatureCarriesTheIoU) {
   cv::RNG rng(1);
   std::vector<RankedImage> images;
