@@ -83,6 +83,9 @@ std::string one_line(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Progress bars and errors go to stderr unbuffered; a line-buffered stdout keeps a log written to a file (both
+  // streams redirected) in the order things happened.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   sammpa::keep_freed_memory_in_heap();
   set_library_environment(argv);
   CLI::App app{
