@@ -207,7 +207,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   r.propagation_used = o.propagation;
   std::optional<RankedSupports> ranked;
   if (o.propagation == Propagation::automatic) {
-    if (r.selection.support.size() >= 3 && o.sam) {
+    if (r.selection.support.size() >= 2 && o.sam) {
       LeaveOneOut loo = choose_by_leave_one_out(ds, r.selection.support, o, out_root / ".leave-one-out");
       write_json_atomic(out_root / "self_config.json", to_json(loo));
       r.propagation_used = loo.chosen;
@@ -220,7 +220,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       if (loo.keep_coarse) o.sam = false, r.steps_3_4_skipped = true;
     } else {
       r.propagation_used = Propagation::registration;
-      std::printf("self-configuration needs K >= 3 supports and SAM: using registration\n");
+      std::printf("self-configuration needs K >= 2 supports and SAM: using registration\n");
     }
   }
   if (r.propagation_used == Propagation::registration) {

@@ -98,7 +98,7 @@ void choose_from_scores(LeaveOneOut& loo) {
 
 LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::string>& support,
                                     const PipelineOptions& o, const fs::path& work) {
-  if (support.size() < 3) throw InputError("--propagation auto", "leave-one-out needs at least 3 supports");
+  if (support.size() < 2) throw InputError("--propagation auto", "leave-one-out needs at least 2 supports");
   const auto start = std::chrono::steady_clock::now();
   LeaveOneOut loo;
   loo.support = support;
