@@ -47,8 +47,8 @@ RankedSupports fit_ranker_on_supports(const Dataset& data, const std::vector<std
                                       const PipelineOptions& options);
 
 // Needs K >= 2 supports, each with a mask (with two, each is judged from the other alone: weak evidence, but on
-// BUSI it still told lesions that move from lungs that register; docs/RESULTS.md). `work` is a scratch folder (removed afterwards). Embeddings go to
-// (and come from) options.segment.embeddings.
+// BUSI it still told lesions that move from lungs that register; docs/RESULTS.md). `work` is a scratch folder
+// (removed afterwards). Embeddings go to (and come from) options.segment.embeddings.
 LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::string>& support,
                                     const PipelineOptions& options, const std::filesystem::path& work);
 
