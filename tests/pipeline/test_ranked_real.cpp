@@ -29,6 +29,16 @@ Dataset busi_subset(const fs::path& dir, const std::vector<std::string>& prefixe
   return scan_dataset(dir);
 }
 
+// The ranked mode on `ds` with `o`'s supports or K, no overlays, the embeddings cached in out/embeddings (`o` is
+// left set so, for later calls that reuse them).
+PipelineResult run_ranked(const Dataset& ds, PipelineOptions& o, const fs::path& out) {
+  o.propagation = Propagation::ranked;
+  o.segment.overlays = false;
+  o.segment.embeddings = out / "embeddings";
+  fs::create_directories(out);
+  return run_pipeline(ds, o, out);
+}
+
 }  // namespace
 
 // The size limits follow the supports' objects: the largest candidate kept rises above the default for objects
@@ -185,11 +195,7 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   PipelineOptions o;
   o.support = {"benign_001", "benign_147", "malignant_001", "malignant_069", "normal_001", "normal_040"};
   for (const auto& n : o.support) ASSERT_TRUE(ds.index_of(n)) << n << " is not in the subset";
-  o.propagation = Propagation::ranked;
-  o.segment.overlays = false;
-  o.segment.embeddings = dir / "out/embeddings";
-  fs::create_directories(dir / "out");
-  PipelineResult r = run_pipeline(ds, o, dir / "out");
+  PipelineResult r = run_ranked(ds, o, dir / "out");
   const auto ranker = nlohmann::json::parse(test::read_text(dir / "out/ranker.json"));
   ASSERT_EQ(ranker["supports"].size(), 6u);
   double lesion = 0, normal_empty = 0;
@@ -259,11 +265,7 @@ TEST(PipelineReal, RankedModeAnswersBothLungs) {
   const Dataset ds = scan_dataset(dir / "data");
   PipelineOptions o;
   o.select.k = 5;
-  o.propagation = Propagation::ranked;
-  o.segment.overlays = false;
-  o.segment.embeddings = dir / "out/embeddings";
-  fs::create_directories(dir / "out");
-  PipelineResult r = run_pipeline(ds, o, dir / "out");
+  PipelineResult r = run_ranked(ds, o, dir / "out");
   const auto ranker = nlohmann::json::parse(test::read_text(dir / "out/ranker.json"));
   const auto& several = ranker["several_objects"];
   size_t two = 0;
@@ -300,7 +302,6 @@ TEST(PipelineReal, RankedModePoolsASecondCheckpointsCandidates) {
   const Dataset ds = scan_dataset(dir / "data");
   PipelineOptions o;
   o.support = support;
-  o.propagation = Propagation::ranked;
   o.ranked.round = RankedRound::on;  // the last round runs on the checkpoint that proposed the chosen candidate
   o.ranked.extra_round = RankedRound::on;  // then LiteMedSAM answers the chosen mask's box
   o.ranked.candidates.grid = 4;  // fewer prompts than the defaults, for the test's time
@@ -309,10 +310,7 @@ TEST(PipelineReal, RankedModePoolsASecondCheckpointsCandidates) {
   o.ranked.extra_candidates.box_sizes = {0.25, 0.4};
   o.ranked.extra_candidates.box_aspects = {1.0};
   o.ranked.extra_embeddings = dir / "out/embeddings_extra";
-  o.segment.overlays = false;
-  o.segment.embeddings = dir / "out/embeddings";
-  fs::create_directories(dir / "out");
-  PipelineResult r = run_pipeline(ds, o, dir / "out");
+  PipelineResult r = run_ranked(ds, o, dir / "out");
   const auto ranker = nlohmann::json::parse(test::read_text(dir / "out/ranker.json"));
   // Both checkpoints' candidates reach the ranker, which weighs both embeddings and the source.
   const auto& weights = ranker["ranker"]["weights_per_unit"];
