@@ -37,9 +37,10 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
                      "annotate the selected support images first (masks/NAME.png), missing: " + missing);
 }
 
-// Objects smaller than the prompt step's or the candidates' size floor are never segmented: where the supports
-// show smaller objects than the defaults allow, the floors follow them (lowered_size_floor).
-void lower_size_floors(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
+// What the supports' masks tell before any work. Objects smaller than the prompt step's or the candidates' size
+// floor are never segmented: where the supports show smaller objects than the defaults allow, the floors follow
+// them (lowered_size_floor). Supports that show no object at all get a warning.
+void follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
   std::vector<cv::Mat> masks;
   for (const auto& n : support)  // a support's mask of the wrong size is an error here, before any work
     masks.push_back(read_mask(*ds.at(n).mask, read_image_size(ds.at(n).image)));
@@ -47,6 +48,11 @@ void lower_size_floors(PipelineOptions& o, const Dataset& ds, const std::vector<
     o.segment.prompt.min_object_area = lowered_size_floor(o.segment.prompt.min_object_area, masks);
   o.ranked.candidates.min_area = lowered_size_floor(o.ranked.candidates.min_area, masks);
   o.ranked.extra_candidates.min_area = lowered_size_floor(o.ranked.extra_candidates.min_area, masks);
+  // Nothing to learn from: every answer will be empty. Selection cannot know (it runs before the annotation),
+  // and on BUSI k-centroid picked two normal images at K = 2; the person who annotated them can choose others.
+  if (std::none_of(masks.begin(), masks.end(), [](const cv::Mat& m) { return cv::countNonZero(m) > 0; }))
+    std::fprintf(stderr, "warning: none of the %zu support masks shows an object, so every query will be answered "
+                 "empty; give supports that show it (--support NAME,...)\n", masks.size());
 }
 
 // Overlays of the coarse masks alone (when SAM is off).
@@ -169,7 +175,7 @@ Dataset usable_masks_or_warn(const Dataset& dataset, const std::vector<std::stri
 }
 
 PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& options, const fs::path& out_root) {
-  PipelineOptions o = options;  // its size floors follow the supports (lower_size_floors)
+  PipelineOptions o = options;  // its size floors follow the supports (follow_the_supports)
   Dataset ds = dataset;  // less the queries' unusable masks, once the supports are known
   PipelineResult r;
   const bool records = !o.resume_key.empty();
@@ -195,7 +201,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
   ds = usable_masks_or_warn(ds, r.selection.support);
-  lower_size_floors(o, ds, r.selection.support);
+  follow_the_supports(o, ds, r.selection.support);
 
   // Step 2. Each query's float soft map waits on disk for steps 3-4 (its coarse mask is coarse/NAME.png): held
   // in memory, the maps of a few hundred images took gigabytes of heap.

@@ -115,6 +115,20 @@ TEST(RunCli, UnannotatedSupportIsAnErrorAndLeavesNothing) {
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
 
+// Supports that show no object teach nothing: the run goes on (an empty answer is right for images without
+// the object) but says why every answer will be empty and how to change it.
+TEST(RunCli, SupportsWithoutAnyObjectAreReported) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {10, 64, 4, PhantomKind::lesion});  // normal_004 and normal_009 are empty
+  const std::string run = "run --no-sam --no-overlays --data " + (dir / "data").string() + " --out ";
+  auto r = test::run_sammpa(run + (dir / "empty").string() + " --support normal_004,normal_009");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("none of the 2 support masks shows an object"), std::string::npos) << r.err;
+  auto with_one = test::run_sammpa(run + (dir / "one").string() + " --support normal_004,lesion_000");
+  ASSERT_EQ(with_one.status, 0) << with_one.err;
+  EXPECT_EQ(with_one.err.find("shows an object"), std::string::npos) << with_one.err;
+}
+
 TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {30, 256, 7, PhantomKind::lesion});
