@@ -1,7 +1,6 @@
 #include "pipeline/self_config.h"
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <nlohmann/json.hpp>
@@ -77,9 +76,8 @@ void choose_from_scores(LeaveOneOut& loo) {
   // X-ray: +0.026 +- 0.008).
   auto steps_3_4_lose = [&](const std::string& mode) {
     const auto c = loo.coarse_dice.find(mode), f = loo.final_dice.find(mode);
-    if (c == loo.coarse_dice.end() || f == loo.final_dice.end() || c->second.size() != f->second.size() ||
-        c->second.size() < 2)
-      return false;
+    if (c == loo.coarse_dice.end() || f == loo.final_dice.end() || c->second.size() != f->second.size())
+      return false;  // clearly_positive needs two or more
     std::vector<double> d;
     for (size_t i = 0; i < c->second.size(); ++i) d.push_back(c->second[i] - f->second[i]);
     return clearly_positive(d);
