@@ -178,7 +178,7 @@ class PyMaskGenerator {
 
 py::dict run(const std::string& data, const std::string& out, int k, const std::string& propagation,
              const std::string& strategy, uint64_t seed, const std::optional<std::string>& checkpoint,
-             bool overwrite, int threads) {
+             bool overwrite, int threads, const std::string& extra_checkpoint) {
   nlohmann::json result;
   {
     py::gil_scoped_release release;
@@ -193,6 +193,8 @@ py::dict run(const std::string& data, const std::string& out, int k, const std::
     o.select.threads = threads;
     if (checkpoint) o.segment.checkpoint = *checkpoint;
     o.segment.embeddings = dir.staging() / "embeddings";
+    o.ranked.extra_checkpoint = resolve_extra_checkpoint(extra_checkpoint, o.segment.checkpoint);
+    if (!o.ranked.extra_checkpoint.empty()) o.ranked.extra_embeddings = dir.staging() / "embeddings_extra";
     const PipelineResult r = run_pipeline(ds, o, dir.staging());
     write_report(dir.staging());
     dir.commit();
@@ -284,6 +286,8 @@ PYBIND11_MODULE(sammpa, m) {
   m.def("run", &run, py::arg("data"), py::arg("out"), py::arg("k") = SelectOptions{}.k,
         py::arg("propagation") = "auto", py::arg("strategy") = "kcentroid", py::arg("seed") = 0,
         py::arg("checkpoint") = py::none(), py::arg("overwrite") = false, py::arg("threads") = 0,
+        py::arg("extra_checkpoint") = "auto",
         "`sammpa run`: select K supports, propagate, prompt SAM and refine; writes OUT (masks/, report.html, ...) "
-        "and returns the supports, the mode used and the Dice scores when ground truth exists");
+        "and returns the supports, the mode used and the Dice scores when ground truth exists. extra_checkpoint: "
+        "as `--ranked-extra-checkpoint` (auto: LiteMedSAM where it is cached; none: without)");
 }

@@ -25,8 +25,8 @@ namespace {
 struct RunArgs {
   std::string data, out, strategy = "kcentroid", fusion = "vote", embeddings, propagation = "auto", support,
               ranked_round = "auto", ranked_extra_round = "auto", ranked_empty = "auto", ranked_penalty = "auto",
-              ranked_objects = "auto", features = "thumbnail-hist", extra_checkpoint, extra_embeddings;
-  int extra_grid = 0, extra_box_grid = RankedOptions::box_candidates().box_grid;
+              ranked_objects = "auto", features = "thumbnail-hist", extra_checkpoint = "auto", extra_embeddings;
+  int extra_grid = 0, extra_box_grid = RankedOptions::extra_candidate_defaults().box_grid;
   PipelineOptions pipeline;
   cli::SegmentFlags segment;
   bool no_sam = false, overwrite = false, resume = false, no_report = false;
@@ -102,8 +102,11 @@ void run(RunArgs& a) {
   o.segment = cli::segment_options(a.segment);
   o.sam = !a.no_sam;
   o.prompt_floor_from_supports = !a.min_object_area_given;
-  if (!a.extra_checkpoint.empty()) {
-    o.ranked.extra_checkpoint = a.extra_checkpoint;
+  o.ranked.extra_checkpoint = resolve_extra_checkpoint(a.extra_checkpoint, o.segment.checkpoint);
+  if (!o.ranked.extra_checkpoint.empty()) {
+    if (a.extra_checkpoint == "auto")
+      std::printf("LiteMedSAM (%s) joins the ranked and feature modes beside the run's checkpoint "
+                  "(--ranked-extra-checkpoint none: without it)\n", o.ranked.extra_checkpoint.c_str());
     o.ranked.extra_candidates = o.ranked.candidates;  // sizes, aspects, peaks, boxes and filters shared
     o.ranked.extra_candidates.grid = a.extra_grid;
     o.ranked.extra_candidates.box_grid = a.extra_box_grid;
@@ -197,9 +200,11 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "inside minus around) the ranker sees (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 64));
   sub->add_option("--ranked-extra-checkpoint", a.extra_checkpoint,
-                  "ranked mode: a second checkpoint (e.g. LiteMedSAM) whose own candidates join the first one's; "
-                  "one ranker chooses among both, each candidate described in both embeddings")
-      ->check(CLI::ExistingFile);
+                  "ranked mode: a second checkpoint whose embedding joins the soft maps and whose own candidates "
+                  "join the first one's (one ranker chooses among both, each candidate described in both "
+                  "embeddings). auto: LiteMedSAM where scripts/fetch_lite_medsam.sh cached it (~/.cache/sammpa or "
+                  "$SAMMPA_CACHE), unless it is the run's checkpoint; none: the run's checkpoint alone; or a file")
+      ->capture_default_str();
   sub->add_option("--ranked-extra-embeddings", a.extra_embeddings,
                   "ranked mode: the extra checkpoint's embedding cache folder (default: OUT/embeddings_extra)");
   sub->add_option("--ranked-extra-grid", a.extra_grid, "ranked mode: the extra checkpoint's G x G point prompts")

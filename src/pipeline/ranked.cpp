@@ -16,6 +16,7 @@
 #include "io/image_io.h"
 #include "io/overlay.h"
 #include "pipeline/resume.h"
+#include "sam/sam_model.h"
 
 namespace fs = std::filesystem;
 
@@ -538,6 +539,29 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
   out["threshold"] = threshold;
   out["queries_answered_empty"] = blanked;
   return out;
+}
+
+std::filesystem::path resolve_extra_checkpoint(const std::string& spec, const std::filesystem::path& main) {
+  if (spec.empty() || spec == "none") return {};
+  if (spec != "auto") {
+    if (!std::filesystem::is_regular_file(spec)) throw InputError(spec, "no such checkpoint file");
+    return spec;
+  }
+  const std::filesystem::path cache = sam::checkpoint_cache();
+  if (cache.empty()) return {};
+  const std::filesystem::path lite = cache / "lite_medsam.pth";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(lite, ec)) return {};
+  std::filesystem::path own = main;
+  if (own.empty()) {
+    try {
+      own = sam::default_checkpoint();
+    } catch (const InputError&) {
+      return lite;  // the run itself will say that its checkpoint is missing
+    }
+  }
+  if (std::filesystem::equivalent(lite, own, ec)) return {};  // LiteMedSAM is already the run's checkpoint
+  return lite;
 }
 
 }  // namespace sammpa

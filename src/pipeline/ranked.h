@@ -40,7 +40,7 @@ struct RankedOptions {
   // in both checkpoints' embeddings. Empty: off.
   std::filesystem::path extra_checkpoint;
   std::filesystem::path extra_embeddings;  // its embedding cache (empty: none)
-  CandidateOptions extra_candidates = box_candidates();
+  CandidateOptions extra_candidates = extra_candidate_defaults();
   // Whether the extra checkpoint's embedding also joins the feature classifier's (stack_embeddings), so that
   // the soft maps, which place the peaks, the soft boxes and the soft features, see both models (docs/RESULTS.md,
   // "Soft maps from both checkpoints").
@@ -73,12 +73,13 @@ struct RankedOptions {
   double objects_overlap = 0.2;  // the largest share of a further object's area inside those taken
   int max_objects = 4;
 
-  // The extra checkpoint's default candidates: boxes on a 4 x 4 grid (the prompts LiteMedSAM was trained on)
-  // and the soft map's peaks and boxes, no point grid.
-  static CandidateOptions box_candidates() {
+  // The extra checkpoint's default candidates: the soft map's peaks and boxes, no point or box grid. A 4 x 4
+  // grid of boxes (96 prompts, the prompt LiteMedSAM was trained on) took steps 3-4 to 2-3x their time and chose
+  // no better than these 8 prompts on BUSI (docs/RESULTS.md, "A lighter second checkpoint").
+  static CandidateOptions extra_candidate_defaults() {
     CandidateOptions c;
     c.grid = 0;
-    c.box_grid = 4;
+    c.box_grid = 0;
     return c;
   }
 };
@@ -133,6 +134,14 @@ double candidate_max_area(double configured, const std::vector<cv::Mat>& masks);
 // never segmented.
 // masks: 0/255; empty ones are ignored.
 double lowered_size_floor(double configured, const std::vector<cv::Mat>& masks);
+
+// The ranked mode's second checkpoint from what a user asked for: "auto" is LiteMedSAM where
+// scripts/fetch_lite_medsam.sh cached it (sam::checkpoint_cache()) and the run's own checkpoint (`main`; empty:
+// sam::default_checkpoint()) is another file, else none; "none" or "" is none; anything else is that file
+// (InputError if it does not exist). Empty result: MobileSAM's candidates alone. Measured on BUSI, the medical
+// checkpoint's soft map, peaks and box round raised the lesion Dice by 0.06 on three support sets for 7-18% more
+// time in steps 3-4 plus its encoder (docs/RESULTS.md, "A lighter second checkpoint").
+std::filesystem::path resolve_extra_checkpoint(const std::string& spec, const std::filesystem::path& main);
 
 // embeddings, masks (image size, 0/255), images (as read) of the K >= 2 supports.
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,

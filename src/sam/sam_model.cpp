@@ -11,11 +11,15 @@
 
 namespace sammpa::sam {
 
+std::filesystem::path checkpoint_cache() {
+  if (const char* c = std::getenv("SAMMPA_CACHE"); c && *c) return c;
+  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "sammpa";
+  return {};
+}
+
 std::filesystem::path default_checkpoint() {
   if (const char* e = std::getenv("SAMMPA_CHECKPOINT"); e && *e) return e;
-  std::filesystem::path cache;
-  if (const char* c = std::getenv("SAMMPA_CACHE"); c && *c) cache = c;
-  else if (const char* h = std::getenv("HOME"); h && *h) cache = std::filesystem::path(h) / ".cache" / "sammpa";
+  const std::filesystem::path cache = checkpoint_cache();
   std::filesystem::path p = cache / "mobile_sam.pt";
   if (!cache.empty() && std::filesystem::exists(p)) return p;
   throw InputError("no SAM checkpoint: pass --checkpoint FILE, set SAMMPA_CHECKPOINT, or run "

@@ -17,6 +17,10 @@ namespace sammpa::sam {
 // saying how to get one when neither exists.
 std::filesystem::path default_checkpoint();
 
+// Where scripts/fetch_*.sh keep the checkpoints: $SAMMPA_CACHE, else ~/.cache/sammpa (empty when neither that
+// variable nor HOME is set).
+std::filesystem::path checkpoint_cache();
+
 class SamModel {
  public:
   // Throws CheckpointError (an InputError) naming the file and the problem.
