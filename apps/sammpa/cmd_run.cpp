@@ -114,6 +114,9 @@ void run(RunArgs& a) {
       o.ranked.extra_embeddings = a.extra_embeddings;
     } else if (!a.segment.no_embedding_cache) {
       o.ranked.extra_embeddings = out.staging() / "embeddings_extra";
+      if (fs::exists(out.target() / kOutputMarker))
+        o.ranked.extra_previous_embeddings = out.target() / "embeddings_extra";
+      if (!killed.empty() && a.resume && !adopted) o.ranked.extra_previous_embeddings = killed.front() / "embeddings_extra";
     }
   }
   if (!a.embeddings.empty()) {

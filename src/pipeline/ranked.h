@@ -40,6 +40,7 @@ struct RankedOptions {
   // in both checkpoints' embeddings. Empty: off.
   std::filesystem::path extra_checkpoint;
   std::filesystem::path extra_embeddings;  // its embedding cache (empty: none)
+  std::filesystem::path extra_previous_embeddings;  // an earlier run's cache to take them from (as SegmentOptions)
   CandidateOptions extra_candidates = extra_candidate_defaults();
   // Whether the extra checkpoint's embedding also joins the feature classifier's (stack_embeddings), so that
   // the soft maps, which place the peaks, the soft boxes and the soft features, see both models (docs/RESULTS.md,

@@ -36,6 +36,7 @@ std::unique_ptr<ExtraSource> open_extra_source(const Dataset& ds, const std::vec
   SegmentOptions so;
   so.checkpoint = o.ranked.extra_checkpoint;
   so.embeddings = o.ranked.extra_embeddings;
+  so.previous_embeddings = o.ranked.extra_previous_embeddings;
   x->source = open_embedding_source(so);
   x->predictor = std::make_unique<sam::SamPredictor>(x->source.model);
   x->model.predictor = x->predictor.get();
