@@ -116,7 +116,8 @@ void run(RunArgs& a) {
       o.ranked.extra_embeddings = out.staging() / "embeddings_extra";
       if (fs::exists(out.target() / kOutputMarker))
         o.ranked.extra_previous_embeddings = out.target() / "embeddings_extra";
-      if (!killed.empty() && a.resume && !adopted) o.ranked.extra_previous_embeddings = killed.front() / "embeddings_extra";
+      if (!killed.empty() && a.resume && !adopted)
+        o.ranked.extra_previous_embeddings = killed.front() / "embeddings_extra";
     }
   }
   if (!a.embeddings.empty()) {
