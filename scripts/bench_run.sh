@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole job's speed: `sammpa run` on a dataset (default: BUSI, all 624 images, K = 10, MobileSAM) from
+# The whole job's speed: `sammpa run` on a dataset (default: BUSI, all 624 images, K = 10, every default) from
 # nothing cached, then steps 3-4 again with every embedding reused. Prints wall time, CPU time, peak memory
 # and the per-step times from run.json / segment.json. (There is no reference implementation of the whole
 # pipeline to time beside it; the SAM parts are compared with PyTorch in scripts/bench.sh.)
