@@ -1,6 +1,7 @@
 #include "pipeline/ranked.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,8 @@
 #include "io/image_io.h"
 #include "io/overlay.h"
 #include "pipeline/resume.h"
+#include "sam/checkpoint/checkpoint.h"
+#include "sam/checkpoint/model_config.h"
 #include "sam/sam_model.h"
 
 namespace fs = std::filesystem;
@@ -561,6 +564,13 @@ std::filesystem::path resolve_extra_checkpoint(const std::string& spec, const st
     }
   }
   if (std::filesystem::equivalent(lite, own, ec)) return {};  // LiteMedSAM is already the run's checkpoint
+  try {  // a damaged cache costs the second checkpoint, not the run
+    (void)sam::detect_sam_config(sam::Checkpoint::open(lite));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: %s; the run goes on without LiteMedSAM (scripts/fetch_lite_medsam.sh fetches it "
+                 "again)\n", e.what());
+    return {};
+  }
   return lite;
 }
 

@@ -36,26 +36,37 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-void touch(const fs::path& p) { std::ofstream(p) << "x"; }
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+// The real checkpoint a variable of scripts/test.sh names, or empty.
+fs::path env_file(const char* name) {
+  const char* v = std::getenv(name);
+  return v && fs::is_regular_file(v) ? fs::path(v) : fs::path();
+}
 
 }  // namespace
 
-TEST(ExtraCheckpoint, AutoTakesTheCachedLiteMedSamUnlessItIsTheRunsOwn) {
+TEST(ExtraCheckpoint, AutoTakesTheCachedLiteMedSamUnlessItIsTheRunsOwnOrDamaged) {
+  const fs::path real_mobile = env_file("SAMMPA_MOBILE_SAM"), real_lite = env_file("SAMMPA_LITE_MEDSAM");
+  if (real_mobile.empty() || real_lite.empty()) GTEST_SKIP() << "SAMMPA_MOBILE_SAM / SAMMPA_LITE_MEDSAM not set";
   const fs::path cache = fs::temp_directory_path() / ("sammpa_extra_" + std::to_string(::getpid()));
   fs::remove_all(cache);
   fs::create_directories(cache);
   const ScopedEnv env("SAMMPA_CACHE", cache.string());
   const ScopedEnv no_default("SAMMPA_CHECKPOINT", "");
   const fs::path mobile = cache / "mobile_sam.pt", lite = cache / "lite_medsam.pth";
-  touch(mobile);
+  fs::create_symlink(real_mobile, mobile);
   EXPECT_TRUE(resolve_extra_checkpoint("auto", "").empty());  // nothing cached: the run's checkpoint alone
-  touch(lite);
+  fs::create_symlink(real_lite, lite);
   EXPECT_EQ(resolve_extra_checkpoint("auto", ""), lite);        // beside the default MobileSAM
   EXPECT_EQ(resolve_extra_checkpoint("auto", mobile), lite);
-  EXPECT_TRUE(resolve_extra_checkpoint("auto", lite).empty());  // LiteMedSAM is already the run's checkpoint
+  EXPECT_TRUE(resolve_extra_checkpoint("auto", real_lite).empty());  // LiteMedSAM is the run's checkpoint
   EXPECT_TRUE(resolve_extra_checkpoint("none", "").empty());
   EXPECT_TRUE(resolve_extra_checkpoint("", "").empty());
   EXPECT_EQ(resolve_extra_checkpoint(mobile.string(), lite), mobile);  // a file named is taken as it is
   EXPECT_THROW(resolve_extra_checkpoint((cache / "missing.pth").string(), ""), InputError);
+  fs::remove(lite);
+  write(lite, "not a checkpoint");  // a damaged cache: a warning, and the run goes on without it
+  EXPECT_TRUE(resolve_extra_checkpoint("auto", "").empty());
   fs::remove_all(cache);
 }
