@@ -139,9 +139,10 @@ double lowered_size_floor(double configured, const std::vector<cv::Mat>& masks);
 // The ranked mode's second checkpoint from what a user asked for: "auto" is LiteMedSAM where
 // scripts/fetch_lite_medsam.sh cached it (sam::checkpoint_cache()) and the run's own checkpoint (`main`; empty:
 // sam::default_checkpoint()) is another file, else none (also, with a warning, when that file cannot be read as
-// a checkpoint); "none" or "" is none; anything else is that file (InputError if it does not exist). Empty result: MobileSAM's candidates alone. Measured on BUSI, the medical
-// checkpoint's soft map, peaks and box round raised the lesion Dice by 0.06 on three support sets for 7-18% more
-// time in steps 3-4 plus its encoder (docs/RESULTS.md, "A lighter second checkpoint").
+// a checkpoint); "none" or "" is none; anything else is that file (InputError if it does not exist). Empty
+// result: the run's checkpoint alone. Measured on BUSI, the medical checkpoint's soft map, peaks and box round
+// raised the lesion Dice by 0.06 on three support sets for 7-18% more time in steps 3-4 plus its encoder
+// (docs/RESULTS.md, "A lighter second checkpoint").
 std::filesystem::path resolve_extra_checkpoint(const std::string& spec, const std::filesystem::path& main);
 
 // embeddings, masks (image size, 0/255), images (as read) of the K >= 2 supports.
