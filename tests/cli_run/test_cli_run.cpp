@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -147,6 +148,16 @@ TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
   EXPECT_NE(self["chosen"], "registration");
   EXPECT_GT(std::max(feat, ranked), reg + 0.2);
   EXPECT_GT(lesion, 0.7);
+  // The medical checkpoint joins by default where scripts/fetch_lite_medsam.sh cached it (as CI does).
+  const char* cache_var = std::getenv("SAMMPA_CACHE");
+  const char* home = std::getenv("HOME");
+  const fs::path cache = cache_var && *cache_var ? fs::path(cache_var)
+                         : home                  ? fs::path(home) / ".cache" / "sammpa"
+                                                 : fs::path();
+  if (!cache.empty() && fs::is_regular_file(cache / "lite_medsam.pth")) {
+    EXPECT_NE(r.out.find("LiteMedSAM ("), std::string::npos) << r.out;
+    EXPECT_GT(test::count_files(dir / "out/embeddings_extra"), 0u);
+  }
 }
 
 // Two annotated images are enough for the leave-one-out (each support a query for the other): lesions that
@@ -155,8 +166,9 @@ TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
 TEST(RunCli, TwoSupportsAreEnoughToChooseTheMode) {
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {30, 256, 7, PhantomKind::lesion});
-  auto r = test::run_sammpa("run --data " + (dir / "data").string() + " -k 2 --no-overlays --out " +
-                            (dir / "out").string());
+  // MobileSAM alone, as measured (and a third of the time); the default's LiteMedSAM: the test above.
+  auto r = test::run_sammpa("run --data " + (dir / "data").string() + " -k 2 --no-overlays "
+                            "--ranked-extra-checkpoint none --out " + (dir / "out").string());
   ASSERT_EQ(r.status, 0) << r.err;
   auto self = nlohmann::json::parse(test::read_text(dir / "out/self_config.json"));
   ASSERT_EQ(self["support"].size(), 2u);
@@ -177,8 +189,8 @@ TEST(RunCli, TinyObjectsAreSegmentedWhenTheSupportsShowThem) {
   PhantomOptions po{20, 1024, 3, PhantomKind::lesion};
   po.lesion_size = 0.015;
   write_phantom_dataset(dir / "data", po);
-  auto r = test::run_sammpa("run --data " + (dir / "data").string() + " -k 5 --no-overlays --out " +
-                            (dir / "out").string());
+  auto r = test::run_sammpa("run --data " + (dir / "data").string() + " -k 5 --no-overlays "
+                            "--ranked-extra-checkpoint none --out " + (dir / "out").string());  // as measured
   ASSERT_EQ(r.status, 0) << r.err;
   auto segment = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
   EXPECT_LT(segment["prompt"]["min_object_area"].get<double>(), 0.0005);
@@ -198,7 +210,7 @@ TEST(RunCli, SeveralLesionsPerImageAreAllFound) {
   po.max_lesions = 2;
   write_phantom_dataset(dir / "data", po);
   auto r = test::run_sammpa("run --data " + (dir / "data").string() + " -k 5 --propagation ranked --no-overlays "
-                            "--out " + (dir / "out").string());
+                            "--ranked-extra-checkpoint none --out " + (dir / "out").string());  // as measured
   ASSERT_EQ(r.status, 0) << r.err;
   const auto ranker = nlohmann::json::parse(test::read_text(dir / "out/ranker.json"));
   EXPECT_GT(ranker["several_objects"]["ratio"].get<double>(), 0.0) << ranker["several_objects"].dump();
