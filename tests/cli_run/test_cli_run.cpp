@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 #include "io/dataset.h"
 #include "io/image_io.h"
 #include "io/phantom.h"
+#include "sam/sam_model.h"
 #include "test_support.h"
 
 using namespace sammpa;
@@ -149,11 +149,7 @@ TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
   EXPECT_GT(std::max(feat, ranked), reg + 0.2);
   EXPECT_GT(lesion, 0.7);
   // The medical checkpoint joins by default where scripts/fetch_lite_medsam.sh cached it (as CI does).
-  const char* cache_var = std::getenv("SAMMPA_CACHE");
-  const char* home = std::getenv("HOME");
-  const fs::path cache = cache_var && *cache_var ? fs::path(cache_var)
-                         : home                  ? fs::path(home) / ".cache" / "sammpa"
-                                                 : fs::path();
+  const fs::path cache = sam::checkpoint_cache();
   if (!cache.empty() && fs::is_regular_file(cache / "lite_medsam.pth")) {
     EXPECT_NE(r.out.find("LiteMedSAM ("), std::string::npos) << r.out;
     EXPECT_GT(test::count_files(dir / "out/embeddings_extra"), 0u);
