@@ -119,12 +119,6 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
   return run;
 }
 
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0.0 : s / v.size();
-}
-
 }  // namespace
 
 Propagation parse_propagation(const std::string& n) {
@@ -217,8 +211,10 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       LeaveOneOut loo = choose_by_leave_one_out(ds, r.selection.support, o, out_root / ".leave-one-out");
       write_json_atomic(out_root / "self_config.json", to_json(loo));
       r.propagation_used = loo.chosen;
-      std::printf("self-configuration (leave-one-out on %zu supports, final Dice):", r.selection.support.size());
-      for (const auto& [mode, dice] : loo.final_dice) std::printf(" %s %.3f", mode.c_str(), mean_of(dice));
+      const size_t with_object = static_cast<size_t>(std::count(loo.has_object.begin(), loo.has_object.end(), true));
+      std::printf("self-configuration (leave-one-out on %zu supports, Dice on the %zu with an object):",
+                  r.selection.support.size(), with_object > 0 ? with_object : r.selection.support.size());
+      for (const auto& [mode, dice] : loo.compared) std::printf(" %s %.3f", mode.c_str(), dice);
       std::printf(" -> %s%s%s\n", propagation_name(loo.chosen).c_str(),
                   loo.chosen == Propagation::ranked && loo.ranked->extra_model ? " (two checkpoints)" : "",
                   loo.keep_coarse ? ", its coarse masks as final (steps 3-4 lowered the supports' Dice)" : "");

@@ -338,19 +338,19 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
     RankerOptions io = o.ranker;
     io.l2 = inner.l2;
     CandidateRanker ranker = CandidateRanker::train(refs, io);
-    ranker.empty_below = inner.loo.threshold;
-    const int c = ranker.choose(r.images[i].features);
-    double d = c < 0 ? (r.images[i].empty_truth ? 1.0 : 0.0) : r.images[i].dice[c];
-    if (c >= 0) {
+    auto held_out_dice = [&](int c) {
+      if (c < 0) return r.images[i].empty_truth ? 1.0 : 0.0;
       std::vector<int> objects{c};
       if (r.objects_ratio > 0) {
         std::vector<double> scores;
         for (const auto& f : r.images[i].features) scores.push_back(ranker.score(f));
         objects = choose_objects(scores, candidates[i], r.objects_ratio, o.objects_overlap, o.max_objects);
       }
-      if (objects.size() > 1 || r.round || r.extra_round) d = union_dice(i, objects);
-    }
-    r.nested_dice.push_back(d);
+      return objects.size() > 1 || r.round || r.extra_round ? union_dice(i, objects) : r.images[i].dice[c];
+    };
+    r.nested_dice_found.push_back(r.images[i].empty_truth ? 0.0 : held_out_dice(ranker.choose(r.images[i].features)));
+    ranker.empty_below = inner.loo.threshold;
+    r.nested_dice.push_back(held_out_dice(ranker.choose(r.images[i].features)));
   }
   return r;
 }
@@ -415,7 +415,8 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                    {"held_out_score", s.loo.best_score[i] <= -1e299 ? nlohmann::json(nullptr)
                                                                     : nlohmann::json(s.loo.best_score[i])},
                    {"held_out_dice", s.loo.dice[i]},
-                   {"nested_dice", i < s.nested_dice.size() ? s.nested_dice[i] : 0.0}});
+                   {"nested_dice", i < s.nested_dice.size() ? s.nested_dice[i] : 0.0},
+                   {"nested_dice_never_empty", i < s.nested_dice_found.size() ? s.nested_dice_found[i] : 0.0}});
   auto mean_of = [](const std::vector<double>& v) {
     double m = 0;
     for (double d : v) m += d / std::max<size_t>(1, v.size());

@@ -120,6 +120,9 @@ struct RankedSupports {
   // Per support: Dice of the candidate chosen by a ranker whose penalty and threshold were chosen on the other
   // supports alone (nested leave-one-out): the unbiased score the automatic choice compares.
   std::vector<double> nested_dice;
+  // The same held-out rankers with no "no object" threshold (0 on supports without an object): how well the
+  // ranked mode finds an object where there is one.
+  std::vector<double> nested_dice_found;
 };
 
 // The largest candidate the ranked mode keeps, as a fraction of the image: `configured`, or 1.5 times the

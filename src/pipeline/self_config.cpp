@@ -68,30 +68,44 @@ void choose_from_scores(LeaveOneOut& loo) {
   // coarse masks scored clearly higher than its final ones, they compete as they are (a checkpoint that does
   // not know the modality: LiteMedSAM with the default prompts took chest X-ray from 0.943 to 0.911). The ranked
   // mode has no coarse masks of its own.
-  auto score = [](const std::map<std::string, std::vector<double>>& by_mode, const std::string& mode) {
-    const auto it = by_mode.find(mode);
-    return it == by_mode.end() || it->second.empty() ? -1.0 : mean(it->second);
+  // The supports compared: those with an object, or all where none has one.
+  std::vector<size_t> judged;
+  for (size_t i = 0; i < loo.has_object.size(); ++i)
+    if (loo.has_object[i]) judged.push_back(i);
+  auto on_judged = [&](const std::vector<double>& v) {
+    if (judged.empty() || v.size() != loo.has_object.size()) return v;
+    std::vector<double> out;
+    for (size_t i : judged) out.push_back(v[i]);
+    return out;
   };
+  auto score = [&](const std::map<std::string, std::vector<double>>& by_mode, const std::string& mode) {
+    const auto it = by_mode.find(mode);
+    return it == by_mode.end() || it->second.empty() ? -1.0 : mean(on_judged(it->second));
+  };
+  std::map<std::string, std::vector<double>> final_dice = loo.final_dice;
+  if (!loo.ranked_found.empty()) final_dice["ranked"] = loo.ranked_found;
   // Whether a mode's coarse masks beat its final ones beyond the noise of K paired scores: their mean difference
   // above one standard error (three phantom supports: +0.003 +- 0.004, steps 3-4 kept; LiteMedSAM on chest
   // X-ray: +0.026 +- 0.008).
   auto steps_3_4_lose = [&](const std::string& mode) {
-    const auto c = loo.coarse_dice.find(mode), f = loo.final_dice.find(mode);
-    if (c == loo.coarse_dice.end() || f == loo.final_dice.end() || c->second.size() != f->second.size())
+    const auto c = loo.coarse_dice.find(mode), f = final_dice.find(mode);
+    if (c == loo.coarse_dice.end() || f == final_dice.end() || c->second.size() != f->second.size())
       return false;  // clearly_positive needs two or more
     std::vector<double> d;
     for (size_t i = 0; i < c->second.size(); ++i) d.push_back(c->second[i] - f->second[i]);
-    return clearly_positive(d);
+    return clearly_positive(on_judged(d));
   };
   loo.chosen = Propagation::registration;
   loo.keep_coarse = false;
-  double best = score(loo.final_dice, "registration");
+  double best = score(final_dice, "registration");
   for (const auto& [mode, p] : {std::pair{"registration", Propagation::registration},
                                 std::pair{"feature", Propagation::feature}, std::pair{"ranked", Propagation::ranked}}) {
-    if (const double f = score(loo.final_dice, mode); f > best) best = f, loo.chosen = p, loo.keep_coarse = false;
+    const double f = score(final_dice, mode);
+    loo.compared[mode] = f;
+    if (f > best) best = f, loo.chosen = p, loo.keep_coarse = false;
     if (const double c = score(loo.coarse_dice, mode); p != Propagation::ranked && c > best + 1e-12 &&
                                                         steps_3_4_lose(mode))
-      best = c, loo.chosen = p, loo.keep_coarse = true;
+      best = c, loo.chosen = p, loo.keep_coarse = true, loo.compared[mode] = c;
   }
 }
 
@@ -156,6 +170,8 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   loo.ranked = fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support,
                           extra ? &extra->model : nullptr);
   loo.final_dice["ranked"] = loo.ranked->nested_dice;
+  loo.ranked_found = loo.ranked->nested_dice_found;
+  for (const auto& m : masks) loo.has_object.push_back(cv::countNonZero(m) > 0);
   loo.coarse_dice["ranked"] = loo.coarse_dice["feature"];
   progress.tick();
   progress.finish();
@@ -171,10 +187,16 @@ nlohmann::json to_json(const LeaveOneOut& loo) {
   for (const auto& [mode, d] : loo.final_dice) {
     const auto& c = loo.coarse_dice.at(mode);
     modes[mode] = {{"mean_final_dice", mean(d)}, {"mean_coarse_dice", mean(c)}, {"final_dice", d}, {"coarse_dice", c}};
+    if (const auto it = loo.compared.find(mode); it != loo.compared.end()) modes[mode]["compared"] = it->second;
   }
+  if (!loo.ranked_found.empty()) modes["ranked"]["final_dice_without_empty_answers"] = loo.ranked_found;
   nlohmann::json out = {{"chosen", propagation_name(loo.chosen)}, {"steps_3_4", !loo.keep_coarse},
                         {"support", loo.support}, {"modes", modes}, {"seconds", loo.seconds}};
   if (loo.ranked) out["ranked_uses_extra_checkpoint"] = loo.ranked->extra_model;
+  nlohmann::json compared_on = nlohmann::json::array();
+  for (size_t i = 0; i < loo.has_object.size() && i < loo.support.size(); ++i)
+    if (loo.has_object[i]) compared_on.push_back(loo.support[i]);
+  out["compared_on"] = compared_on.empty() ? nlohmann::json(loo.support) : compared_on;
   return out;
 }
 

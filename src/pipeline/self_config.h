@@ -26,6 +26,17 @@ struct LeaveOneOut {
   std::vector<std::string> support;
   // Per mode ("registration", "feature"): per support, Dice of the coarse and of the final mask.
   std::map<std::string, std::vector<double>> coarse_dice, final_dice;
+  // Per support: whether its mask holds an object. The modes are compared on those that do (on all, where none
+  // does or this is left empty): how well each one finds the object. Whether a query holds one at all is the
+  // chosen mode's own rule on the queries (the ranked mode's "no object" threshold from the queries' scores),
+  // which the supports cannot judge: with few of them, the ranked mode's nested threshold, fitted on K - 2
+  // images, blanked held-out lesions its ranker had found (docs/RESULTS.md, "What the automatic choice compares").
+  std::vector<bool> has_object;
+  // The ranked mode's nested held-out Dice without a "no object" threshold (RankedSupports::nested_dice_found):
+  // what the comparison uses for it; final_dice["ranked"] keeps the scores with the threshold, for the record.
+  std::vector<double> ranked_found;
+  // Per mode: the mean that was compared (final Dice, or coarse where those won).
+  std::map<std::string, double> compared;
   // The ranked mode's fit on all supports (reused when it is chosen), with the extra checkpoint's candidates
   // when RankedOptions::extra_checkpoint is given.
   std::optional<RankedSupports> ranked;
@@ -52,11 +63,12 @@ RankedSupports fit_ranker_on_supports(const Dataset& data, const std::vector<std
 LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::string>& support,
                                     const PipelineOptions& options, const std::filesystem::path& work);
 
-// Sets loo.chosen and loo.keep_coarse from loo.coarse_dice and loo.final_dice (choose_by_leave_one_out's last
-// step): the best mean over every mode's final masks and registration's and feature propagation's coarse ones,
-// the coarse ones only where they beat the same mode's final ones by more than one standard error of the K
-// paired differences (steps 3-4 are the method; they go only on clear evidence); ties go to registration, then
-// feature.
+// Sets loo.chosen, loo.keep_coarse and loo.compared from loo.coarse_dice and loo.final_dice (the ranked mode's
+// from loo.ranked_found where given; choose_by_leave_one_out's last step), over the supports with an object
+// (loo.has_object): the best mean over every mode's final masks and registration's and feature propagation's
+// coarse ones, the coarse ones only where they beat the same mode's final ones by more than one standard error
+// of the paired differences (steps 3-4 are the method; they go only on clear evidence); ties go to
+// registration, then feature.
 void choose_from_scores(LeaveOneOut& loo);
 
 nlohmann::json to_json(const LeaveOneOut& loo);

@@ -297,13 +297,16 @@ ReportSummary write_report(const fs::path& run) {
   if (self_config && self_config->contains("modes")) {
     const bool steps_3_4 = self_config->value("steps_3_4", true);
     h << "<h2>Self-configuration</h2>\n<p>Leave-one-out on the supports: each support segmented from the "
-         "others, mean Dice of the coarse (step 2) and final (steps 3-4) masks per mode; the best was used"
+         "others, mean Dice of the coarse (step 2) and final (steps 3-4) masks per mode over every support, "
+         "and the score compared: over the supports with an object, the ranked mode without its \"no object\" "
+         "answers; the best was used"
       << (steps_3_4 ? "" : ": the chosen mode's coarse masks, which steps 3-4 made worse on the supports")
-      << ".</p>\n<table><tr><th>mode</th><th>mean coarse Dice</th><th>mean final Dice</th></tr>";
+      << ".</p>\n<table><tr><th>mode</th><th>mean coarse Dice</th><th>mean final Dice</th><th>compared</th></tr>";
     for (const auto& [mode, m] : (*self_config)["modes"].items())
       h << "<tr><td>" << esc(mode) << (self_config->value("chosen", std::string()) == mode ? " (chosen)" : "")
         << "</td><td>" << (mode == "ranked" ? std::string("-") : num(m.value("mean_coarse_dice", 0.0)))
-        << "</td><td>" << num(m.value("mean_final_dice", 0.0)) << "</td></tr>";
+        << "</td><td>" << num(m.value("mean_final_dice", 0.0)) << "</td><td>"
+        << (m.contains("compared") ? num(m.value("compared", 0.0)) : std::string("-")) << "</td></tr>";
     h << "</table>\n";
   }
 

@@ -52,3 +52,29 @@ TEST(SelfConfigChoice, CoarseMasksWinOnlyWhereStepsThreeAndFourClearlyLoweredThe
   EXPECT_EQ(loo.chosen, Propagation::registration);
   EXPECT_FALSE(loo.keep_coarse);
 }
+
+TEST(SelfConfigChoice, ModesAreComparedOnTheSupportsWithAnObjectTheRankedModeWithoutEmptyAnswers) {
+  // Five BUSI supports (k-centroid, K = 5; measured): two normal images, three lesions. Registration answers
+  // the normal ones empty and finds no lesion; the ranked mode's nested "no object" threshold, fitted on three
+  // or four supports, blanked two lesions that its ranker had found.
+  LeaveOneOut loo = scores({1, 0, 0, 1, 0}, {1, 0, 0, 1, 0}, {0, 0.734, 0.352, 1, 0.771}, {0, 0.787, 0.474, 1, 0.810},
+                           {0, 0, 0, 1, 0.962});
+  choose_from_scores(loo);  // every support, as given: feature 0.614, registration 0.4, ranked 0.392
+  EXPECT_EQ(loo.chosen, Propagation::feature);
+  loo.has_object = {false, true, true, false, true};
+  loo.ranked_found = {0, 0.791, 0.673, 0, 0.962};
+  choose_from_scores(loo);  // on the three lesions: ranked 0.809, feature 0.690, registration 0
+  EXPECT_EQ(loo.chosen, Propagation::ranked);
+  EXPECT_NEAR(loo.compared.at("ranked"), (0.791 + 0.673 + 0.962) / 3, 1e-9);
+  EXPECT_NEAR(loo.compared.at("feature"), (0.787 + 0.474 + 0.810) / 3, 1e-9);
+  EXPECT_NEAR(loo.compared.at("registration"), 0.0, 1e-9);
+  // Registration's empty answers on object-free supports no longer outweigh a mode that finds the objects.
+  loo = scores({1, 1, 0.2}, {1, 1, 0.2}, {0, 0, 0.6}, {0, 0, 0.7}, {0, 0, 0.5});
+  loo.has_object = {false, false, true};
+  choose_from_scores(loo);
+  EXPECT_EQ(loo.chosen, Propagation::feature);
+  // No support with an object: every support counts, as before.
+  loo.has_object = {false, false, false};
+  choose_from_scores(loo);
+  EXPECT_EQ(loo.chosen, Propagation::registration);
+}
