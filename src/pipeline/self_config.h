@@ -30,7 +30,8 @@ struct LeaveOneOut {
   // does or this is left empty): how well each one finds the object. Whether a query holds one at all is the
   // chosen mode's own rule on the queries (the ranked mode's "no object" threshold from the queries' scores),
   // which the supports cannot judge: with few of them, the ranked mode's nested threshold, fitted on K - 2
-  // images, blanked held-out lesions its ranker had found (docs/RESULTS.md, "What the automatic choice compares").
+  // images, blanked held-out lesions its ranker had found (docs/RESULTS.md, "... what the automatic choice
+  // compares").
   std::vector<bool> has_object;
   // The ranked mode's nested held-out Dice without a "no object" threshold (RankedSupports::nested_dice_found):
   // what the comparison uses for it; final_dice["ranked"] keeps the scores with the threshold, for the record.

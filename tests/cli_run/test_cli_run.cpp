@@ -44,6 +44,9 @@ TEST(RunCli, AllFourStepsGiveFinalMasksPromptsScoresAndOverlays) {
   auto self = nlohmann::json::parse(test::read_text(dir / "out/self_config.json"));
   EXPECT_EQ(self["chosen"], "registration");
   EXPECT_EQ(self["modes"]["registration"]["final_dice"].size(), 3u);
+  EXPECT_EQ(self["compared_on"].size(), 3u);  // every phantom holds the lobes
+  EXPECT_NEAR(self["modes"]["registration"]["compared"].get<double>(),
+              self["modes"]["registration"]["mean_final_dice"].get<double>(), 1e-9);
   // Every prompt SAM got is on record, in image pixels: the phantom has two lobes per image.
   auto seg = nlohmann::json::parse(test::read_text(dir / "out/segment.json"));
   EXPECT_EQ(seg["summary"]["objects"], 22);
@@ -147,6 +150,11 @@ TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
               lesion);
   EXPECT_NE(self["chosen"], "registration");
   EXPECT_GT(std::max(feat, ranked), reg + 0.2);
+  // Compared on the supports with a lesion only (the phantom's normal images have none).
+  size_t with_lesion = 0;
+  for (const auto& n : self["support"]) with_lesion += n.get<std::string>().starts_with("lesion");
+  EXPECT_EQ(self["compared_on"].size(), with_lesion > 0 ? with_lesion : self["support"].size());
+  EXPECT_EQ(self["modes"]["ranked"]["final_dice_without_empty_answers"].size(), self["support"].size());
   EXPECT_GT(lesion, 0.7);
   // The medical checkpoint joins by default where scripts/fetch_lite_medsam.sh cached it (as CI does).
   const fs::path cache = sam::checkpoint_cache();
