@@ -76,6 +76,14 @@ def fit(xs, ys, l2=1.0, steps=12, max_background=8000):
     return lambda q: 1 / (1 + np.exp(-(np.hstack([(q - mu) / sd, np.ones((len(q), 1))]) @ w)))
 
 
+def map_scores(cells, soft):
+    """A soft map (per cell) against the cells' coverage by the mask: Dice of the cells >= 0.5 against the cells
+    covered at least half, whether the highest cell lies in the object, the share of the map's mass inside it."""
+    truth, found = cells >= 0.5, soft >= 0.5
+    return (2 * (truth & found).sum() / max(truth.sum() + found.sum(), 1), cells[np.argmax(soft)] >= 0.5,
+            soft[truth].sum() / max(soft.sum(), 1e-9))
+
+
 def main():
     data, supports, caches = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
     names = sorted(os.path.basename(f)[:-4] for f in glob.glob(f"{data}/images/*.png"))
@@ -84,14 +92,7 @@ def main():
     for chosen in choices:
         train = [rows_of(n, chosen, data) for n in supports]
         predict = fit([x for x, _ in train], [y for _, y in train])
-        dice, peak, mass = [], [], []
-        for n in queries:
-            x, y = rows_of(n, chosen, data)
-            p = predict(x)
-            truth, found = y >= 0.5, p >= 0.5
-            dice.append(2 * (truth & found).sum() / max(truth.sum() + found.sum(), 1))
-            peak.append(y[np.argmax(p)] >= 0.5)
-            mass.append(p[truth].sum() / max(p.sum(), 1e-9))
+        dice, peak, mass = zip(*(map_scores(y, predict(x)) for x, y in (rows_of(n, chosen, data) for n in queries)))
         print(f"{' + '.join(chosen)}: {len(queries)} lesion queries; cell Dice {np.mean(dice):.3f}, "
               f"highest cell in the lesion {np.mean(peak):.3f}, mass inside {np.mean(mass):.3f}", flush=True)
 

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from soft_map_sources import fit, image_cells, mask_cells, read_embedding  # noqa: E402
+from soft_map_sources import fit, image_cells, map_scores, mask_cells, read_embedding  # noqa: E402
 
 
 def extract(data, out):
@@ -87,14 +87,7 @@ def score(data, stages, emb, emb2, variants, support_sets):
         for v in variants.split(","):
             train = [get(n) for n in supports]
             predict = fit([rows(p, v) for p, _ in train], [y for _, y in train])
-            dice, peak, mass = [], [], []
-            for n in queries:
-                p, y = get(n)
-                m = predict(rows(p, v))
-                truth, found = y >= 0.5, m >= 0.5
-                dice.append(2 * (truth & found).sum() / max(truth.sum() + found.sum(), 1))
-                peak.append(y[np.argmax(m)] >= 0.5)
-                mass.append(m[truth].sum() / max(m.sum(), 1e-9))
+            dice, peak, mass = zip(*(map_scores(y, predict(rows(p, v))) for p, y in map(get, queries)))
             print(f"{supports[0]:14s} {v:18s} {len(queries)} queries: cell Dice {np.mean(dice):.3f}, "
                   f"highest cell in the object {np.mean(peak):.3f}, mass inside {np.mean(mass):.3f}", flush=True)
 

@@ -416,7 +416,8 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                                                                     : nlohmann::json(s.loo.best_score[i])},
                    {"held_out_dice", s.loo.dice[i]},
                    {"nested_dice", i < s.nested_dice.size() ? s.nested_dice[i] : 0.0},
-                   {"nested_dice_never_empty", i < s.nested_dice_found.size() ? s.nested_dice_found[i] : 0.0}});
+                   {"nested_dice_without_empty_answers",
+                    i < s.nested_dice_found.size() ? s.nested_dice_found[i] : 0.0}});
   auto mean_of = [](const std::vector<double>& v) {
     double m = 0;
     for (double d : v) m += d / std::max<size_t>(1, v.size());
