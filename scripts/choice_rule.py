@@ -7,7 +7,7 @@ compares").
 
 RUN: a `sammpa run` output folder with a self_config.json. Printed per run: the supports with an object, each
 mode's mean final Dice over every support (the rule before: the highest of these, ties to registration, then
-feature), the scores compared today (over the supports with an object, the ranked mode without its "no object"
+feature; its check of coarse against final masks is left out, so a run that kept coarse masks shows "coarse"), the scores compared today (over the supports with an object, the ranked mode without its "no object"
 answers) and the mode chosen. Steps 3-4 skipped (coarse masks kept) is marked with "coarse".
 """
 import json

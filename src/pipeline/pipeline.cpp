@@ -211,9 +211,8 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       LeaveOneOut loo = choose_by_leave_one_out(ds, r.selection.support, o, out_root / ".leave-one-out");
       write_json_atomic(out_root / "self_config.json", to_json(loo));
       r.propagation_used = loo.chosen;
-      const size_t with_object = static_cast<size_t>(std::count(loo.has_object.begin(), loo.has_object.end(), true));
-      std::printf("self-configuration (leave-one-out on %zu supports, Dice on the %zu with an object):",
-                  r.selection.support.size(), with_object > 0 ? with_object : r.selection.support.size());
+      std::printf("self-configuration (leave-one-out on %zu supports, Dice on the %zu compared):",
+                  r.selection.support.size(), compared_supports(loo).size());
       for (const auto& [mode, dice] : loo.compared) std::printf(" %s %.3f", mode.c_str(), dice);
       std::printf(" -> %s%s%s\n", propagation_name(loo.chosen).c_str(),
                   loo.chosen == Propagation::ranked && loo.ranked->extra_model ? " (two checkpoints)" : "",

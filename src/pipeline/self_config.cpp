@@ -63,15 +63,21 @@ RankedSupports fit_ranker_on_supports(const Dataset& ds, const std::vector<std::
                     extra ? &extra->model : nullptr);
 }
 
+std::vector<size_t> compared_supports(const LeaveOneOut& loo) {
+  std::vector<size_t> with, all;
+  for (size_t i = 0; i < loo.has_object.size(); ++i) {
+    all.push_back(i);
+    if (loo.has_object[i]) with.push_back(i);
+  }
+  return with.empty() ? all : with;
+}
+
 void choose_from_scores(LeaveOneOut& loo) {
   // Ties go to registration (the paper's method), then to feature. Steps 3-4 are judged too: where a mode's
   // coarse masks scored clearly higher than its final ones, they compete as they are (a checkpoint that does
   // not know the modality: LiteMedSAM with the default prompts took chest X-ray from 0.943 to 0.911). The ranked
   // mode has no coarse masks of its own.
-  // The supports compared: those with an object, or all where none has one.
-  std::vector<size_t> judged;
-  for (size_t i = 0; i < loo.has_object.size(); ++i)
-    if (loo.has_object[i]) judged.push_back(i);
+  const std::vector<size_t> judged = compared_supports(loo);
   auto on_judged = [&](const std::vector<double>& v) {
     if (judged.empty() || v.size() != loo.has_object.size()) return v;
     std::vector<double> out;
@@ -194,8 +200,8 @@ nlohmann::json to_json(const LeaveOneOut& loo) {
                         {"support", loo.support}, {"modes", modes}, {"seconds", loo.seconds}};
   if (loo.ranked) out["ranked_uses_extra_checkpoint"] = loo.ranked->extra_model;
   nlohmann::json compared_on = nlohmann::json::array();
-  for (size_t i = 0; i < loo.has_object.size() && i < loo.support.size(); ++i)
-    if (loo.has_object[i]) compared_on.push_back(loo.support[i]);
+  for (size_t i : compared_supports(loo))
+    if (i < loo.support.size()) compared_on.push_back(loo.support[i]);
   out["compared_on"] = compared_on.empty() ? nlohmann::json(loo.support) : compared_on;
   return out;
 }

@@ -71,6 +71,9 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::
 // of the paired differences (steps 3-4 are the method; they go only on clear evidence); ties go to
 // registration, then feature.
 void choose_from_scores(LeaveOneOut& loo);
+// The supports the modes are compared on (indices): those with an object, or every one where none has one;
+// empty where loo.has_object is not given (then every score counts).
+std::vector<size_t> compared_supports(const LeaveOneOut& loo);
 
 nlohmann::json to_json(const LeaveOneOut& loo);
 
