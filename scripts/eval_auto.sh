@@ -7,12 +7,14 @@
 #
 #   bash scripts/eval_auto.sh [--dataset busi] [--ks "5 10"] [--seeds "1 2"] [--queries 75] [--normals 25]
 #        [--work out/eval_auto] [--bin build/bin/sammpa] [--embeddings DIR] [--features KIND]
-#        [--kcentroid-seeds "0"] [-- RUN_OPTIONS...]
+#        [--kcentroid-seeds "0"] [--forced "registration feature ranked"] [-- RUN_OPTIONS...]
 # --features: k-centroid selection's image features (sammpa select --features; "sam" encodes into DIR).
+# --forced: also run each of these modes forced (--propagation MODE) on every run's supports and queries, to
+#   set the automatic choice beside each fixed mode and the best fixed one chosen in hindsight (WORK/forced.csv).
 # K >= 3 (the leave-one-out needs it). The subset is drawn once with seed 0, as in scripts/eval_pipeline.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATASET=busi KS="5 10" SEEDS="1 2" QUERIES=75 NORMALS=25 WORK=out/eval_auto BIN=build/bin/sammpa EMB="" FEATURES=thumbnail-hist KSEEDS="0" RUN=()
+DATASET=busi KS="5 10" SEEDS="1 2" QUERIES=75 NORMALS=25 WORK=out/eval_auto BIN=build/bin/sammpa EMB="" FEATURES=thumbnail-hist KSEEDS="0" FORCED="" RUN=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dataset) DATASET="$2"; shift 2 ;;
@@ -25,6 +27,7 @@ while [[ $# -gt 0 ]]; do
     --embeddings) EMB="$2"; shift 2 ;;
     --features) FEATURES="$2"; shift 2 ;;
     --kcentroid-seeds) KSEEDS="$2"; shift 2 ;;
+    --forced) FORCED="$2"; shift 2 ;;
     --) shift; RUN=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -67,6 +70,30 @@ PYEOF
     tail -n 1 "$ROWS"
   done
 done
+FROWS="$WORK/forced.csv"
+[[ -n "$FORCED" && ! -f "$FROWS" ]] && echo "k,strategy,seed,mode,n,final_dice,normal_empty" > "$FROWS"
+for mode in $FORCED; do
+  for k in $KS; do
+    for cfg in $(for s in $KSEEDS; do echo "kcentroid:$s"; done) $(for s in $SEEDS; do echo "random:$s"; done); do
+      strategy=${cfg%%:*}; seed=${cfg##*:}
+      grep -q "^$k,$strategy,$seed,$mode," "$FROWS" && continue
+      run="$WORK/k${k}_${strategy}_${seed}"
+      rm -rf "$run/forced_$mode"
+      "$BIN" -q run --data "$run/data" --support "$run/sel" --embeddings "$EMB" --no-overlays --no-report \
+        --propagation "$mode" --out "$run/forced_$mode" "${RUN[@]}" >/dev/null
+      /usr/bin/python3 - "$run/forced_$mode" "$k" "$strategy" "$seed" "$mode" >> "$FROWS" <<'PYEOF'
+import json, statistics, sys
+out, k, strategy, seed, mode = sys.argv[1:6]
+final = json.load(open(f"{out}/eval.json"))["images"]
+main = [r["dice"] for r in final if not r["name"].startswith("normal_")]
+normal = [r["dice"] for r in final if r["name"].startswith("normal_")]
+print(f"{k},{strategy},{seed},{mode},{len(main)},{statistics.mean(main):.4f},"
+      f"{statistics.mean(normal) if normal else ''}")
+PYEOF
+      tail -n 1 "$FROWS"
+    done
+  done
+done
 /usr/bin/python3 - "$ROWS" <<'PYEOF'
 import csv, statistics, sys
 from collections import defaultdict
@@ -84,3 +111,30 @@ for (k, st), rows in sorted(groups.items()):
     print(f"| {k} | {st} | {len(rows)} | {chose} | {rows[0]['n']} | {ms(rows, 'final_dice')} | "
           f"{ms(rows, 'final_median')} | {normal} | {statistics.mean(float(r['seconds']) for r in rows):.0f} |")
 PYEOF
+if [[ -n "$FORCED" ]]; then
+/usr/bin/python3 - "$ROWS" "$FROWS" <<'PYEOF'
+import csv, statistics, sys
+from collections import defaultdict
+auto = {(r["k"], r["strategy"], r["seed"]): r for r in csv.DictReader(open(sys.argv[1]))}
+forced = defaultdict(dict)
+for r in csv.DictReader(open(sys.argv[2])):
+    forced[(r["k"], r["strategy"], r["seed"])][r["mode"]] = float(r["final_dice"])
+modes = sorted({m for v in forced.values() for m in v})
+print()
+print("| K | selection | runs | automatic choice | " + " | ".join(f"{m} forced" for m in modes) +
+      " | best fixed mode in hindsight | best mode per run (oracle) |")
+print("|---:|---|---:|---|" + "---|" * len(modes) + "---|---|")
+groups = defaultdict(list)
+for key in auto:
+    if len(forced.get(key, {})) == len(modes):
+        groups[(int(key[0]), key[1])].append(key)
+def ms(v):
+    return f"{statistics.mean(v):.4f}" + (f" ± {statistics.stdev(v):.4f}" if len(v) > 1 else "")
+for (k, st), keys in sorted(groups.items()):
+    per_mode = {m: [forced[key][m] for key in keys] for m in modes}
+    best = max(modes, key=lambda m: statistics.mean(per_mode[m]))
+    oracle = [max(forced[key].values()) for key in keys]
+    print(f"| {k} | {st} | {len(keys)} | {ms([float(auto[key]['final_dice']) for key in keys])} | " +
+          " | ".join(ms(per_mode[m]) for m in modes) + f" | {best}: {ms(per_mode[best])} | {ms(oracle)} |")
+PYEOF
+fi

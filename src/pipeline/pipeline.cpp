@@ -214,9 +214,10 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       std::printf("self-configuration (leave-one-out on %zu supports, Dice on the %zu compared):",
                   r.selection.support.size(), compared_supports(loo).size());
       for (const auto& [mode, dice] : loo.compared) std::printf(" %s %.3f", mode.c_str(), dice);
-      std::printf(" -> %s%s%s\n", propagation_name(loo.chosen).c_str(),
+      std::printf(" -> %s%s%s%s%s\n", propagation_name(loo.chosen).c_str(),
                   loo.chosen == Propagation::ranked && loo.ranked->extra_model ? " (two checkpoints)" : "",
-                  loo.keep_coarse ? ", its coarse masks as final (steps 3-4 lowered the supports' Dice)" : "");
+                  loo.keep_coarse ? ", its coarse masks as final (steps 3-4 lowered the supports' Dice)" : "",
+                  loo.why.empty() ? "" : "; ", loo.why.c_str());
       if (loo.chosen == Propagation::ranked) ranked = std::move(loo.ranked);
       if (loo.keep_coarse) o.sam = false, r.steps_3_4_skipped = true;
     } else {

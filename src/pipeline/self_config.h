@@ -38,6 +38,8 @@ struct LeaveOneOut {
   std::vector<double> ranked_found;
   // Per mode: the mean that was compared (final Dice, or coarse where those won).
   std::map<std::string, double> compared;
+  // Where the best mean's lead was within the noise and the order of choose_from_scores decided: how.
+  std::string why;
   // The ranked mode's fit on all supports (reused when it is chosen), with the extra checkpoint's candidates
   // when RankedOptions::extra_checkpoint is given.
   std::optional<RankedSupports> ranked;
@@ -69,7 +71,9 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::
 // (loo.has_object): the best mean over every mode's final masks and registration's and feature propagation's
 // coarse ones, the coarse ones only where they beat the same mode's final ones by more than one standard error
 // of the paired differences (steps 3-4 are the method; they go only on clear evidence); ties go to
-// registration, then feature.
+// registration, then feature. Then, on three or more supports, a lead within one standard error of the paired
+// differences decides nothing: feature propagation must lead the ranked mode by more, and the chosen mode must
+// lead registration by more, else the ranked mode, then registration, is taken (loo.why says so).
 void choose_from_scores(LeaveOneOut& loo);
 // The supports the modes are compared on (indices): those with an object, or every one where none has one;
 // empty where loo.has_object is not given (then every score counts).

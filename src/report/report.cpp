@@ -299,9 +299,12 @@ ReportSummary write_report(const fs::path& run) {
     h << "<h2>Self-configuration</h2>\n<p>Leave-one-out on the supports: each support segmented from the "
          "others, mean Dice of the coarse (step 2) and final (steps 3-4) masks per mode over every support, "
          "and the score compared: over the supports with an object, the ranked mode without its \"no object\" "
-         "answers; the best was used"
+         "answers; the best was used unless its lead was within one standard error (then registration, "
+         "else the ranked mode over feature propagation)"
       << (steps_3_4 ? "" : ": the chosen mode's coarse masks, which steps 3-4 made worse on the supports")
-      << ".</p>\n<table><tr><th>mode</th><th>mean coarse Dice</th><th>mean final Dice</th><th>compared</th></tr>";
+      << ".</p>\n";
+    if (self_config->contains("why")) h << "<p>" << esc(self_config->value("why", std::string())) << ".</p>\n";
+    h << "<table><tr><th>mode</th><th>mean coarse Dice</th><th>mean final Dice</th><th>compared</th></tr>";
     for (const auto& [mode, m] : (*self_config)["modes"].items())
       h << "<tr><td>" << esc(mode) << (self_config->value("chosen", std::string()) == mode ? " (chosen)" : "")
         << "</td><td>" << (mode == "ranked" ? std::string("-") : num(m.value("mean_coarse_dice", 0.0)))
