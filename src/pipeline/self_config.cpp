@@ -121,8 +121,8 @@ void choose_from_scores(LeaveOneOut& loo) {
   //   threshold chosen within each fold) and bimodal (a lesion found or missed); on the two BUSI support sets
   //   where feature propagation led by less, the ranked mode gave the queries 0.07-0.20 more Dice;
   // - the chosen mode must lead registration (the paper's method, nothing fitted) so: on chest X-ray, five
-  //   supports put the ranked mode ahead by 0.002-0.010 +- 0.02 three times in five, and the queries lost
-  //   0.02-0.04 with it.
+  //   random supports put the ranked mode ahead by 0.002-0.010 +- 0.02 on three sets of four, and the
+  //   queries lost 0.02-0.04 with it (its leave-one-out flatters it there).
   auto lead = [&](const std::vector<double>& a, const std::vector<double>& b) {
     std::vector<double> d;
     for (size_t i = 0; i < a.size() && i < b.size(); ++i) d.push_back(a[i] - b[i]);
