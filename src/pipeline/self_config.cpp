@@ -114,15 +114,15 @@ void choose_from_scores(LeaveOneOut& loo) {
                                                         steps_3_4_lose(mode))
       best = c, loo.chosen = p, loo.keep_coarse = true, loo.compared[mode] = c;
   }
-  // Within the noise the mean decides nothing, and the order below does (docs/RESULTS.md, "Within the noise of
+  // Within the noise the mean decides nothing, and an order does (docs/RESULTS.md, "Within the noise of
   // the supports: registration, then the ranked mode"). A lead counts only beyond one standard error of the
   // paired differences, on three or more supports (two give a standard error from a single difference):
+  // - the best mode must lead registration (the paper's method, nothing fitted) so: on chest X-ray, five
+  //   random supports put the ranked mode ahead by 0.002-0.010 +- 0.02 on three sets of four, and the
+  //   queries lost 0.02-0.04 with it (its leave-one-out flatters it there);
   // - feature propagation must lead the ranked mode so: the ranked mode's score is nested (penalty and
   //   threshold chosen within each fold) and bimodal (a lesion found or missed); on the two BUSI support sets
-  //   where feature propagation led by less, the ranked mode gave the queries 0.07-0.20 more Dice;
-  // - the chosen mode must lead registration (the paper's method, nothing fitted) so: on chest X-ray, five
-  //   random supports put the ranked mode ahead by 0.002-0.010 +- 0.02 on three sets of four, and the
-  //   queries lost 0.02-0.04 with it (its leave-one-out flatters it there).
+  //   where feature propagation led by less, the ranked mode gave the queries 0.07-0.20 more Dice.
   auto lead = [&](const std::vector<double>& a, const std::vector<double>& b) {
     std::vector<double> d;
     for (size_t i = 0; i < a.size() && i < b.size(); ++i) d.push_back(a[i] - b[i]);
@@ -147,13 +147,14 @@ void choose_from_scores(LeaveOneOut& loo) {
     loo.why += (loo.why.empty() ? "" : "; ") + std::string(why);
     loo.chosen = parse_propagation(to), loo.keep_coarse = to_coarse;
   };
-  if (loo.chosen == Propagation::feature) unless_clear_lead("ranked", false);
+  // Registration first: it is left only where the best mode clearly beats it; then which other mode.
   if (loo.chosen != Propagation::registration) {
     // registration as it would run: its coarse masks where they clearly beat its final ones
     const bool reg_coarse = score(loo.coarse_dice, "registration") > score(final_dice, "registration") &&
                             steps_3_4_lose("registration");
     unless_clear_lead("registration", reg_coarse);
   }
+  if (loo.chosen == Propagation::feature) unless_clear_lead("ranked", false);
 }
 
 LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::string>& support,

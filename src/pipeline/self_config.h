@@ -72,8 +72,8 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::
 // coarse ones, the coarse ones only where they beat the same mode's final ones by more than one standard error
 // of the paired differences (steps 3-4 are the method; they go only on clear evidence); ties go to
 // registration, then feature. Then, on three or more supports, a lead within one standard error of the paired
-// differences decides nothing: feature propagation must lead the ranked mode by more, and the chosen mode must
-// lead registration by more, else the ranked mode, then registration, is taken (loo.why says so).
+// differences decides nothing: the best mode must lead registration by more, else registration stays; then
+// feature propagation must lead the ranked mode by more, else the ranked mode is taken (loo.why says so).
 void choose_from_scores(LeaveOneOut& loo);
 // The supports the modes are compared on (indices): those with an object, or every one where none has one;
 // empty where loo.has_object is not given (then every score counts).
