@@ -8,21 +8,54 @@ compares").
 RUN: a `sammpa run` output folder with a self_config.json. Printed per run: the supports with an object, each
 mode's mean final Dice over every support (the rule before: the highest of these, ties to registration, then
 feature; its check of coarse against final masks is left out, so a run that kept coarse masks shows "coarse"), the scores compared today (over the supports with an object, the ranked mode without its "no object"
-answers) and the mode chosen. Steps 3-4 skipped (coarse masks kept) is marked with "coarse".
+answers), the mode chosen, and what the rule of "Within the noise of the supports" chooses from the same
+scores (the best compared mean must lead registration by more than one standard error of the paired
+per-support differences, on three or more supports, and feature propagation must so lead the ranked mode; coarse
+masks left out), so that runs of an earlier program can be judged by it. Steps 3-4 skipped (coarse masks kept)
+is marked with "coarse".
 """
 import json
+import math
 import os
 import sys
 
 ORDER = ["registration", "feature", "ranked"]
 
 
+def clear_lead(a, b):
+    """Whether a leads b by more than one standard error of the paired differences (fewer than 3: it does)."""
+    d = [x - y for x, y in zip(a, b)]
+    if len(d) < 3:
+        return True
+    m = sum(d) / len(d)
+    se = math.sqrt(sum((x - m) ** 2 for x in d) / len(d) / (len(d) - 1))
+    return m > 1e-12 and m > se * (1 + 1e-9) + 1e-12
+
+
+def within_noise_choice(s):
+    """The choice of the within-the-noise rule from a self_config.json's scores (final masks only)."""
+    names = s["support"]
+    on = set(s.get("compared_on") or names)
+    scores = {}
+    for m in ORDER:
+        if m not in s["modes"]:
+            continue
+        v = s["modes"][m].get("final_dice_without_empty_answers", s["modes"][m]["final_dice"])
+        scores[m] = [x for n, x in zip(names, v) if n in on]
+    best = max(scores, key=lambda m: (sum(scores[m]) / len(scores[m]), -ORDER.index(m)))
+    if best != "registration" and "registration" in scores and not clear_lead(scores[best], scores["registration"]):
+        best = "registration"
+    if best == "feature" and "ranked" in scores and not clear_lead(scores["feature"], scores["ranked"]):
+        best = "ranked"
+    return best
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     print("| run | supports with an object | every support: registration / feature / ranked | rule before |"
-          " compared: registration / feature / ranked | chosen |")
-    print("|---|---|---|---|---|---|")
+          " compared: registration / feature / ranked | chosen | within the noise |")
+    print("|---|---|---|---|---|---|---|")
     for run in sys.argv[1:]:
         s = json.load(open(os.path.join(run, "self_config.json")))
         modes = s["modes"]
@@ -38,7 +71,7 @@ def main():
               f"| {len(s.get('compared_on', []))} of {len(s['support'])} "
               f"| {' / '.join(f'{every[m]:.3f}' for m in ORDER if m in every)} | {before} "
               f"| {' / '.join('-' if compared[m] is None else f'{compared[m]:.3f}' for m in ORDER if m in compared)} "
-              f"| {chosen}{mark} |")
+              f"| {chosen}{mark} | {within_noise_choice(s)} |")
 
 
 if __name__ == "__main__":
