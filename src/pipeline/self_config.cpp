@@ -94,13 +94,17 @@ void choose_from_scores(LeaveOneOut& loo) {
   // Whether a mode's coarse masks beat its final ones beyond the noise of K paired scores: their mean difference
   // above one standard error (three phantom supports: +0.003 +- 0.004, steps 3-4 kept; LiteMedSAM on chest
   // X-ray: +0.026 +- 0.008).
+  // Per-support differences a - b over the supports compared.
+  auto lead = [&](const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> d;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) d.push_back(a[i] - b[i]);
+    return on_judged(d);
+  };
   auto steps_3_4_lose = [&](const std::string& mode) {
     const auto c = loo.coarse_dice.find(mode), f = final_dice.find(mode);
     if (c == loo.coarse_dice.end() || f == final_dice.end() || c->second.size() != f->second.size())
       return false;  // clearly_positive needs two or more
-    std::vector<double> d;
-    for (size_t i = 0; i < c->second.size(); ++i) d.push_back(c->second[i] - f->second[i]);
-    return clearly_positive(on_judged(d));
+    return clearly_positive(lead(c->second, f->second));
   };
   loo.chosen = Propagation::registration;
   loo.keep_coarse = false;
@@ -123,11 +127,6 @@ void choose_from_scores(LeaveOneOut& loo) {
   // - feature propagation must lead the ranked mode so: the ranked mode's score is nested (penalty and
   //   threshold chosen within each fold) and bimodal (a lesion found or missed); on the two BUSI support sets
   //   where feature propagation led by less, the ranked mode gave the queries 0.07-0.20 more Dice.
-  auto lead = [&](const std::vector<double>& a, const std::vector<double>& b) {
-    std::vector<double> d;
-    for (size_t i = 0; i < a.size() && i < b.size(); ++i) d.push_back(a[i] - b[i]);
-    return on_judged(d);
-  };
   auto scores_of = [&](const std::string& mode, bool coarse) -> const std::vector<double>* {
     const auto& m = coarse ? loo.coarse_dice : final_dice;
     const auto it = m.find(mode);
