@@ -55,7 +55,8 @@ TEST(TinyViTKernels, WindowAttentionMatchesDirectComputation) {
     for (auto& v : bias) v = normal(rng);
     const float scale = 1.f / std::sqrt(static_cast<float>(c.head_dim));
     std::vector<float> out(static_cast<size_t>(c.windows * c.tokens * c.heads * c.head_dim), -1.f);
-    sammpa::sam::tinyvit::window_attention(qkv.data(), bias.data(), out.data(), c.windows, c.tokens, c.heads,
+    const auto padded = sammpa::sam::tinyvit::pad_attention_bias(bias, c.heads, c.tokens);
+    sammpa::sam::tinyvit::window_attention(qkv.data(), padded.data(), out.data(), c.windows, c.tokens, c.heads,
                                            c.head_dim, scale);
     const auto want = reference(qkv, bias, c, scale);
     double err = 0;

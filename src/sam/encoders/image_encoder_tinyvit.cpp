@@ -294,7 +294,8 @@ ViTBlock make_vit_block(const Reader& r, const std::string& name, int64_t h, int
   b.mlp_tile = std::clamp<int64_t>(131072 / b.hidden / 32 * 32, 32, 256);
   b.attn_gamma = r.get(name + ".attn.norm.weight", {c});
   b.attn_beta = r.get(name + ".attn.norm.bias", {c});
-  b.attn_bias = expand_attention_bias(r.get(name + ".attn.attention_biases", {heads, tokens}), heads, window);
+  b.attn_bias = pad_attention_bias(
+      expand_attention_bias(r.get(name + ".attn.attention_biases", {heads, tokens}), heads, window), heads, tokens);
   b.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
   const int64_t rows = windows * tokens, chunk_rows = b.chunk_windows * tokens;
   auto qkv_w = r.get(name + ".attn.qkv.weight", {3 * c, c}), qkv_b = r.get(name + ".attn.qkv.bias", {3 * c});

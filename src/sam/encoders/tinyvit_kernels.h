@@ -3,6 +3,7 @@
 // passes over row-major token arrays ([height * width, channels], i.e. NHWC). Functions marked serial run on
 // the calling thread (they are called on tiles inside parallel loops); the others use OpenMP.
 #include <cstdint>
+#include <vector>
 
 namespace sammpa::sam::tinyvit {
 
@@ -35,11 +36,18 @@ void window_partition_norm(const WindowGrid& g, const float* x, int64_t first, i
 // The inverse for windows [first, first + count), padding dropped, added onto x. Serial.
 void window_reverse_add(const WindowGrid& g, const float* windows, int64_t first, int64_t count, float* x);
 
+// A window's token count rounded up to whole 16-float registers: the row length of the padded bias.
+inline int64_t padded_tokens(int64_t tokens) { return (tokens + 15) / 16 * 16; }
+
+// TinyViT's attention bias [heads, tokens, tokens] laid out for window_attention: rows padded to
+// padded_tokens(tokens) with -inf, which the softmax turns into zero weight.
+std::vector<float> pad_attention_bias(const std::vector<float>& bias, int64_t heads, int64_t tokens);
+
 // TinyViT's windowed attention for `windows` windows, each window's scores kept in cache:
 //   out[w, i, h * head_dim ...] = softmax(scale * q[w, h, i] k[w, h]^T + bias[h, i]) v[w, h]
 // qkv: [windows * tokens, heads * 3 * head_dim], each head's q, k, v side by side (TinyViT's split);
-// bias: [heads, tokens, tokens]; out: [windows * tokens, heads * head_dim]. head_dim a multiple of 16, <= 64.
-// Serial.
+// bias: pad_attention_bias's [heads, tokens, padded_tokens(tokens)]; out: [windows * tokens, heads * head_dim].
+// head_dim a multiple of 16, <= 64. Serial.
 void window_attention(const float* qkv, const float* bias, float* out, int64_t windows, int64_t tokens,
                       int64_t heads, int64_t head_dim, float scale);
 
