@@ -71,10 +71,6 @@ MaskUpscaling::MaskUpscaling(const Tensor& up1_w, const Tensor& up1_b, const Ten
     Stage& st = rows == 1 ? one_row_ : tile_;
     st.up1 = tinyvit::Linear(rows * width, 4 * c4_, c_, w1.data(), b1.data(), tinyvit::Post::none);
     st.up2 = tinyvit::Linear(4 * rows * width, 4 * c8_, c4_, w2.data(), b2.data(), tinyvit::Post::gelu);
-    st.gelu_md = nn::detail::plain_desc({4 * rows * width * c4_});
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_gelu_erf,
-                                  st.gelu_md, 0.f, 0.f);
-    st.gelu = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, nn::detail::engine()));
   }
 }
 
@@ -96,10 +92,11 @@ void MaskUpscaling::run(int64_t groups, const float* tokens, int64_t h, const fl
       const int64_t y0 = whole ? i * kTileRows : full * kTileRows + (i - full), rows = whole ? kTileRows : 1;
       const Stage& st = whole ? tile_ : one_row_;
       st.up1(tokens + (g * h + y0) * width_ * c_, u1.data());
-      for (int64_t r = 0; r < 4 * rows * width_; ++r)
-        layer_norm_row(u1.data() + r * c4_, u1.data() + r * c4_, c4_, norm_w_.data(), norm_b_.data(), 1e-6f);
-      const dnnl::memory m = nn::detail::wrap(st.gelu_md, u1.data());
-      nn::detail::execute(st.gelu, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
+      for (int64_t r = 0; r < 4 * rows * width_; ++r) {
+        float* row = u1.data() + r * c4_;
+        layer_norm_row(row, row, c4_, norm_w_.data(), norm_b_.data(), 1e-6f);
+        gelu_row(row, c4_);
+      }
       st.up2(u1.data(), u2.data());
       tile_logits(u2.data(), rows, width_, c8_, hyper + g * count * c8_, count, products.data(),
                   out[g] + 4 * y0 * 4 * width_, plane);

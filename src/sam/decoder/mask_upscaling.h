@@ -31,8 +31,6 @@ class MaskUpscaling {
   static constexpr int64_t kTileRows = 4;
   struct Stage {               // the steps for a tile of `rows` grid rows
     tinyvit::Linear up1, up2;  // [rows width, C] -> [., 4 C/4]; [4 rows width, C/4] -> [., 4 C/8] with GELU
-    dnnl::primitive gelu;      // on up1's output (after the LayerNorm)
-    dnnl::memory::desc gelu_md;
   };
   int64_t c_, c4_, c8_, width_;
   Tensor norm_w_, norm_b_;

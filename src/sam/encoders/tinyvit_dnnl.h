@@ -43,6 +43,7 @@ class Conv {
   dnnl::memory::desc src_md_, dst_md_, scratch_md_;
   dnnl::memory weights_, bias_;
   int64_t out_h_ = 0, out_w_ = 0;
+  bool gelu_ = false;
 };
 
 // Copies one image [1, channels, height, width] from one memory layout to another.
@@ -69,6 +70,7 @@ class Linear {
   dnnl::primitive prim_;
   dnnl::memory::desc src_md_, dst_md_, scratch_md_;
   dnnl::memory weights_, bias_;
+  bool gelu_ = false;
 };
 
 // A Linear for row tiles of a fixed height, plus one for the shorter last tile of a `rows`-row matrix.
