@@ -39,7 +39,7 @@ float max_abs_diff(const float* a, const std::vector<float>& b) {
 // Measured on the real checkpoint and images (printed by the tests), x about 10.
 constexpr float kInputTol = 1e-6f;      // measured 0 (the same OpenCV resize, the same arithmetic)
 constexpr float kEmbeddingTol = 4e-5f;  // measured 3.6e-6 (values up to ~1)
-constexpr float kLowResTol = 5e-4f;     // measured 5.5e-5
+constexpr float kLowResTol = 5e-4f;     // measured 1.3e-4 (box + points; 2026-12-05)
 constexpr float kIouTol = 6e-6f;        // measured 6.0e-7
 constexpr double kMinMaskIou = 0.999;   // measured 1 (no pixel differs)
 
