@@ -91,15 +91,15 @@ void choose_from_scores(LeaveOneOut& loo) {
   };
   std::map<std::string, std::vector<double>> final_dice = loo.final_dice;
   if (!loo.ranked_found.empty()) final_dice["ranked"] = loo.ranked_found;
-  // Whether a mode's coarse masks beat its final ones beyond the noise of K paired scores: their mean difference
-  // above one standard error (three phantom supports: +0.003 +- 0.004, steps 3-4 kept; LiteMedSAM on chest
-  // X-ray: +0.026 +- 0.008).
   // Per-support differences a - b over the supports compared.
   auto lead = [&](const std::vector<double>& a, const std::vector<double>& b) {
     std::vector<double> d;
     for (size_t i = 0; i < a.size() && i < b.size(); ++i) d.push_back(a[i] - b[i]);
     return on_judged(d);
   };
+  // Whether a mode's coarse masks beat its final ones beyond the noise of K paired scores: their mean difference
+  // above one standard error (three phantom supports: +0.003 +- 0.004, steps 3-4 kept; LiteMedSAM on chest
+  // X-ray: +0.026 +- 0.008).
   auto steps_3_4_lose = [&](const std::string& mode) {
     const auto c = loo.coarse_dice.find(mode), f = final_dice.find(mode);
     if (c == loo.coarse_dice.end() || f == final_dice.end() || c->second.size() != f->second.size())
