@@ -38,6 +38,8 @@ class FeatureClassifier {
                                  const std::vector<cv::Mat>& masks, const FeaturePropagationOptions& options);
   // Soft map (CV_32FC1 in [0, 1]) at the query's image size.
   cv::Mat predict(const sam::ImageEmbedding& query) const;
+  // The fitted model on standardised features: (C + 1) x 1 (CV_32F), the bias last.
+  const cv::Mat& weights() const { return weights_; }
 
  private:
   cv::Mat mean_, scale_;  // 1 x C standardisation

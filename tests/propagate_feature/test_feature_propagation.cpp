@@ -88,6 +88,62 @@ TEST(FeatureClassifier, FindsObjectsThatMoveBetweenImages) {
   EXPECT_THROW(FeatureClassifier::train(refs, empty, {}), InputError);
 }
 
+// The fit is the optimum of the class-balanced, ridge-penalised logistic loss: the weights equal those of a
+// plain double-precision Newton solver written here from the loss, on the same standardised cells.
+TEST(FeatureClassifier, WeightsAreThePenalisedLogisticOptimum) {
+  const int w = 300, h = 240;
+  const std::vector<cv::Rect> places = {{20, 30, 60, 50}, {200, 150, 70, 60}, {120, 20, 50, 80}};
+  std::vector<sam::ImageEmbedding> supports;
+  std::vector<cv::Mat> masks;
+  for (size_t i = 0; i < places.size(); ++i) {
+    supports.push_back(synthetic(w, h, places[i], 30 + i, 8, 0.6f));  // a weak signal: the classes overlap
+    masks.push_back(rect_mask(w, h, places[i]));
+  }
+  std::vector<const sam::ImageEmbedding*> refs;
+  for (const auto& s : supports) refs.push_back(&s);
+  FeaturePropagationOptions o;
+  o.l2 = 3.0;
+  o.max_negative_cells = 1 << 20;  // every cell
+  const cv::Mat fitted = FeatureClassifier::train(refs, masks, o).weights();
+  // Every cell and its coverage.
+  cv::Mat x, t;
+  for (size_t i = 0; i < supports.size(); ++i) {
+    const cv::Size v = sam::valid_cells(supports[i]);
+    const cv::Mat grid = mask_on_embedding_grid(masks[i], supports[i]);
+    for (int y = 0; y < v.height; ++y)
+      for (int xx = 0; xx < v.width; ++xx) {
+        cv::Mat row(1, 8, CV_64F);
+        for (int c = 0; c < 8; ++c) row.at<double>(c) = supports[i].features.data()[(c * 64 + y) * 64 + xx];
+        x.push_back(row);
+        t.push_back(static_cast<double>(grid.at<float>(y, xx)));
+      }
+  }
+  const int n = x.rows, d = 9;
+  cv::Mat z(n, d, CV_64F, cv::Scalar(1.0));
+  for (int c = 0; c < 8; ++c) {
+    cv::Scalar mean, sd;
+    cv::meanStdDev(x.col(c), mean, sd);
+    z.col(c) = (x.col(c) - mean[0]) / (sd[0] + 1e-6);
+  }
+  const double positive = cv::sum(t)[0], wpos = n / (2 * positive), wneg = n / (2 * (n - positive));
+  cv::Mat beta = cv::Mat::zeros(d, 1, CV_64F), reg = cv::Mat::eye(d, d, CV_64F) * o.l2;
+  reg.at<double>(d - 1, d - 1) = 0;
+  for (int it = 0; it < 50; ++it) {
+    cv::Mat grad = reg * beta, hess = reg.clone();
+    for (int i = 0; i < n; ++i) {
+      const double p = 1 / (1 + std::exp(-z.row(i).dot(beta.t()))), ti = t.at<double>(i);
+      const double wi = ti * wpos + (1 - ti) * wneg;
+      grad += wi * (p - ti) * z.row(i).t();
+      hess += wi * p * (1 - p) * z.row(i).t() * z.row(i);
+    }
+    cv::Mat step;
+    cv::solve(hess, grad, step, cv::DECOMP_CHOLESKY);
+    beta -= step;
+  }
+  ASSERT_EQ(fitted.rows, d);
+  for (int j = 0; j < d; ++j) EXPECT_NEAR(fitted.at<float>(j), beta.at<double>(j), 1e-4 * (1 + std::abs(beta.at<double>(j))));
+}
+
 TEST(FeatureClassifier, StackedEmbeddingsUseTheSecondCheckpointsChannels) {
   const int w = 300, h = 240;
   const std::vector<cv::Rect> places = {{20, 30, 60, 50}, {200, 150, 70, 60}, {120, 20, 50, 80}, {30, 160, 90, 50}};
