@@ -144,7 +144,7 @@ FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmb
       const float* row = xt.ptr<float>(j);
       float* scaled = xs.ptr<float>(j);
       double acc = 0;
-      for (int i = 0; i < n; ++i) acc += row[i] * r[static_cast<size_t>(i)], scaled[i] = row[i] * s[static_cast<size_t>(i)];
+      for (size_t i = 0; i < static_cast<size_t>(n); ++i) acc += row[i] * r[i], scaled[i] = row[i] * s[i];
       g.at<double>(j) = acc + (j < d - 1 ? o.l2 * w[static_cast<size_t>(j)] : 0.0);  // no penalty on the bias
     }
     const sam::Tensor xv = sam::Tensor::view(xs.ptr<float>(), {d, n});

@@ -141,7 +141,8 @@ TEST(FeatureClassifier, WeightsAreThePenalisedLogisticOptimum) {
     beta -= step;
   }
   ASSERT_EQ(fitted.rows, d);
-  for (int j = 0; j < d; ++j) EXPECT_NEAR(fitted.at<float>(j), beta.at<double>(j), 1e-4 * (1 + std::abs(beta.at<double>(j))));
+  for (int j = 0; j < d; ++j)
+    EXPECT_NEAR(fitted.at<float>(j), beta.at<double>(j), 1e-4 * (1 + std::abs(beta.at<double>(j))));
 }
 
 TEST(FeatureClassifier, StackedEmbeddingsUseTheSecondCheckpointsChannels) {
