@@ -217,6 +217,11 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "ranked mode: the extra checkpoint's box grid (sizes, aspects, peaks and soft-map boxes as for "
                   "the first checkpoint)")
       ->capture_default_str()->check(CLI::Range(0, 16));
+  sub->add_flag("--feature-relative,!--no-feature-relative", a.pipeline.feature.image_relative,
+                "feature and ranked modes: the classifier that makes the soft maps also sees each cell's embedding "
+                "minus its image's mean (default: off)");
+  sub->add_flag("--feature-position,!--no-feature-position", a.pipeline.feature.position,
+                "feature and ranked modes: the classifier also sees each cell's place in the image (default: off)");
   sub->add_flag("--ranked-extra-soft-map,!--no-ranked-extra-soft-map", a.pipeline.ranked.extra_soft_map,
                 "ranked mode: the feature classifier that makes the soft maps (peaks, soft boxes, soft features) "
                 "sees the extra checkpoint's embedding beside the first one's (default: on)");

@@ -255,6 +255,8 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
     write_json_atomic(out_root / "propagation.json",
                       {{"mode", "feature"}, {"support", r.selection.support}, {"queries", names},
                        {"options", {{"l2", o.feature.l2}, {"iterations", o.feature.iterations},
+                                    {"image_relative", o.feature.image_relative},
+                                    {"position", o.feature.position},
                                     {"extra_checkpoint_in_soft_map",
                                      !o.ranked.extra_checkpoint.empty() && o.ranked.extra_soft_map}}},
                        {"summary", {{"queries", names.size()}, {"seconds", r.propagation.seconds}}}});

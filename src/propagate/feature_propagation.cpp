@@ -13,17 +13,32 @@ namespace {
 
 int grid_of(const sam::ImageEmbedding& e) { return static_cast<int>(e.features.dim(2)); }
 
-// Rows of valid cells x C features (row-major over the grid).
-cv::Mat cell_features(const sam::ImageEmbedding& e, std::vector<cv::Point>* cells = nullptr) {
+// Rows of valid cells (row-major over the grid) x their description: the C channels, then, as the options ask,
+// the channels minus the image's mean over its cells and the cell's position (x, y, x^2, y^2).
+cv::Mat cell_features(const sam::ImageEmbedding& e, const FeaturePropagationOptions& o,
+                      std::vector<cv::Point>* cells = nullptr) {
   const int c = static_cast<int>(e.features.dim(1)), g = grid_of(e);
   const cv::Size v = sam::valid_cells(e);
-  cv::Mat x(v.area(), c, CV_32F);
+  const int cols = c * (o.image_relative ? 2 : 1) + (o.position ? 4 : 0);
+  cv::Mat x(v.area(), cols, CV_32F);
   const float* f = e.features.data();
+  std::vector<double> mean(static_cast<size_t>(c), 0.0);
   for (int y = 0, r = 0; y < v.height; ++y)
     for (int xx = 0; xx < v.width; ++xx, ++r) {
       float* row = x.ptr<float>(r);
       for (int ch = 0; ch < c; ++ch) row[ch] = f[(static_cast<int64_t>(ch) * g + y) * g + xx];
+      for (int ch = 0; ch < c; ++ch) mean[static_cast<size_t>(ch)] += row[ch];
+      if (o.position) {
+        const float px = (xx + 0.5f) / v.width - 0.5f, py = (y + 0.5f) / v.height - 0.5f;
+        float* pos = row + cols - 4;
+        pos[0] = px, pos[1] = py, pos[2] = px * px, pos[3] = py * py;
+      }
       if (cells) cells->push_back({xx, y});
+    }
+  if (o.image_relative)
+    for (int r = 0; r < x.rows; ++r) {
+      float* row = x.ptr<float>(r);
+      for (int ch = 0; ch < c; ++ch) row[c + ch] = row[ch] - static_cast<float>(mean[static_cast<size_t>(ch)] / x.rows);
     }
   return x;
 }
@@ -81,7 +96,7 @@ FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmb
   CV_Assert(supports.size() == masks.size() && !supports.empty());
   cv::Mat x, y;  // cells x C, cells x 1 (coverage fraction as a soft label)
   for (size_t i = 0; i < supports.size(); ++i) {
-    cv::Mat xi = cell_features(*supports[i]);
+    cv::Mat xi = cell_features(*supports[i], o);
     const cv::Mat grid = mask_on_embedding_grid(masks[i], *supports[i]);
     const cv::Size v = sam::valid_cells(*supports[i]);
     cv::Mat yi(v.area(), 1, CV_32F);
@@ -106,6 +121,7 @@ FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmb
   }
   const double positive = cv::sum(y)[0];
   FeatureClassifier fc;
+  fc.options_ = o;
   cv::Mat sd;
   cv::reduce(x, fc.mean_, 0, cv::REDUCE_AVG);
   cv::Mat centred = x - cv::repeat(fc.mean_, x.rows, 1);
@@ -161,7 +177,7 @@ FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmb
 
 cv::Mat FeatureClassifier::predict(const sam::ImageEmbedding& q) const {
   std::vector<cv::Point> cells;
-  cv::Mat x = cell_features(q, &cells);
+  cv::Mat x = cell_features(q, options_, &cells);
   cv::Mat z = (x - cv::repeat(mean_, x.rows, 1)).mul(cv::repeat(scale_, x.rows, 1));
   const int c = z.cols;
   cv::Mat logit = z * weights_.rowRange(0, c) + weights_.at<float>(c);

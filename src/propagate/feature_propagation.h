@@ -14,6 +14,13 @@ struct FeaturePropagationOptions {
   double l2 = 1.0;       // ridge penalty on the weights (features are standardised)
   int iterations = 12;   // Newton steps
   int max_negative_cells = 8000;  // background cells beyond this are thinned (every n-th kept): the fit's cost
+  // Optionally each cell is also described by its channels minus its image's mean over the image's cells, so
+  // that the classifier can set each image's level from how the image looks as a whole, and by its place in
+  // the image (x and y from -0.5 to 0.5 over the image's cells, and their squares). Off by default: on BUSI they
+  // find the lesion more often offline, and end to end gained on one support set and lost on another
+  // (docs/RESULTS.md, "The soft map sees each image's level and the cell's place").
+  bool image_relative = false;
+  bool position = false;
 };
 
 // The fraction of each embedding-grid cell that a mask (image size, 0/255) covers, in the model's padded frame:
@@ -38,10 +45,12 @@ class FeatureClassifier {
                                  const std::vector<cv::Mat>& masks, const FeaturePropagationOptions& options);
   // Soft map (CV_32FC1 in [0, 1]) at the query's image size.
   cv::Mat predict(const sam::ImageEmbedding& query) const;
-  // The fitted model on standardised features: (C + 1) x 1 (CV_32F), the bias last.
+  // The fitted model on standardised features: (D + 1) x 1 (CV_32F), the bias last; D = C channels, then C
+  // image-relative ones and 4 of position where the options ask for them.
   const cv::Mat& weights() const { return weights_; }
 
  private:
+  FeaturePropagationOptions options_;  // which descriptions of a cell it was fitted on
   cv::Mat mean_, scale_;  // 1 x C standardisation
   cv::Mat weights_;       // (C + 1) x 1, last = bias
 };

@@ -104,6 +104,7 @@ TEST(FeatureClassifier, WeightsAreThePenalisedLogisticOptimum) {
   FeaturePropagationOptions o;
   o.l2 = 3.0;
   o.max_negative_cells = 1 << 20;  // every cell
+  o.image_relative = o.position = false;  // the channels alone
   const cv::Mat fitted = FeatureClassifier::train(refs, masks, o).weights();
   // Every cell and its coverage.
   cv::Mat x, t;
@@ -143,6 +144,51 @@ TEST(FeatureClassifier, WeightsAreThePenalisedLogisticOptimum) {
   ASSERT_EQ(fitted.rows, d);
   for (int j = 0; j < d; ++j)
     EXPECT_NEAR(fitted.at<float>(j), beta.at<double>(j), 1e-4 * (1 + std::abs(beta.at<double>(j))));
+}
+
+// The marking channel shifted by an offset of its own in each image (as one scanner's images look brighter
+// than another's): the object is the part that stands out of its image, which only the image-relative
+// description tells at one threshold for every image.
+TEST(FeatureClassifier, ImageRelativeChannelsFollowEachImagesLevel) {
+  const int w = 300, h = 240;
+  const std::vector<cv::Rect> places = {{20, 30, 60, 50}, {200, 150, 70, 60}, {120, 20, 50, 80}, {30, 160, 90, 50}};
+  const std::vector<float> offsets = {0.f, 3.f, -2.f, 1.5f};
+  std::vector<sam::ImageEmbedding> images;
+  for (size_t i = 0; i < places.size(); ++i) {
+    images.push_back(synthetic(w, h, places[i], 50 + i, 8, 1.f));
+    for (int64_t k = 0; k < 64 * 64; ++k) images.back().features.data()[k] += offsets[i];  // channel 0
+  }
+  std::vector<const sam::ImageEmbedding*> refs = {&images[0], &images[1], &images[2]};
+  const std::vector<cv::Mat> masks = {rect_mask(w, h, places[0]), rect_mask(w, h, places[1]),
+                                      rect_mask(w, h, places[2])};
+  FeaturePropagationOptions alone, relative;
+  relative.image_relative = true;
+  const cv::Mat truth = rect_mask(w, h, places[3]);
+  const double d_alone = dice_score(FeatureClassifier::train(refs, masks, alone).predict(images[3]) >= 0.5f, truth);
+  const double d_relative =
+      dice_score(FeatureClassifier::train(refs, masks, relative).predict(images[3]) >= 0.5f, truth);
+  EXPECT_LT(d_alone, 0.5) << d_alone;
+  EXPECT_GT(d_relative, 0.85) << d_relative;
+}
+
+// Noise everywhere, the object always near the same place: only its position tells it, learned from the
+// supports.
+TEST(FeatureClassifier, PositionIsLearnedFromTheSupports) {
+  const int w = 300, h = 240;
+  const std::vector<cv::Rect> places = {{100, 80, 100, 80}, {110, 90, 90, 70}, {95, 75, 100, 85}, {105, 85, 95, 75}};
+  std::vector<sam::ImageEmbedding> images;
+  for (size_t i = 0; i < places.size(); ++i) images.push_back(synthetic(w, h, places[i], 70 + i, 8, 0.f));
+  std::vector<const sam::ImageEmbedding*> refs = {&images[0], &images[1], &images[2]};
+  const std::vector<cv::Mat> masks = {rect_mask(w, h, places[0]), rect_mask(w, h, places[1]),
+                                      rect_mask(w, h, places[2])};
+  FeaturePropagationOptions without, with;
+  with.position = true;
+  const cv::Mat truth = rect_mask(w, h, places[3]);
+  const double d_without =
+      dice_score(FeatureClassifier::train(refs, masks, without).predict(images[3]) >= 0.5f, truth);
+  const double d_with = dice_score(FeatureClassifier::train(refs, masks, with).predict(images[3]) >= 0.5f, truth);
+  EXPECT_LT(d_without, 0.5) << d_without;
+  EXPECT_GT(d_with, 0.7) << d_with;
 }
 
 TEST(FeatureClassifier, StackedEmbeddingsUseTheSecondCheckpointsChannels) {
