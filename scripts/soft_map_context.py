@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from soft_map_sources import fit, image_cells, map_scores, mask_cells, read_embedding  # noqa: E402
+from soft_map_sources import fit_and_score, image_cells, mask_cells, read_embedding  # noqa: E402
 
 HEADLINE = ("normal_089,normal_105,malignant_089,normal_109,benign_324,malignant_100,benign_424,benign_400,"
             "normal_129,benign_019").split(",")
@@ -91,11 +91,9 @@ def main():
         queries = [n for n in names if n in scored and n not in supports and get(n)[1].max() > 0]
         for v in variants.split(","):
             parts = [] if v == "base" else v.split("+")
-            train = [get(n) for n in supports]
-            predict = fit([describe(x, parts) for x, _ in train], [y for _, y in train])
-            dice, peak, mass = zip(*(map_scores(y, predict(describe(x, parts))) for x, y in map(get, queries)))
-            print(f"set {s:3s} {v:18s} {len(queries)} queries: cell Dice {np.mean(dice):.3f}, highest cell in the "
-                  f"object {np.mean(peak):.3f}, mass inside {np.mean(mass):.3f}", flush=True)
+            train = [(describe(x, parts), y) for x, y in map(get, supports)]
+            line = fit_and_score(train, [(describe(x, parts), y) for x, y in map(get, queries)])
+            print(f"set {s:3s} {v:18s} {line}", flush=True)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,15 @@ def map_scores(cells, soft):
             soft[truth].sum() / max(soft.sum(), 1e-9))
 
 
+def fit_and_score(train, queries):
+    """Fit on train, a list of (cell rows, coverage), and return the means of map_scores over queries (the same
+    kind of pairs) and their count, as one line of text."""
+    predict = fit([x for x, _ in train], [y for _, y in train])
+    dice, peak, mass = np.mean([map_scores(y, predict(x)) for x, y in queries], 0)
+    return (f"{len(queries)} queries: cell Dice {dice:.3f}, highest cell in the object {peak:.3f}, "
+            f"mass inside {mass:.3f}")
+
+
 def main():
     data, supports, caches = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
     names = sorted(os.path.basename(f)[:-4] for f in glob.glob(f"{data}/images/*.png"))

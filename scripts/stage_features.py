@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from soft_map_sources import fit, image_cells, map_scores, mask_cells, read_embedding  # noqa: E402
+from soft_map_sources import fit_and_score, image_cells, mask_cells, read_embedding  # noqa: E402
 
 
 def extract(data, out):
@@ -85,11 +85,9 @@ def score(data, stages, emb, emb2, variants, support_sets):
         supports = s.split(",")
         queries = [n for n in names if n not in supports and not n.startswith("normal")]
         for v in variants.split(","):
-            train = [get(n) for n in supports]
-            predict = fit([rows(p, v) for p, _ in train], [y for _, y in train])
-            dice, peak, mass = zip(*(map_scores(y, predict(rows(p, v))) for p, y in map(get, queries)))
-            print(f"{supports[0]:14s} {v:18s} {len(queries)} queries: cell Dice {np.mean(dice):.3f}, "
-                  f"highest cell in the object {np.mean(peak):.3f}, mass inside {np.mean(mass):.3f}", flush=True)
+            line = fit_and_score([(rows(p, v), y) for p, y in map(get, supports)],
+                                 [(rows(p, v), y) for p, y in map(get, queries)])
+            print(f"{supports[0]:14s} {v:18s} {line}", flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ cv::Mat cell_features(const sam::ImageEmbedding& e, const FeaturePropagationOpti
     for (int xx = 0; xx < v.width; ++xx, ++r) {
       float* row = x.ptr<float>(r);
       for (int ch = 0; ch < c; ++ch) row[ch] = f[(static_cast<int64_t>(ch) * g + y) * g + xx];
-      for (int ch = 0; ch < c; ++ch) mean[static_cast<size_t>(ch)] += row[ch];
+      if (o.image_relative)
+        for (int ch = 0; ch < c; ++ch) mean[static_cast<size_t>(ch)] += row[ch];
       if (o.position) {
         const float px = (xx + 0.5f) / v.width - 0.5f, py = (y + 0.5f) / v.height - 0.5f;
         float* pos = row + cols - 4;
@@ -94,7 +95,7 @@ std::vector<sam::ImageEmbedding> stack_each(const std::vector<sam::ImageEmbeddin
 FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmbedding*>& supports,
                                            const std::vector<cv::Mat>& masks, const FeaturePropagationOptions& o) {
   CV_Assert(supports.size() == masks.size() && !supports.empty());
-  cv::Mat x, y;  // cells x C, cells x 1 (coverage fraction as a soft label)
+  cv::Mat x, y;  // cells x D, cells x 1 (coverage fraction as a soft label)
   for (size_t i = 0; i < supports.size(); ++i) {
     cv::Mat xi = cell_features(*supports[i], o);
     const cv::Mat grid = mask_on_embedding_grid(masks[i], *supports[i]);
@@ -131,7 +132,7 @@ FeatureClassifier FeatureClassifier::train(const std::vector<const sam::ImageEmb
   const cv::Mat z = centred.mul(cv::repeat(fc.scale_, x.rows, 1));
   // The design matrix transposed, [d, n] with the bias as its last row: each Newton step's Hessian is then one
   // product through the engine, xs xs^T (d x d), where OpenCV's double product and its row-scaled copies took
-  // most of the fit (about 1 s per fit with 513 features and 9000 cells).
+  // most of the fit (about 1 s of CPU per fit with 513 features and 9000 cells).
   const int n = x.rows, d = x.cols + 1;
   cv::Mat xt(d, n, CV_32F);
   cv::Mat(z.t()).copyTo(xt.rowRange(0, d - 1));

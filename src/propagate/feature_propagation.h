@@ -17,7 +17,7 @@ struct FeaturePropagationOptions {
   // Optionally each cell is also described by its channels minus its image's mean over the image's cells, so
   // that the classifier can set each image's level from how the image looks as a whole, and by its place in
   // the image (x and y from -0.5 to 0.5 over the image's cells, and their squares). Off by default: on BUSI they
-  // find the lesion more often offline, and end to end gained on one support set and lost on another
+  // find the lesion more often offline; end to end they gained on two support sets and lost on a third
   // (docs/RESULTS.md, "The soft map sees each image's level and the cell's place").
   bool image_relative = false;
   bool position = false;
@@ -51,8 +51,8 @@ class FeatureClassifier {
 
  private:
   FeaturePropagationOptions options_;  // which descriptions of a cell it was fitted on
-  cv::Mat mean_, scale_;  // 1 x C standardisation
-  cv::Mat weights_;       // (C + 1) x 1, last = bias
+  cv::Mat mean_, scale_;  // 1 x D standardisation
+  cv::Mat weights_;       // (D + 1) x 1, last = bias
 };
 
 }  // namespace sammpa
