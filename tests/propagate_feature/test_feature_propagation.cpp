@@ -43,6 +43,16 @@ cv::Mat rect_mask(int w, int h, cv::Rect r) {
   return m;
 }
 
+// Trained on the first three images (their objects at `places`), the Dice of the fourth image's soft map >= 0.5
+// against its object.
+double fourth_image_dice(const std::vector<sam::ImageEmbedding>& images, const std::vector<cv::Rect>& places,
+                         int w, int h, const FeaturePropagationOptions& o) {
+  const std::vector<const sam::ImageEmbedding*> refs = {&images[0], &images[1], &images[2]};
+  const std::vector<cv::Mat> masks = {rect_mask(w, h, places[0]), rect_mask(w, h, places[1]),
+                                      rect_mask(w, h, places[2])};
+  return dice_score(FeatureClassifier::train(refs, masks, o).predict(images[3]) >= 0.5f, rect_mask(w, h, places[3]));
+}
+
 }  // namespace
 
 TEST(FeatureGrid, MaskCoverageInThePaddedFrame) {
@@ -158,15 +168,10 @@ TEST(FeatureClassifier, ImageRelativeChannelsFollowEachImagesLevel) {
     images.push_back(synthetic(w, h, places[i], 50 + i, 8, 1.f));
     for (int64_t k = 0; k < 64 * 64; ++k) images.back().features.data()[k] += offsets[i];  // channel 0
   }
-  std::vector<const sam::ImageEmbedding*> refs = {&images[0], &images[1], &images[2]};
-  const std::vector<cv::Mat> masks = {rect_mask(w, h, places[0]), rect_mask(w, h, places[1]),
-                                      rect_mask(w, h, places[2])};
   FeaturePropagationOptions alone, relative;
   relative.image_relative = true;
-  const cv::Mat truth = rect_mask(w, h, places[3]);
-  const double d_alone = dice_score(FeatureClassifier::train(refs, masks, alone).predict(images[3]) >= 0.5f, truth);
-  const double d_relative =
-      dice_score(FeatureClassifier::train(refs, masks, relative).predict(images[3]) >= 0.5f, truth);
+  const double d_alone = fourth_image_dice(images, places, w, h, alone);
+  const double d_relative = fourth_image_dice(images, places, w, h, relative);
   EXPECT_LT(d_alone, 0.5) << d_alone;
   EXPECT_GT(d_relative, 0.85) << d_relative;
 }
@@ -178,15 +183,10 @@ TEST(FeatureClassifier, PositionIsLearnedFromTheSupports) {
   const std::vector<cv::Rect> places = {{100, 80, 100, 80}, {110, 90, 90, 70}, {95, 75, 100, 85}, {105, 85, 95, 75}};
   std::vector<sam::ImageEmbedding> images;
   for (size_t i = 0; i < places.size(); ++i) images.push_back(synthetic(w, h, places[i], 70 + i, 8, 0.f));
-  std::vector<const sam::ImageEmbedding*> refs = {&images[0], &images[1], &images[2]};
-  const std::vector<cv::Mat> masks = {rect_mask(w, h, places[0]), rect_mask(w, h, places[1]),
-                                      rect_mask(w, h, places[2])};
   FeaturePropagationOptions without, with;
   with.position = true;
-  const cv::Mat truth = rect_mask(w, h, places[3]);
-  const double d_without =
-      dice_score(FeatureClassifier::train(refs, masks, without).predict(images[3]) >= 0.5f, truth);
-  const double d_with = dice_score(FeatureClassifier::train(refs, masks, with).predict(images[3]) >= 0.5f, truth);
+  const double d_without = fourth_image_dice(images, places, w, h, without);
+  const double d_with = fourth_image_dice(images, places, w, h, with);
   EXPECT_LT(d_without, 0.5) << d_without;
   EXPECT_GT(d_with, 0.7) << d_with;
 }
