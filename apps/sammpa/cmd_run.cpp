@@ -247,8 +247,8 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str()->check(CLI::IsMember({"on", "off", "auto"}));
   sub->add_option("--ranked-extra-round", a.ranked_extra_round,
                   "ranked mode with an extra checkpoint: prompt it with the chosen mask's box (widened by 10% on "
-                  "each side) for the final mask: on|off|auto (auto: when it raises the supports' leave-one-out "
-                  "Dice)")
+                  "each side) for the final mask: on|off|auto (auto: unless the supports' leave-one-out Dice "
+                  "clearly drops with it: beyond one standard error of the paired differences)")
       ->capture_default_str()->check(CLI::IsMember({"on", "off", "auto"}));
   sub->add_option("--ranked-objects", a.ranked_objects,
                   "ranked mode: how many objects an image may hold. one: the best candidate alone; a ratio R in "

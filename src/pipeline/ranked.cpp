@@ -162,6 +162,19 @@ RankedOptions with_fitted_areas(RankedOptions o, const RankedSupports& r) {
 
 }  // namespace
 
+bool use_round(RankedRound mode, const std::vector<double>& with, const std::vector<double>& without,
+               bool keep_unless_clear_loss) {
+  if (mode != RankedRound::automatic) return mode == RankedRound::on;
+  std::vector<double> loss;  // without - with, on the supports the round changed
+  double gain = 0;
+  for (size_t i = 0; i < with.size() && i < without.size(); ++i) {
+    gain += with[i] - without[i];
+    if (with[i] != without[i]) loss.push_back(without[i] - with[i]);
+  }
+  if (keep_unless_clear_loss && loss.size() >= 3) return !clearly_positive(loss);
+  return gain > 1e-12;
+}
+
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
                           const RankedOptions& options, sam::SamPredictor& predictor,
@@ -242,11 +255,8 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
       r.dice_with_round[i] = dice_score(refined.mask, truths[i] >= 127.5f);
     }
   }
+  r.round = use_round(o.round, r.dice_with_round, r.dice_without_round, false);
   auto sum = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
-  auto decide = [&](RankedRound mode, const std::vector<double>& with, const std::vector<double>& without) {
-    return mode == RankedRound::on || (mode == RankedRound::automatic && sum(with) > sum(without) + 1e-12);
-  };
-  r.round = decide(o.round, r.dice_with_round, r.dice_without_round);
   if (r.round) r.loo.dice = r.dice_with_round;
   // The extra checkpoint's box round, after the last round as decided, on the same held-out choices.
   r.dice_without_extra_round = r.loo.dice;
@@ -259,7 +269,7 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
       const MaskCandidate done = finish_choice(models, candidates[i][c], r.round, true, o.extra_round_margin);
       r.dice_with_extra_round[i] = dice_score(done.mask, truths[i] >= 127.5f);
     }
-    r.extra_round = decide(o.extra_round, r.dice_with_extra_round, r.dice_without_extra_round);
+    r.extra_round = use_round(o.extra_round, r.dice_with_extra_round, r.dice_without_extra_round, true);
     if (r.extra_round) r.loo.dice = r.dice_with_extra_round;
   }
   // Several objects per image, judged on the held-out rankers' scores of every candidate. Each object's answer
@@ -448,7 +458,11 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                                 }()}}},
           {"extra_box_round", {{"used", s.extra_round},
                                {"leave_one_out_mean_dice_without", mean_of(s.dice_without_extra_round)},
-                               {"leave_one_out_mean_dice_with", mean_of(s.dice_with_extra_round)}}},
+                               {"leave_one_out_mean_dice_with", mean_of(s.dice_with_extra_round)},
+                               {"per_support_without", s.dice_without_extra_round},
+                               {"per_support_with", s.dice_with_extra_round},
+                               {"rule", "automatic: used unless the supports it changed lose beyond one standard "
+                                        "error of their paired differences"}}},
           {"supports", per}};
   if (s.extra_projection.components() > 0) out["extra_embedding_projection"] = s.extra_projection.to_json();
   if (s.extra_model) out["extra_candidate_max_area"] = s.extra_max_area;

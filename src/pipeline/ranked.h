@@ -48,8 +48,8 @@ struct RankedOptions {
   bool extra_soft_map = true;
   // After the choice (and the last round): the extra checkpoint prompted with the chosen mask's bounding box,
   // widened on each side by extra_round_margin of its width / height (step 3's box margin), the one prompt
-  // LiteMedSAM was trained on; automatic: used when it raises the supports' leave-one-out Dice
-  // (docs/RESULTS.md, "The extra checkpoint's box round").
+  // LiteMedSAM was trained on; automatic: used unless the supports' leave-one-out Dice clearly drops with it
+  // (use_round; docs/RESULTS.md, "The extra checkpoint's box round").
   RankedRound extra_round = RankedRound::automatic;
   double extra_round_margin = 0.1;
   // Where the "no object" threshold comes from (needs ranker.allow_empty; docs/PIPELINE.md, "No object"):
@@ -147,6 +147,15 @@ double lowered_size_floor(double configured, const std::vector<cv::Mat>& masks);
 // raised the lesion Dice by 0.06 on three support sets for 7-18% more time in steps 3-4 plus its encoder
 // (docs/RESULTS.md, "A lighter second checkpoint").
 std::filesystem::path resolve_extra_checkpoint(const std::string& spec, const std::filesystem::path& main);
+
+// Whether a round after the ranked mode's choice is used, from the supports' held-out Dice with and without it
+// (one per support). on / off: as given. automatic: when it raises the mean; with keep_unless_clear_loss, unless
+// the supports it changed, three or more, lose with it beyond one standard error of their paired differences
+// (fewer: the means decide). The extra checkpoint's box round is kept so: a box is what LiteMedSAM was trained
+// on, it raised the lesion Dice on every BUSI support set measured, and where the supports dropped it on a
+// near-tie the queries lost (docs/RESULTS.md, "The box round stays unless the supports clearly lose with it").
+bool use_round(RankedRound mode, const std::vector<double>& with, const std::vector<double>& without,
+               bool keep_unless_clear_loss);
 
 // embeddings, masks (image size, 0/255), images (as read) of the K >= 2 supports.
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
