@@ -461,8 +461,9 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                                {"leave_one_out_mean_dice_with", mean_of(s.dice_with_extra_round)},
                                {"per_support_without", s.dice_without_extra_round},
                                {"per_support_with", s.dice_with_extra_round},
-                               {"rule", "automatic: used unless the supports it changed lose beyond one standard "
-                                        "error of their paired differences"}}},
+                               {"automatic_rule",
+                                "used unless the supports it changed lose beyond one standard error of their "
+                                "paired differences (fewer than three changed: the means decide)"}}},
           {"supports", per}};
   if (s.extra_projection.components() > 0) out["extra_embedding_projection"] = s.extra_projection.to_json();
   if (s.extra_model) out["extra_candidate_max_area"] = s.extra_max_area;
