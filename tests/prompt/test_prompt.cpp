@@ -96,3 +96,20 @@ TEST(Prompt, SoftMapNearTheObjectIsTheMaskPrompt) {
   EXPECT_EQ(j["objects"].size(), 1u);
   EXPECT_EQ(j["objects"][0]["points"][0]["label"], 1);
 }
+
+// The region is a Euclidean disc of radius r around the object: r pixels straight out, and about 7 px along
+// each axis on the diagonal from a corner. Pixels, not the image's size, set it.
+TEST(Prompt, MaskPromptRegionIsWithinRPixelsOfTheObject) {
+  cv::Mat m = blank(), soft(100, 200, CV_32FC1, cv::Scalar(0.5f));
+  cv::rectangle(m, cv::Rect(90, 40, 20, 20), 255, cv::FILLED);  // pixels 90..109, 40..59
+  PromptOptions o;
+  o.mask_region = 0.5;  // r = 10 px
+  auto p = make_prompts(m, soft, o);
+  ASSERT_EQ(p.size(), 1u);
+  const cv::Mat& mp = p[0].mask_prompt;
+  EXPECT_GT(mp.at<uchar>(50, 119), 0);  // 10 px right of the object
+  EXPECT_EQ(mp.at<uchar>(50, 120), 0);  // 11 px
+  EXPECT_GT(mp.at<uchar>(66, 116), 0);  // (7, 7) from the corner (109, 59): 9.9 px
+  EXPECT_EQ(mp.at<uchar>(66, 117), 0);  // (8, 7): 10.6 px
+  EXPECT_EQ(mp.at<uchar>(69, 119), 0);  // (10, 10): 14.1 px, inside a square of side 2r but not the disc
+}
