@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A folder of full-resolution scans, as a hospital's X-rays come: the first N images of a data set enlarged to
-SIZE x SIZE pixels and stored as 16-bit PNG, their masks enlarged with them (docs/PERFORMANCE.md, "Large
+SIZE pixels on their longer side and stored as 16-bit PNG, their masks enlarged with them (docs/PERFORMANCE.md, "Large
 images"). A small folder at the data set's own size (links to the same images) goes beside it for comparison.
 
     /usr/bin/python3 scripts/enlarged_set.py ../shared/data/cxr 16 3000 big small
@@ -24,9 +24,11 @@ def main():
     for f in sorted((src / "images").glob("*.png"))[:n]:
         image = cv2.imread(str(f), cv2.IMREAD_GRAYSCALE)
         mask = cv2.imread(str(src / "masks" / f.name), cv2.IMREAD_GRAYSCALE)
-        grown = cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.uint16) * 257
+        scale = size / max(image.shape)
+        shape = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+        grown = cv2.resize(image, shape, interpolation=cv2.INTER_CUBIC).astype(np.uint16) * 257
         cv2.imwrite(str(big / "images" / f.name), grown)
-        cv2.imwrite(str(big / "masks" / f.name), cv2.resize(mask, (size, size), interpolation=cv2.INTER_NEAREST))
+        cv2.imwrite(str(big / "masks" / f.name), cv2.resize(mask, shape, interpolation=cv2.INTER_NEAREST))
         for sub in ("images", "masks"):
             link = small / sub / f.name
             if not link.exists():

@@ -175,6 +175,15 @@ bool use_round(RankedRound mode, const std::vector<double>& with, const std::vec
   return gain > 1e-12;
 }
 
+bool use_several_objects(const std::vector<double>& gain, size_t supports_with_object, size_t supports_with_several) {
+  if (supports_with_several == 0) return false;
+  // The supports' own masks are evidence too: where most of those with an object hold several, and several
+  // objects per answer cost nothing on the supports (their held-out best candidates may already cover all).
+  const bool shown = 2 * supports_with_several > supports_with_object &&
+                     std::accumulate(gain.begin(), gain.end(), 0.0) > -1e-12;
+  return shown || clearly_positive(gain);
+}
+
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
                           const RankedOptions& options, sam::SamPredictor& predictor,
@@ -315,9 +324,6 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
       if (sum(r.dice_by_objects_ratio[j]) > sum(r.dice_by_objects_ratio[best]) + 1e-12) best = j;
     std::vector<double> gain(k);
     for (size_t i = 0; i < k; ++i) gain[i] = r.dice_by_objects_ratio[best][i] - r.dice_one_object[i];
-    const bool clear = clearly_positive(gain);
-    // The supports' own masks are evidence too: where most of those with an object hold several, and several
-    // objects per answer cost nothing on the supports (their held-out best candidates may already cover all).
     size_t with_object = 0;
     r.supports_with_several_objects = 0;
     for (const auto& m : masks) {
@@ -325,8 +331,7 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
       with_object += n > 0;
       r.supports_with_several_objects += n > 1;
     }
-    const bool shown = 2 * r.supports_with_several_objects > with_object && sum(gain) > -1e-12;
-    if (o.objects_ratio > 0 || clear || shown) {
+    if (o.objects_ratio > 0 || use_several_objects(gain, with_object, r.supports_with_several_objects)) {
       r.objects_ratio = r.object_ratios[best];
       r.loo.dice = r.dice_by_objects_ratio[best];
     }

@@ -66,9 +66,8 @@ struct RankedOptions {
   // after the best candidate, others that score at least objects_ratio times the best and lie mostly outside
   // those taken join the answer (choose_objects, refine/ranker.h). 0: one candidate per image; below 0
   // (automatic): the ratio of object_ratios with the best leave-one-out Dice on the supports, used only on
-  // clear evidence (one object is the method's answer): where it beats one candidate per image by more than one
-  // standard error of the paired differences, or where most supports with an object hold several (components
-  // above a tenth of the largest) and it loses nothing on them (their held-out best candidates may cover all).
+  // clear evidence (one object is the method's answer) and only where a support's mask holds several objects
+  // (components above a tenth of the largest): use_several_objects.
   double objects_ratio = -1;
   std::vector<double> object_ratios = {0.9, 0.75, 0.6};
   double objects_overlap = 0.2;  // the largest share of a further object's area inside those taken
@@ -156,6 +155,16 @@ std::filesystem::path resolve_extra_checkpoint(const std::string& spec, const st
 // near-tie the queries lost (docs/RESULTS.md, "The box round stays unless the supports clearly lose with it").
 bool use_round(RankedRound mode, const std::vector<double>& with, const std::vector<double>& without,
                bool keep_unless_clear_loss);
+
+// Whether the ranked mode's answers may hold several objects (objects_ratio automatic), from the supports:
+// gain is, per support, the held-out Dice of the best ratio's answers minus that of one candidate per image.
+// Only where at least one support's mask holds several objects: with none, a union of candidates wins on the
+// supports by hedging (a held-out ranker fitted on K - 1 images often misses, and a second candidate then
+// covers the lesion), which the queries' ranker, fitted on all K, does not need; on five BUSI supports of one
+// lesion each the union scored 0.74 against 0.50 held out and cost the queries 0.22 (docs/RESULTS.md, "Several
+// objects need a support that shows them"). Then: where the gain is clearly positive (beyond one standard
+// error of the paired differences), or where most supports with an object hold several and it loses nothing.
+bool use_several_objects(const std::vector<double>& gain, size_t supports_with_object, size_t supports_with_several);
 
 // embeddings, masks (image size, 0/255), images (as read) of the K >= 2 supports.
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,

@@ -1,4 +1,5 @@
-// Whether the ranked mode's rounds after the choice are used, from the supports' held-out Dice (use_round).
+// The ranked mode's decisions from the supports' held-out Dice: whether its rounds after the choice are used
+// (use_round), whether an answer may hold several objects (use_several_objects).
 #include <gtest/gtest.h>
 
 #include "pipeline/ranked.h"
@@ -30,4 +31,16 @@ TEST(RoundChoice, TheBoxRoundStaysUnlessTheSupportsClearlyLose) {
   // Fewer than three supports changed: the means decide.
   EXPECT_FALSE(use_round(RankedRound::automatic, {0.5, 0.7, 1.0}, {0.6, 0.7, 1.0}, true));
   EXPECT_TRUE(use_round(RankedRound::automatic, {0.7, 0.7, 1.0}, {0.6, 0.7, 1.0}, true));
+}
+
+TEST(SeveralObjects, NeedASupportThatShowsThem) {
+  // Five supports of one lesion each; the union of candidates wins held out on three of them by hedging.
+  const std::vector<double> hedging = {0.0, 0.45, 0.0, 0.40, 0.35};
+  EXPECT_FALSE(use_several_objects(hedging, 5, 0));
+  EXPECT_TRUE(use_several_objects(hedging, 5, 1));  // one support shows two: the clear gain decides
+  // Most supports hold several (two lungs) and several cost nothing: used, with no gain needed.
+  EXPECT_TRUE(use_several_objects({0.0, 0.0, 0.0, 0.0, 0.0}, 5, 5));
+  EXPECT_FALSE(use_several_objects({0.0, -0.1, 0.0, 0.0, 0.0}, 5, 5));
+  // A minority shows several and the gain is not clear: one object.
+  EXPECT_FALSE(use_several_objects({0.0, 0.3, -0.2, 0.0, 0.0}, 5, 2));
 }
