@@ -97,8 +97,8 @@ TEST(Prompt, SoftMapNearTheObjectIsTheMaskPrompt) {
   EXPECT_EQ(j["objects"][0]["points"][0]["label"], 1);
 }
 
-// The region is a Euclidean disc of radius r around the object: r pixels straight out, and about 7 px along
-// each axis on the diagonal from a corner. Pixels, not the image's size, set it.
+// The region is every pixel within r (Euclidean) of the object, r = mask_region x the object's longer side:
+// r pixels straight out, about 7 px along each axis on the diagonal from a corner.
 TEST(Prompt, MaskPromptRegionIsWithinRPixelsOfTheObject) {
   cv::Mat m = blank(), soft(100, 200, CV_32FC1, cv::Scalar(0.5f));
   cv::rectangle(m, cv::Rect(90, 40, 20, 20), 255, cv::FILLED);  // pixels 90..109, 40..59
