@@ -1,4 +1,7 @@
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <vector>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -59,6 +62,38 @@ TEST(ImageIO, ReadsNiftiMhaNrrdDicomAndTiffWrittenByItk) {
     EXPECT_EQ(m.at<uint8_t>(3, 23), 255) << name;  // max maps to 255
     EXPECT_EQ(read_image_size(dir / name), cv::Size(24, 16)) << name;
   }
+}
+
+// Computed radiography is often stored as MONOCHROME1: high values are dark. GDCM, under ITK's DICOM reader,
+// inverts such pixels, so the X-ray reads the right way up, as a MONOCHROME2 copy of it does. The copy comes
+// from gdcmconv (libgdcm-tools, which scripts/setup.sh installs); gdcmraw shows that it stored the values
+// inverted, not just the tag changed.
+TEST(ImageIO, DicomMonochrome1ReadsTheRightWayUp) {
+  test::TempDir dir;
+  using Img = itk::Image<uint8_t, 2>;
+  auto img = Img::New();
+  Img::RegionType region;
+  region.SetSize({24, 16});
+  img->SetRegions(region);
+  img->Allocate();
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 24; ++x) img->SetPixel({x, y}, static_cast<uint8_t>(10 * x + y));
+  auto w = itk::ImageFileWriter<Img>::New();
+  w->SetFileName((dir / "m2.dcm").string());
+  w->SetInput(img);
+  w->Update();
+  const std::string m2 = (dir / "m2.dcm").string(), m1 = (dir / "m1.dcm").string(), raw = (dir / "m1.raw").string();
+  ASSERT_EQ(std::system(("gdcmconv -P MONOCHROME1 '" + m2 + "' '" + m1 + "' >/dev/null 2>&1").c_str()), 0)
+      << "gdcmconv (libgdcm-tools) is missing: bash scripts/setup.sh installs it";
+  ASSERT_EQ(std::system(("gdcmraw -i '" + m1 + "' -o '" + raw + "' -t 7fe0,0010 >/dev/null 2>&1").c_str()), 0);
+  std::ifstream in(raw, std::ios::binary);
+  std::vector<char> stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GE(stored.size(), 24u * 16u);
+  EXPECT_EQ(static_cast<uint8_t>(stored[5]), 255 - 50);  // pixel (5, 0): 50 stored as 205
+  const cv::Mat a = read_image(dir / "m2.dcm"), b = read_image(dir / "m1.dcm");
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0);
+  EXPECT_LT(b.at<uint8_t>(0, 0), b.at<uint8_t>(0, 23));  // dark on the left, as written
 }
 
 TEST(ImageIO, BadFilesGiveErrorsNamingTheFile) {
