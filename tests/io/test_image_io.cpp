@@ -13,6 +13,27 @@
 
 using namespace sammpa;
 
+namespace {
+
+// A 24 x 16 ITK image whose pixel (x, y) is value(x, y), written to `file` by ITK's writer for its extension.
+template <typename T, typename F>
+void write_itk_image(const std::filesystem::path& file, F value) {
+  using Img = itk::Image<T, 2>;
+  auto img = Img::New();
+  typename Img::RegionType region;
+  region.SetSize({24, 16});
+  img->SetRegions(region);
+  img->Allocate();
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 24; ++x) img->SetPixel({x, y}, static_cast<T>(value(x, y)));
+  auto w = itk::ImageFileWriter<Img>::New();
+  w->SetFileName(file.string());
+  w->SetInput(img);
+  w->Update();
+}
+
+}  // namespace
+
 TEST(ImageIO, ReadsRealBusiImageAsGreyWithManifestSize) {
   auto img = read_image(test::data_root() / "busi/images/benign_001.png");
   EXPECT_EQ(img.type(), CV_8UC1);
@@ -43,19 +64,9 @@ TEST(ImageIO, SixteenBitAndRgbAreConvertedTo8Bit) {
 
 TEST(ImageIO, ReadsNiftiMhaNrrdDicomAndTiffWrittenByItk) {
   test::TempDir dir;
-  using Img = itk::Image<int16_t, 2>;  // 16-bit signed, as CT/MR volumes are stored
-  auto img = Img::New();
-  Img::RegionType region;
-  region.SetSize({24, 16});
-  img->SetRegions(region);
-  img->Allocate();
-  for (int y = 0; y < 16; ++y)
-    for (int x = 0; x < 24; ++x) img->SetPixel({x, y}, static_cast<int16_t>(-500 + 40 * x));
   for (const char* name : {"a.nii.gz", "a.mha", "a.nrrd", "a.dcm", "a.tif"}) {
-    auto w = itk::ImageFileWriter<Img>::New();
-    w->SetFileName((dir / name).string());
-    w->SetInput(img);
-    w->Update();
+    // 16-bit signed, as CT/MR volumes are stored
+    write_itk_image<int16_t>(dir / name, [](int x, int) { return -500 + 40 * x; });
     auto m = read_image(dir / name);
     ASSERT_EQ(m.size(), cv::Size(24, 16)) << name;
     EXPECT_EQ(m.at<uint8_t>(3, 0), 0) << name;     // min maps to 0
@@ -70,18 +81,7 @@ TEST(ImageIO, ReadsNiftiMhaNrrdDicomAndTiffWrittenByItk) {
 // inverted, not just the tag changed.
 TEST(ImageIO, DicomMonochrome1ReadsTheRightWayUp) {
   test::TempDir dir;
-  using Img = itk::Image<uint8_t, 2>;
-  auto img = Img::New();
-  Img::RegionType region;
-  region.SetSize({24, 16});
-  img->SetRegions(region);
-  img->Allocate();
-  for (int y = 0; y < 16; ++y)
-    for (int x = 0; x < 24; ++x) img->SetPixel({x, y}, static_cast<uint8_t>(10 * x + y));
-  auto w = itk::ImageFileWriter<Img>::New();
-  w->SetFileName((dir / "m2.dcm").string());
-  w->SetInput(img);
-  w->Update();
+  write_itk_image<uint8_t>(dir / "m2.dcm", [](int x, int y) { return 10 * x + y; });
   const std::string m2 = (dir / "m2.dcm").string(), m1 = (dir / "m1.dcm").string(), raw = (dir / "m1.raw").string();
   ASSERT_EQ(std::system(("gdcmconv -P MONOCHROME1 '" + m2 + "' '" + m1 + "' >/dev/null 2>&1").c_str()), 0)
       << "gdcmconv (libgdcm-tools) is missing: bash scripts/setup.sh installs it";
