@@ -27,7 +27,7 @@ from analyze_ranked_dump import load, ridge  # noqa: E402
 from soft_map_sources import image_cells, mask_cells, read_embedding  # noqa: E402
 
 
-def grid_of(name, caches, data):
+def grid_of(name, caches):
     """Stacked channels per image cell, and a function bringing a mask (any frame) onto those cells."""
     parts = [read_embedding(f"{c}/{name}.samemb") for c in caches]
     grid = parts[0][1].shape[-1]
@@ -62,7 +62,7 @@ def main():
     for k in keys:
         name = k[len("support_"):] if k.startswith("support_") else k
         im = load(dump, data, k, name)
-        im["cells"], to_cells = grid_of(name, [emb, emb2], data)
+        im["cells"], to_cells = grid_of(name, [emb, emb2])
         im["cover"] = [to_cells(m) for m in im.pop("masks")]
         im["truth"] = to_cells(np.array(Image.open(f"{data}/masks/{name}.png").convert("L")) > 127) >= 0.5
         im["box"] = answers[k]
