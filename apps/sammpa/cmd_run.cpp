@@ -175,7 +175,8 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "finding the object: registration (warp the support masks), feature (a classifier over SAM's "
                   "embedding learned from the supports, then prompts), ranked (SAM's candidates over the whole "
                   "image, chosen by a ranker fitted on the supports' candidates; may answer 'no object'), or auto "
-                  "(the best of the three by leave-one-out on the supports)")
+                  "(the best of the three by leave-one-out on the supports; with one support: feature where a second "
+                  "checkpoint joins the soft map, else registration)")
       ->capture_default_str()->check(CLI::IsMember({"registration", "feature", "ranked", "auto"}));
   sub->add_option("--fusion", a.fusion,
                   "vote|best|majority|local (local: vote weights that also vary over the image with how well "

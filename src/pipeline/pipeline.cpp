@@ -39,8 +39,8 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
 
 // What the supports' masks tell before any work. Objects smaller than the prompt step's or the candidates' size
 // floor are never segmented: where the supports show smaller objects than the defaults allow, the floors follow
-// them (lowered_size_floor). Supports that show no object at all get a warning.
-void follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
+// them (lowered_size_floor). Supports that show no object at all get a warning. Returns whether any shows one.
+bool follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
   std::vector<cv::Mat> masks;
   for (const auto& n : support)  // a support's mask of the wrong size is an error here, before any work
     masks.push_back(read_mask(*ds.at(n).mask, read_image_size(ds.at(n).image)));
@@ -50,9 +50,10 @@ void follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vecto
   o.ranked.extra_candidates.min_area = lowered_size_floor(o.ranked.extra_candidates.min_area, masks);
   // Nothing to learn from: every answer will be empty. Selection cannot know (it runs before the annotation),
   // and on BUSI k-centroid picked two normal images at K = 2; the person who annotated them can choose others.
-  if (std::none_of(masks.begin(), masks.end(), [](const cv::Mat& m) { return cv::countNonZero(m) > 0; }))
-    std::fprintf(stderr, "warning: none of the %zu support masks shows an object, so every query will be answered "
-                 "empty; give supports that show it (--support NAME,...)\n", masks.size());
+  if (std::any_of(masks.begin(), masks.end(), [](const cv::Mat& m) { return cv::countNonZero(m) > 0; })) return true;
+  std::fprintf(stderr, "warning: none of the %zu support masks shows an object, so every query will be answered "
+               "empty; give supports that show it (--support NAME,...)\n", masks.size());
+  return false;
 }
 
 // Overlays of the coarse masks alone (when SAM is off).
@@ -129,6 +130,12 @@ Propagation parse_propagation(const std::string& n) {
   throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature, ranked, auto)");
 }
 
+Propagation one_support_mode(const PipelineOptions& o, bool support_shows_object) {
+  const bool second_embedding_in_soft_map = !o.ranked.extra_checkpoint.empty() && o.ranked.extra_soft_map;
+  return o.sam && second_embedding_in_soft_map && support_shows_object ? Propagation::feature
+                                                                        : Propagation::registration;
+}
+
 std::string propagation_name(Propagation p) {
   switch (p) {
     case Propagation::registration: return "registration";
@@ -195,7 +202,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
   ds = usable_masks_or_warn(ds, r.selection.support);
-  follow_the_supports(o, ds, r.selection.support);
+  const bool supports_show_object = follow_the_supports(o, ds, r.selection.support);
 
   // Step 2. Each query's float soft map waits on disk for steps 3-4 (its coarse mask is coarse/NAME.png): held
   // in memory, the maps of a few hundred images took gigabytes of heap.
@@ -221,8 +228,13 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       if (loo.chosen == Propagation::ranked) ranked = std::move(loo.ranked);
       if (loo.keep_coarse) o.sam = false, r.steps_3_4_skipped = true;
     } else {
-      r.propagation_used = Propagation::registration;
-      std::printf("self-configuration needs K >= 2 supports and SAM: using registration\n");
+      r.propagation_used = one_support_mode(o, supports_show_object);
+      std::printf("self-configuration needs K >= 2 supports and SAM: using %s%s\n",
+                  propagation_name(r.propagation_used).c_str(),
+                  r.propagation_used == Propagation::feature
+                      ? " (one support; the soft map sees the medical checkpoint; --propagation registration to warp "
+                        "its mask instead)"
+                      : "");
     }
   }
   if (r.propagation_used == Propagation::registration) {

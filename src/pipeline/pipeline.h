@@ -23,7 +23,8 @@ namespace sammpa {
 // Step 2's way of finding the object in a query: registration of every support (docs/PROPAGATE.md), a
 // classifier over SAM's image embedding learned from the supports (propagate/feature_propagation.h), or
 // ranked: SAM's candidates over the whole image ranked by a model fitted on the supports (ranked.h), or
-// automatic: the one that scores best by leave-one-out on the supports (self_config.h; K >= 2, else registration).
+// automatic: the one that scores best by leave-one-out on the supports (self_config.h; K >= 2, else
+// one_support_mode).
 enum class Propagation { registration, feature, ranked, automatic };
 Propagation parse_propagation(const std::string& name);  // InputError if unknown
 std::string propagation_name(Propagation p);
@@ -51,6 +52,13 @@ struct PipelineOptions {
   // be once the output folder is committed.
   std::filesystem::path dataset_path;
 };
+
+// `auto` with one support (or without SAM): no leave-one-out is possible. Feature propagation where SAM runs
+// and a second checkpoint's embedding joins the soft map (LiteMedSAM by default): on single supports it found
+// chest X-ray lungs as registration does and the BUSI lesions that registration cannot carry; with MobileSAM's
+// embedding alone it lost on chest X-ray (docs/RESULTS.md, "One support"). Registration otherwise, and where the
+// support's mask is empty (nothing to learn: every answer empty).
+Propagation one_support_mode(const PipelineOptions& options, bool support_shows_object);
 
 struct PipelineResult {
   Selection selection;

@@ -185,6 +185,40 @@ TEST(RunCli, TwoSupportsAreEnoughToChooseTheMode) {
   EXPECT_GT(lesion, 0.8);  // measured 0.961
 }
 
+// One annotated image: no leave-one-out is possible. Where LiteMedSAM's embedding joins the soft map (the default
+// where it is cached), feature propagation finds lesions that move; with MobileSAM's alone, registration stays
+// (one_support_mode; docs/RESULTS.md, "One support").
+TEST(RunCli, OneSupportUsesFeaturePropagationWhenTheMedicalCheckpointJoins) {
+  const fs::path cache = sam::checkpoint_cache();
+  if (cache.empty() || !fs::is_regular_file(cache / "lite_medsam.pth"))
+    GTEST_SKIP() << "LiteMedSAM is not cached (scripts/fetch_lite_medsam.sh)";
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {30, 256, 7, PhantomKind::lesion});
+  const std::string base = "run --data " + (dir / "data").string() + " --support lesion_001 --no-overlays --no-report ";
+  auto lesion_dice = [&](const std::string& out) {
+    auto final = nlohmann::json::parse(test::read_text(dir / out / "eval.json"));
+    return final["groups"]["lesion"]["dice"]["mean"].get<double>();
+  };
+  auto mode = [&](const std::string& out) {
+    return nlohmann::json::parse(test::read_text(dir / out / "run.json"))["propagation"].get<std::string>();
+  };
+  auto r = test::run_sammpa(base + "--out " + (dir / "both").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto alone = test::run_sammpa(base + "--ranked-extra-checkpoint none --out " + (dir / "alone").string());
+  ASSERT_EQ(alone.status, 0) << alone.err;
+  std::printf("[ lesion phantom, K = 1 ] with LiteMedSAM: %s, lesion Dice %.3f; MobileSAM alone: %s, %.3f\n",
+              mode("both").c_str(), lesion_dice("both"), mode("alone").c_str(), lesion_dice("alone"));
+  EXPECT_EQ(mode("both"), "feature");
+  EXPECT_EQ(mode("alone"), "registration");
+  EXPECT_GT(lesion_dice("both"), lesion_dice("alone") + 0.2);
+  // A support without the object teaches nothing: registration answers every query empty (feature propagation
+  // would refuse to learn from no object, which ended the run).
+  auto normal = test::run_sammpa("run --data " + (dir / "data").string() +
+                                 " --support normal_004 --no-overlays --no-report --out " + (dir / "normal").string());
+  ASSERT_EQ(normal.status, 0) << normal.err;
+  EXPECT_EQ(mode("normal"), "registration");
+}
+
 // Lesions of 0.02-0.08% of the image, below the default size floors of the prompt step (0.1%) and of the ranked
 // mode's candidates (0.05%): the floors follow the supports, so the lesions are found (before: 12 of 20 answered
 // empty on 30 such images, docs/RESULTS.md, "Object size limits from the supports").
