@@ -232,7 +232,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       std::printf("self-configuration needs K >= 2 supports and SAM: using %s%s\n",
                   propagation_name(r.propagation_used).c_str(),
                   r.propagation_used == Propagation::feature
-                      ? " (one support; the soft map sees the medical checkpoint; --propagation registration to warp "
+                      ? " (one support, a second checkpoint in the soft map; --propagation registration to warp "
                         "its mask instead)"
                       : "");
     }
