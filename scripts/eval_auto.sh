@@ -79,8 +79,12 @@ for mode in $FORCED; do
       grep -q "^$k,$strategy,$seed,$mode," "$FROWS" && continue
       run="$WORK/k${k}_${strategy}_${seed}"
       rm -rf "$run/forced_$mode"
-      "$BIN" -q run --data "$run/data" --support "$run/sel" --embeddings "$EMB" --no-overlays --no-report \
-        --propagation "$mode" --out "$run/forced_$mode" "${RUN[@]}" >/dev/null
+      # a forced mode may refuse a support set (feature propagation where no support shows the object)
+      if ! "$BIN" -q run --data "$run/data" --support "$run/sel" --embeddings "$EMB" --no-overlays --no-report \
+        --propagation "$mode" --out "$run/forced_$mode" "${RUN[@]}" >/dev/null; then
+        echo "$mode forced: refused on $run (message above); left out of the comparison" >&2
+        continue
+      fi
       /usr/bin/python3 - "$run/forced_$mode" "$k" "$strategy" "$seed" "$mode" >> "$FROWS" <<'PYEOF'
 import json, statistics, sys
 out, k, strategy, seed, mode = sys.argv[1:6]

@@ -255,8 +255,8 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "ranked mode: how many objects an image may hold. one: the best candidate alone; a ratio R in "
                   "(0, 1]: also every candidate scoring at least R x the best that lies mostly outside those taken "
                   "(two lungs, lesions in several places); auto: the ratio among 0.9, 0.75, 0.6 with the best "
-                  "leave-one-out Dice on the supports, used only on clear evidence (a gain beyond one standard "
-                  "error, or most supports holding several objects and no loss), else one")
+                  "leave-one-out Dice on the supports (ties: the lowest), used only on clear evidence (a gain "
+                  "beyond one standard error, or most supports holding several objects and no loss), else one")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "one"}) | CLI::Range(1e-6, 1.0));
   sub->add_option("--top", a.pipeline.propagate.top, "deformably register only the M most similar supports (0 = all)")
