@@ -11,7 +11,8 @@
 # --features: k-centroid selection's image features (sammpa select --features; "sam" encodes into DIR).
 # --forced: also run each of these modes forced (--propagation MODE) on every run's supports and queries, to
 #   set the automatic choice beside each fixed mode and the best fixed one chosen in hindsight (WORK/forced.csv).
-# K = 1 has no leave-one-out (the default's one-support rule, docs/PIPELINE.md). The subset is drawn once with seed 0, as in scripts/eval_pipeline.sh.
+# K = 1 has no leave-one-out (the default's one-support rule, docs/PIPELINE.md). The subset is drawn once with
+# seed 0, as in scripts/eval_pipeline.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATASET=busi KS="5 10" SEEDS="1 2" QUERIES=75 NORMALS=25 WORK=out/eval_auto BIN=build/bin/sammpa EMB="" FEATURES=thumbnail-hist KSEEDS="0" FORCED="" RUN=()

@@ -56,7 +56,7 @@ struct PipelineOptions {
 // `auto` with one support (or without SAM): no leave-one-out is possible. Feature propagation where SAM runs
 // and a second checkpoint's embedding joins the soft map (LiteMedSAM by default): on single supports it found
 // chest X-ray lungs as registration does and the BUSI lesions that registration cannot carry; with MobileSAM's
-// embedding alone it lost on chest X-ray (docs/RESULTS.md, "One support"). Registration otherwise, and where the
+// embedding alone it lost on chest X-ray (docs/RESULTS.md, "One support ..."). Registration otherwise, and where the
 // support's mask is empty (nothing to learn: every answer empty).
 Propagation one_support_mode(const PipelineOptions& options, bool support_shows_object);
 

@@ -319,9 +319,9 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
       }
       r.dice_by_objects_ratio.push_back(std::move(d));
     }
-    // Ratios the supports cannot tell apart (the same held-out answers) go to the most lenient: on queries the
-    // further objects score lower than on the supports more often (chest X-ray at K = 2-3, where every ratio
-    // tied: one lung missed on a tenth of the queries at 0.9; docs/RESULTS.md, "One support").
+    // Ratios the supports cannot tell apart (the same held-out answers) go to the most lenient: a query's further
+    // objects fall below the strictest ratio more often than the supports' do (chest X-ray at K = 2, every ratio
+    // tied: one lung missed on a tenth of the queries at 0.9; docs/RESULTS.md, "One support ...").
     size_t best = 0;
     for (size_t j = 1; j < r.dice_by_objects_ratio.size(); ++j) {
       const double a = sum(r.dice_by_objects_ratio[j]), b = sum(r.dice_by_objects_ratio[best]);
