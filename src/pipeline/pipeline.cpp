@@ -120,6 +120,11 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
   return run;
 }
 
+// Whether feature propagation's classifier sees a second checkpoint's embedding beside the run's.
+bool second_embedding_in_soft_map(const PipelineOptions& o) {
+  return !o.ranked.extra_checkpoint.empty() && o.ranked.extra_soft_map;
+}
+
 }  // namespace
 
 Propagation parse_propagation(const std::string& n) {
@@ -131,9 +136,8 @@ Propagation parse_propagation(const std::string& n) {
 }
 
 Propagation one_support_mode(const PipelineOptions& o, bool support_shows_object) {
-  const bool second_embedding_in_soft_map = !o.ranked.extra_checkpoint.empty() && o.ranked.extra_soft_map;
-  return o.sam && second_embedding_in_soft_map && support_shows_object ? Propagation::feature
-                                                                        : Propagation::registration;
+  return o.sam && second_embedding_in_soft_map(o) && support_shows_object ? Propagation::feature
+                                                                          : Propagation::registration;
 }
 
 std::string propagation_name(Propagation p) {
@@ -269,8 +273,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                        {"options", {{"l2", o.feature.l2}, {"iterations", o.feature.iterations},
                                     {"image_relative", o.feature.image_relative},
                                     {"position", o.feature.position},
-                                    {"extra_checkpoint_in_soft_map",
-                                     !o.ranked.extra_checkpoint.empty() && o.ranked.extra_soft_map}}},
+                                    {"extra_checkpoint_in_soft_map", second_embedding_in_soft_map(o)}}},
                        {"summary", {{"queries", names.size()}, {"seconds", r.propagation.seconds}}}});
   }
   r.seconds_propagate = seconds_since(t0);

@@ -190,8 +190,8 @@ TEST(RunCli, TwoSupportsAreEnoughToChooseTheMode) {
 // (one_support_mode; docs/RESULTS.md, "One support").
 TEST(RunCli, OneSupportUsesFeaturePropagationWhenTheMedicalCheckpointJoins) {
   const fs::path cache = sam::checkpoint_cache();
-  if (cache.empty() || !fs::is_regular_file(cache / "lite_medsam.pth"))
-    GTEST_SKIP() << "LiteMedSAM is not cached (scripts/fetch_lite_medsam.sh)";
+  ASSERT_TRUE(!cache.empty() && fs::is_regular_file(cache / "lite_medsam.pth"))
+      << "LiteMedSAM is not cached (scripts/fetch_lite_medsam.sh; scripts/test.sh fetches it)";
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {30, 256, 7, PhantomKind::lesion});
   const std::string base = "run --data " + (dir / "data").string() + " --support lesion_001 --no-overlays --no-report ";
