@@ -140,6 +140,16 @@ Propagation one_support_mode(const PipelineOptions& o, bool support_shows_object
                                                                           : Propagation::registration;
 }
 
+std::string one_support_reason(const PipelineOptions& o, bool support_shows_object) {
+  if (!o.sam) return "without SAM (--no-sam) there is no leave-one-out: registration warps the supports' masks";
+  if (!support_shows_object) return "the only support's mask is empty: nothing to learn, registration (every answer empty)";
+  if (!second_embedding_in_soft_map(o))
+    return "one support, no leave-one-out possible, and no second checkpoint in the soft map (LiteMedSAM not "
+           "cached or --ranked-extra-checkpoint none): registration warps its mask";
+  return "one support, no leave-one-out possible: feature propagation, since a second checkpoint's embedding "
+         "joins the soft map (--propagation registration to warp its mask instead)";
+}
+
 std::string propagation_name(Propagation p) {
   switch (p) {
     case Propagation::registration: return "registration";
@@ -233,12 +243,8 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       if (loo.keep_coarse) o.sam = false, r.steps_3_4_skipped = true;
     } else {
       r.propagation_used = one_support_mode(o, supports_show_object);
-      std::printf("self-configuration needs K >= 2 supports and SAM: using %s%s\n",
-                  propagation_name(r.propagation_used).c_str(),
-                  r.propagation_used == Propagation::feature
-                      ? " (one support, a second checkpoint in the soft map; --propagation registration to warp "
-                        "its mask instead)"
-                      : "");
+      r.propagation_why = one_support_reason(o, supports_show_object);
+      std::printf("self-configuration needs K >= 2 supports and SAM: %s\n", r.propagation_why.c_str());
     }
   }
   if (r.propagation_used == Propagation::registration) {
@@ -358,6 +364,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                         {"steps_3_4_skipped_by_leave_one_out", r.steps_3_4_skipped},
                         {"seconds", {{"select", r.seconds_select}, {"propagate", r.seconds_propagate},
                                      {"segment", r.seconds_segment}, {"score", r.seconds_score}}}};
+  if (!r.propagation_why.empty()) run["propagation_why"] = r.propagation_why;
   if (o.sam) {
     run["checkpoint"] = r.segment.checkpoint;
     if (ranked && ranked->extra_model)

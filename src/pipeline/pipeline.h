@@ -60,12 +60,16 @@ struct PipelineOptions {
 // support's mask is empty (nothing to learn: every answer empty).
 Propagation one_support_mode(const PipelineOptions& options, bool support_shows_object);
 
+// Why one_support_mode chose what it chose, in words for the log, run.json ("propagation_why") and report.html.
+std::string one_support_reason(const PipelineOptions& options, bool support_shows_object);
+
 struct PipelineResult {
   Selection selection;
   PropagationRun propagation;
   SegmentRun segment;
   std::optional<EvalReport> coarse_scores, final_scores;  // when every query has ground truth
   Propagation propagation_used = Propagation::registration;
+  std::string propagation_why;  // `auto` with one support: one_support_reason (else self_config.json says why)
   double seconds_select = 0, seconds_propagate = 0, seconds_segment = 0, seconds_score = 0;
   size_t resumed_coarse = 0, resumed_final = 0;  // queries kept from an interrupted run's records
   bool steps_3_4_skipped = false;  // the leave-one-out kept the coarse masks (LeaveOneOut::keep_coarse)

@@ -313,6 +313,9 @@ ReportSummary write_report(const fs::path& run) {
     h << "</table>\n";
   }
 
+  if (r.contains("propagation_why") && !(self_config && self_config->contains("modes")))
+    h << "<h2>Self-configuration</h2>\n<p>" << esc(r.value("propagation_why", std::string())) << ".</p>\n";
+
   std::optional<Dataset> data;
   try {
     data = with_usable_masks(scan_dataset(r.value("dataset", std::string())), nullptr);  // as the run saw it

@@ -214,9 +214,17 @@ TEST(RunCli, OneSupportUsesFeaturePropagationWhenTheMedicalCheckpointJoins) {
   // A support without the object teaches nothing: registration answers every query empty (feature propagation
   // would refuse to learn from no object, which ended the run).
   auto normal = test::run_sammpa("run --data " + (dir / "data").string() +
-                                 " --support normal_004 --no-overlays --no-report --out " + (dir / "normal").string());
+                                 " --support normal_004 --no-overlays --out " + (dir / "normal").string());
   ASSERT_EQ(normal.status, 0) << normal.err;
   EXPECT_EQ(mode("normal"), "registration");
+  // Each run says why, in run.json and (where written) report.html: there is no self_config.json to show.
+  auto why = [&](const std::string& out) {
+    return nlohmann::json::parse(test::read_text(dir / out / "run.json")).value("propagation_why", std::string());
+  };
+  EXPECT_NE(why("both").find("second checkpoint's embedding joins the soft map"), std::string::npos) << why("both");
+  EXPECT_NE(why("alone").find("no second checkpoint"), std::string::npos) << why("alone");
+  EXPECT_NE(why("normal").find("mask is empty"), std::string::npos) << why("normal");
+  EXPECT_NE(test::read_text(dir / "normal/report.html").find(why("normal")), std::string::npos);
 }
 
 // Lesions of 0.02-0.08% of the image, below the default size floors of the prompt step (0.1%) and of the ranked
