@@ -142,7 +142,8 @@ Propagation one_support_mode(const PipelineOptions& o, bool support_shows_object
 
 std::string one_support_reason(const PipelineOptions& o, bool support_shows_object) {
   if (!o.sam) return "without SAM (--no-sam) there is no leave-one-out: registration warps the supports' masks";
-  if (!support_shows_object) return "the only support's mask is empty: nothing to learn, registration (every answer empty)";
+  if (!support_shows_object)
+    return "the only support's mask is empty: nothing to learn, registration (every answer empty)";
   if (!second_embedding_in_soft_map(o))
     return "one support, no leave-one-out possible, and no second checkpoint in the soft map (LiteMedSAM not "
            "cached or --ranked-extra-checkpoint none): registration warps its mask";
