@@ -96,6 +96,8 @@ void run(RunArgs& a) {
       a.ranked_penalty == "dice"    ? PenaltyRule::dice
       : a.ranked_penalty == "error" ? PenaltyRule::error
                                     : PenaltyRule::automatic;
+  const bool fixed_penalty = a.ranked_penalty != "auto" && a.ranked_penalty != "dice" && a.ranked_penalty != "error";
+  o.ranked.ranker.l2 = fixed_penalty ? std::stod(a.ranked_penalty) : 0.0;
   o.ranked.extra_round = round(a.ranked_extra_round);
   o.ranked.objects_ratio = a.ranked_objects == "auto" ? -1.0 : a.ranked_objects == "one" ? 0.0
                                                                                           : std::stod(a.ranked_objects);
@@ -240,8 +242,10 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "least held-out squared error of the predicted IoU over all the supports' candidates), dice (the "
                   "best mean held-out Dice of the chosen candidates, \"no object\" answers included), or auto: "
                   "error where no empty answer is possible (every support holds the object, or --ranked-empty "
-                  "never), else dice")
-      ->capture_default_str()->check(CLI::IsMember({"auto", "error", "dice"}));
+                  "never), else dice; or a number: that penalty, fixed. With one support there is nothing to "
+                  "hold out: auto is then the strongest of the penalties leave-one-out chooses among (10)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "error", "dice"}) | CLI::Range(1e-6, 1e6));
   sub->add_option("--ranked-round", a.ranked_round,
                   "ranked mode: one more SAM round on the chosen candidate: on|off|auto (auto: when it raises the "
                   "supports' leave-one-out Dice)")

@@ -13,6 +13,7 @@
 #include "common/progress.h"
 #include "io/image_io.h"
 #include "io/overlay.h"
+#include "pipeline/ranked.h"
 #include "pipeline/resume.h"
 #include "pipeline/select_features.h"
 #include "pipeline/self_config.h"
@@ -40,7 +41,8 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
 // What the supports' masks tell before any work. Objects smaller than the prompt step's or the candidates' size
 // floor are never segmented: where the supports show smaller objects than the defaults allow, the floors follow
 // them (lowered_size_floor). Supports that show no object at all get a warning. Returns whether any shows one.
-bool follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
+// Returns the most objects one support's mask holds (sizable_objects; 0: none shows the object).
+int follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
   std::vector<cv::Mat> masks;
   for (const auto& n : support)  // a support's mask of the wrong size is an error here, before any work
     masks.push_back(read_mask(*ds.at(n).mask, read_image_size(ds.at(n).image)));
@@ -50,10 +52,12 @@ bool follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vecto
   o.ranked.extra_candidates.min_area = lowered_size_floor(o.ranked.extra_candidates.min_area, masks);
   // Nothing to learn from: every answer will be empty. Selection cannot know (it runs before the annotation),
   // and on BUSI k-centroid picked two normal images at K = 2; the person who annotated them can choose others.
-  if (std::any_of(masks.begin(), masks.end(), [](const cv::Mat& m) { return cv::countNonZero(m) > 0; })) return true;
+  int objects = 0;
+  for (const auto& m : masks) objects = std::max(objects, sizable_objects(m));
+  if (objects > 0) return objects;
   std::fprintf(stderr, "warning: none of the %zu support masks shows an object, so every query will be answered "
                "empty; give supports that show it (--support NAME,...)\n", masks.size());
-  return false;
+  return 0;
 }
 
 // Overlays of the coarse masks alone (when SAM is off).
@@ -135,20 +139,25 @@ Propagation parse_propagation(const std::string& n) {
   throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature, ranked, auto)");
 }
 
-Propagation one_support_mode(const PipelineOptions& o, bool support_shows_object) {
-  return o.sam && second_embedding_in_soft_map(o) && support_shows_object ? Propagation::feature
-                                                                          : Propagation::registration;
+Propagation one_support_mode(const PipelineOptions& o, int support_objects) {
+  if (!o.sam || support_objects == 0) return Propagation::registration;
+  if (support_objects == 1) return Propagation::ranked;
+  return second_embedding_in_soft_map(o) ? Propagation::feature : Propagation::registration;
 }
 
-std::string one_support_reason(const PipelineOptions& o, bool support_shows_object) {
+std::string one_support_reason(const PipelineOptions& o, int support_objects) {
   if (!o.sam) return "without SAM (--no-sam) there is no leave-one-out: registration warps the supports' masks";
-  if (!support_shows_object)
+  if (support_objects == 0)
     return "the only support's mask is empty: nothing to learn, registration (every answer empty)";
+  if (support_objects == 1)
+    return "one support, no leave-one-out possible, and its mask is one object: the ranked mode (SAM's candidates "
+           "over the whole image, chosen by a ranker fitted on the support's own; --propagation registration to "
+           "warp its mask instead)";
   if (!second_embedding_in_soft_map(o))
-    return "one support, no leave-one-out possible, and no second checkpoint in the soft map (LiteMedSAM not "
-           "cached or --ranked-extra-checkpoint none): registration warps its mask";
-  return "one support, no leave-one-out possible: feature propagation, since a second checkpoint's embedding "
-         "joins the soft map (--propagation registration to warp its mask instead)";
+    return "one support, no leave-one-out possible, its mask several objects, and no second checkpoint in the soft "
+           "map (LiteMedSAM not cached or --ranked-extra-checkpoint none): registration warps its mask";
+  return "one support, no leave-one-out possible, its mask several objects: feature propagation, since a second "
+         "checkpoint's embedding joins the soft map (--propagation registration to warp its mask instead)";
 }
 
 std::string propagation_name(Propagation p) {
@@ -217,7 +226,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
   ds = usable_masks_or_warn(ds, r.selection.support);
-  const bool supports_show_object = follow_the_supports(o, ds, r.selection.support);
+  const int support_objects = follow_the_supports(o, ds, r.selection.support);
 
   // Step 2. Each query's float soft map waits on disk for steps 3-4 (its coarse mask is coarse/NAME.png): held
   // in memory, the maps of a few hundred images took gigabytes of heap.
@@ -243,8 +252,8 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       if (loo.chosen == Propagation::ranked) ranked = std::move(loo.ranked);
       if (loo.keep_coarse) o.sam = false, r.steps_3_4_skipped = true;
     } else {
-      r.propagation_used = one_support_mode(o, supports_show_object);
-      r.propagation_why = one_support_reason(o, supports_show_object);
+      r.propagation_used = one_support_mode(o, support_objects);
+      r.propagation_why = one_support_reason(o, support_objects);
       std::printf("self-configuration needs K >= 2 supports and SAM: %s\n", r.propagation_why.c_str());
     }
   }
@@ -358,7 +367,8 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                         {"images", ds.size()},
                         {"support", r.selection.support},
                         {"select", {{"strategy", o.support.empty() ? select_strategy_name(o.select.strategy) : "given"},
-                                    {"k", o.select.k}, {"seed", o.select.seed}}},
+                                    {"k", o.support.empty() ? static_cast<size_t>(o.select.k) : o.support.size()},
+                                    {"seed", o.select.seed}}},
                         {"propagation", propagation_name(r.propagation_used)},
                         {"propagation_asked", propagation_name(o.propagation)},
                         {"sam", o.sam},

@@ -53,15 +53,17 @@ struct PipelineOptions {
   std::filesystem::path dataset_path;
 };
 
-// `auto` with one support (or without SAM): no leave-one-out is possible. Feature propagation where SAM runs
-// and a second checkpoint's embedding joins the soft map (LiteMedSAM by default): on single supports it found
-// chest X-ray lungs as registration does and the BUSI lesions that registration cannot carry; with MobileSAM's
-// embedding alone it lost on chest X-ray (docs/RESULTS.md, "One support ..."). Registration otherwise, and where the
-// support's mask is empty (nothing to learn: every answer empty).
-Propagation one_support_mode(const PipelineOptions& options, bool support_shows_object);
+// `auto` with one support (or without SAM): no leave-one-out is possible, so the support's own mask decides.
+// One object (sizable_objects, a lesion): the ranked mode, its ranker fitted on the support's own candidates
+// (fit_ranker); on eight single BUSI supports it found lesions where registration and feature propagation
+// could not (docs/RESULTS.md, "One support"). Several objects (two lungs): feature propagation where SAM runs and
+// a second checkpoint's embedding joins the soft map (LiteMedSAM by default), which found chest X-ray lungs as
+// registration does; with MobileSAM's embedding alone it lost there, so registration. Registration without SAM,
+// and where the support's mask is empty (nothing to learn: every answer empty).
+Propagation one_support_mode(const PipelineOptions& options, int support_objects);
 
 // Why one_support_mode chose what it chose, in words for the log, run.json ("propagation_why") and report.html.
-std::string one_support_reason(const PipelineOptions& options, bool support_shows_object);
+std::string one_support_reason(const PipelineOptions& options, int support_objects);
 
 struct PipelineResult {
   Selection selection;

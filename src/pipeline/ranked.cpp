@@ -141,9 +141,6 @@ double lowered_size_floor(double configured, const std::vector<cv::Mat>& masks) 
   return std::min(configured, std::max(2e-5, 0.5 * smallest));
 }
 
-namespace {
-
-// How many objects a mask (0/255) holds: its connected components above a tenth of the largest one's area.
 int sizable_objects(const cv::Mat& mask) {
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
@@ -153,11 +150,45 @@ int sizable_objects(const cv::Mat& mask) {
   return count;
 }
 
+namespace {
+
 // The options with the candidates' size limit the fitted ranker saw.
 RankedOptions with_fitted_areas(RankedOptions o, const RankedSupports& r) {
   o.candidates.max_area = r.max_area;
   o.extra_candidates.max_area = r.extra_max_area;
   return o;
+}
+
+// One support (K = 1): no image is left to hold out, so nothing is chosen by leave-one-out. The ranker is fitted
+// on the support's candidates with the strongest penalty of ranker_penalties() (one image is the least evidence)
+// unless one is given; no "no object" answer (there is no image without the object to set a threshold on); the
+// last round only where asked; the extra checkpoint's box round unless switched off (it stays unless the supports
+// clearly lose with it, and one support cannot show that); several objects where the support's mask holds several,
+// at the most lenient ratio (the tie rule). The support's soft map is empty (no other support to learn it from),
+// so its candidates come from the point grid and the ranker learns no weight for the soft map's features.
+RankedSupports fit_on_one_support(RankedSupports r, const RankedOptions& o, const cv::Mat& mask, bool extra) {
+  const auto& p = ranker_penalties();
+  r.l2 = o.ranker.l2 > 0 ? o.ranker.l2 : *std::max_element(p.begin(), p.end());
+  r.penalty_rule = PenaltyRule::error;
+  r.loo.chosen = {-1};
+  r.loo.best_score = {-1e300};
+  r.loo.chosen_dice = {0.0};
+  r.loo.empty_truth = {false};
+  r.loo.dice = {0.0};
+  r.loo.squared_error = {0.0};
+  r.loo.candidates = {r.images[0].features.size()};
+  r.round = o.round == RankedRound::on;
+  r.extra_round = extra && o.extra_round != RankedRound::off;
+  r.supports_with_several_objects = sizable_objects(mask) > 1;
+  if (o.objects_ratio > 0) {
+    r.objects_ratio = o.objects_ratio;
+  } else if (o.objects_ratio < 0 && r.supports_with_several_objects > 0) {
+    r.objects_ratio = *std::min_element(o.object_ratios.begin(), o.object_ratios.end());
+  }
+  RankerOptions ro = o.ranker;
+  ro.l2 = r.l2;
+  r.ranker = CandidateRanker::train({&r.images[0]}, ro);
+  return r;
 }
 
 }  // namespace
@@ -193,7 +224,9 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
   r.extra_max_area = candidate_max_area(options.extra_candidates.max_area, masks);
   const RankedOptions o = with_fitted_areas(options, r);
   const size_t k = embeddings.size();
-  if (k < 2) throw InputError("ranked mode", "needs at least 2 supports");
+  if (k < 1) throw InputError("ranked mode", "needs at least 1 support");
+  if (k == 1 && cv::countNonZero(masks[0]) == 0)
+    throw InputError("ranked mode", "the only support's mask is empty: no object to learn from");
   if (extra && (!extra->predictor || extra->supports.size() != k))
     throw InputError("ranked mode", "the extra checkpoint needs every support's embedding");
   const Models models{&predictor, extra ? extra->predictor : nullptr};
@@ -244,6 +277,7 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
                     r.feature_names);
   }
   r.allow_empty = o.ranker.allow_empty;
+  if (k == 1) return fit_on_one_support(std::move(r), o, masks[0], extra != nullptr);
   const PenaltyChoice pc = choose_penalty(r.images, o.ranker);
   r.l2 = pc.l2;
   r.loo = pc.loo;

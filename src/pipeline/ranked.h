@@ -138,6 +138,9 @@ double candidate_max_area(double configured, const std::vector<cv::Mat>& masks);
 // masks: 0/255; empty ones are ignored.
 double lowered_size_floor(double configured, const std::vector<cv::Mat>& masks);
 
+// How many objects a mask (0/255) holds: its connected components above a tenth of the largest one's area.
+int sizable_objects(const cv::Mat& mask);
+
 // The ranked mode's second checkpoint from what a user asked for: "auto" is LiteMedSAM where
 // scripts/fetch_lite_medsam.sh cached it (sam::checkpoint_cache()) and the run's own checkpoint (`main`; empty:
 // sam::default_checkpoint()) is another file, else none (also, with a warning, when that file cannot be read as

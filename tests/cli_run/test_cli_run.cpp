@@ -185,44 +185,57 @@ TEST(RunCli, TwoSupportsAreEnoughToChooseTheMode) {
   EXPECT_GT(lesion, 0.8);  // measured 0.961
 }
 
-// One annotated image: no leave-one-out is possible. Where LiteMedSAM's embedding joins the soft map (the default
-// where it is cached), feature propagation finds lesions that move; with MobileSAM's alone, registration stays
-// (one_support_mode; docs/RESULTS.md, "One support").
-TEST(RunCli, OneSupportUsesFeaturePropagationWhenTheMedicalCheckpointJoins) {
+// One annotated image: no leave-one-out is possible, so the support's own mask decides (one_support_mode;
+// docs/RESULTS.md, "One support"). One object (a lesion anywhere): the ranked mode, a ranker fitted on the
+// support's own candidates, finds lesions that registration cannot carry. Several objects (two lobes in place):
+// feature propagation where LiteMedSAM's embedding joins the soft map, registration with MobileSAM alone. An
+// empty mask: registration (nothing to learn; every answer empty). Each run says why (run.json, report.html).
+TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
   const fs::path cache = sam::checkpoint_cache();
   ASSERT_TRUE(!cache.empty() && fs::is_regular_file(cache / "lite_medsam.pth"))
       << "LiteMedSAM is not cached (scripts/fetch_lite_medsam.sh; scripts/test.sh fetches it)";
   test::TempDir dir;
-  write_phantom_dataset(dir / "data", {30, 256, 7, PhantomKind::lesion});
-  const std::string base = "run --data " + (dir / "data").string() + " --support lesion_001 --no-overlays --no-report ";
-  auto lesion_dice = [&](const std::string& out) {
+  write_phantom_dataset(dir / "lesion_data", {30, 256, 7, PhantomKind::lesion});
+  write_phantom_dataset(dir / "lobe_data", {12, 128, 3, PhantomKind::lobes});
+  auto run = [&](const std::string& data, const std::string& support, const std::string& out,
+                 const std::string& extra = "") {
+    auto r = test::run_sammpa("run --data " + (dir / data).string() + " --support " + support +
+                              " --no-overlays --no-report " + extra + " --out " + (dir / out).string());
+    EXPECT_EQ(r.status, 0) << r.err;
+  };
+  auto run_json = [&](const std::string& out) {
+    return nlohmann::json::parse(test::read_text(dir / out / "run.json"));
+  };
+  auto mode = [&](const std::string& out) { return run_json(out)["propagation"].get<std::string>(); };
+  auto why = [&](const std::string& out) { return run_json(out).value("propagation_why", std::string()); };
+  auto dice = [&](const std::string& out, const std::string& group) {
     auto final = nlohmann::json::parse(test::read_text(dir / out / "eval.json"));
-    return final["groups"]["lesion"]["dice"]["mean"].get<double>();
+    return final["groups"][group]["dice"]["mean"].get<double>();
   };
-  auto mode = [&](const std::string& out) {
-    return nlohmann::json::parse(test::read_text(dir / out / "run.json"))["propagation"].get<std::string>();
-  };
-  auto r = test::run_sammpa(base + "--out " + (dir / "both").string());
-  ASSERT_EQ(r.status, 0) << r.err;
-  auto alone = test::run_sammpa(base + "--ranked-extra-checkpoint none --out " + (dir / "alone").string());
-  ASSERT_EQ(alone.status, 0) << alone.err;
-  std::printf("[ lesion phantom, K = 1 ] with LiteMedSAM: %s, lesion Dice %.3f; MobileSAM alone: %s, %.3f\n",
-              mode("both").c_str(), lesion_dice("both"), mode("alone").c_str(), lesion_dice("alone"));
-  EXPECT_EQ(mode("both"), "feature");
-  EXPECT_EQ(mode("alone"), "registration");
-  EXPECT_GT(lesion_dice("both"), lesion_dice("alone") + 0.2);
-  // A support without the object teaches nothing: registration answers every query empty (feature propagation
+  run("lesion_data", "lesion_001", "lesion");
+  run("lesion_data", "lesion_001", "lesion_reg", "--propagation registration");
+  std::printf("[ lesion phantom, K = 1 ] default: %s, lesion Dice %.3f; registration %.3f\n", mode("lesion").c_str(),
+              dice("lesion", "lesion"), dice("lesion_reg", "lesion"));
+  EXPECT_EQ(mode("lesion"), "ranked");
+  EXPECT_GT(dice("lesion", "lesion"), dice("lesion_reg", "lesion") + 0.3);
+  EXPECT_NE(why("lesion").find("one object: the ranked mode"), std::string::npos) << why("lesion");
+
+  run("lobe_data", "phantom_002", "lobes");
+  run("lobe_data", "phantom_002", "lobes_alone", "--ranked-extra-checkpoint none");
+  std::printf("[ lobes phantom, K = 1 ] with LiteMedSAM: %s, Dice %.3f; MobileSAM alone: %s, %.3f\n",
+              mode("lobes").c_str(), dice("lobes", "phantom"), mode("lobes_alone").c_str(),
+              dice("lobes_alone", "phantom"));
+  EXPECT_EQ(mode("lobes"), "feature");
+  EXPECT_EQ(mode("lobes_alone"), "registration");
+  EXPECT_GT(dice("lobes", "phantom"), 0.8);
+  EXPECT_NE(why("lobes_alone").find("no second checkpoint"), std::string::npos) << why("lobes_alone");
+
+  // A support without the object teaches nothing: registration answers every query empty (the other modes
   // would refuse to learn from no object, which ended the run).
-  auto normal = test::run_sammpa("run --data " + (dir / "data").string() +
+  auto normal = test::run_sammpa("run --data " + (dir / "lesion_data").string() +
                                  " --support normal_004 --no-overlays --out " + (dir / "normal").string());
   ASSERT_EQ(normal.status, 0) << normal.err;
   EXPECT_EQ(mode("normal"), "registration");
-  // Each run says why, in run.json and (where written) report.html: there is no self_config.json to show.
-  auto why = [&](const std::string& out) {
-    return nlohmann::json::parse(test::read_text(dir / out / "run.json")).value("propagation_why", std::string());
-  };
-  EXPECT_NE(why("both").find("second checkpoint's embedding joins the soft map"), std::string::npos) << why("both");
-  EXPECT_NE(why("alone").find("no second checkpoint"), std::string::npos) << why("alone");
   EXPECT_NE(why("normal").find("mask is empty"), std::string::npos) << why("normal");
   EXPECT_NE(test::read_text(dir / "normal/report.html").find(why("normal")), std::string::npos);
 }
