@@ -169,7 +169,8 @@ bool use_round(RankedRound mode, const std::vector<double>& with, const std::vec
 // error of the paired differences), or where most supports with an object hold several and it loses nothing.
 bool use_several_objects(const std::vector<double>& gain, size_t supports_with_object, size_t supports_with_several);
 
-// embeddings, masks (image size, 0/255), images (as read) of the K >= 2 supports.
+// embeddings, masks (image size, 0/255), images (as read) of the K supports (K = 1: nothing is held out; the
+// choices leave-one-out would make follow fixed rules, fit_on_one_support in ranked.cpp).
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
                           const RankedOptions& options, sam::SamPredictor& predictor,
