@@ -40,8 +40,8 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
 
 // What the supports' masks tell before any work. Objects smaller than the prompt step's or the candidates' size
 // floor are never segmented: where the supports show smaller objects than the defaults allow, the floors follow
-// them (lowered_size_floor). Supports that show no object at all get a warning. Returns whether any shows one.
-// Returns the most objects one support's mask holds (sizable_objects; 0: none shows the object).
+// them (lowered_size_floor). Supports that show no object at all get a warning. Returns the most objects one
+// support's mask holds (sizable_objects; 0: none shows the object).
 int follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
   std::vector<cv::Mat> masks;
   for (const auto& n : support)  // a support's mask of the wrong size is an error here, before any work

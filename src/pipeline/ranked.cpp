@@ -487,7 +487,9 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                        {"candidates", ranker_penalties()},
                        {"leave_one_out_mean_dice", s.loo_by_penalty},
                        {"leave_one_out_squared_error", s.loo_error_by_penalty},
-                       {"rule", s.penalty_rule == PenaltyRule::dice ? "dice" : "error"}}},
+                       {"rule", s.images.size() == 1              ? "one support: fixed"
+                                 : s.penalty_rule == PenaltyRule::dice ? "dice"
+                                                                       : "error"}}},
           {"last_round", {{"used", s.round},
                           {"leave_one_out_mean_dice_without", mean_of(s.dice_without_round)},
                           {"leave_one_out_mean_dice_with", mean_of(s.dice_with_round)}}},
