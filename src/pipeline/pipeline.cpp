@@ -139,25 +139,25 @@ Propagation parse_propagation(const std::string& n) {
   throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature, ranked, auto)");
 }
 
-Propagation one_support_mode(const PipelineOptions& o, int support_objects) {
-  if (!o.sam || support_objects == 0) return Propagation::registration;
-  if (support_objects == 1) return Propagation::ranked;
-  return second_embedding_in_soft_map(o) ? Propagation::feature : Propagation::registration;
-}
-
-std::string one_support_reason(const PipelineOptions& o, int support_objects) {
-  if (!o.sam) return "without SAM (--no-sam) there is no leave-one-out: registration warps the supports' masks";
+OneSupportChoice one_support_mode(const PipelineOptions& o, int support_objects) {
+  if (!o.sam)
+    return {Propagation::registration,
+            "without SAM (--no-sam) there is no leave-one-out: registration warps the supports' masks"};
   if (support_objects == 0)
-    return "the only support's mask is empty: nothing to learn, registration (every answer empty)";
+    return {Propagation::registration,
+            "the only support's mask is empty: nothing to learn, registration (every answer empty)"};
   if (support_objects == 1)
-    return "one support, no leave-one-out possible, and its mask is one object: the ranked mode (SAM's candidates "
-           "over the whole image, chosen by a ranker fitted on the support's own; --propagation registration to "
-           "warp its mask instead)";
+    return {Propagation::ranked,
+            "one support, no leave-one-out possible, and its mask is one object: the ranked mode (SAM's candidates "
+            "over the whole image, chosen by a ranker fitted on the support's own; --propagation registration to "
+            "warp its mask instead)"};
   if (!second_embedding_in_soft_map(o))
-    return "one support, no leave-one-out possible, its mask several objects, and no second checkpoint in the soft "
-           "map (LiteMedSAM not cached or --ranked-extra-checkpoint none): registration warps its mask";
-  return "one support, no leave-one-out possible, its mask several objects: feature propagation, since a second "
-         "checkpoint's embedding joins the soft map (--propagation registration to warp its mask instead)";
+    return {Propagation::registration,
+            "one support, no leave-one-out possible, its mask several objects, and no second checkpoint in the soft "
+            "map (LiteMedSAM not cached or --ranked-extra-checkpoint none): registration warps its mask"};
+  return {Propagation::feature,
+          "one support, no leave-one-out possible, its mask several objects: feature propagation, since a second "
+          "checkpoint's embedding joins the soft map (--propagation registration to warp its mask instead)"};
 }
 
 std::string propagation_name(Propagation p) {
@@ -252,8 +252,9 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       if (loo.chosen == Propagation::ranked) ranked = std::move(loo.ranked);
       if (loo.keep_coarse) o.sam = false, r.steps_3_4_skipped = true;
     } else {
-      r.propagation_used = one_support_mode(o, support_objects);
-      r.propagation_why = one_support_reason(o, support_objects);
+      const OneSupportChoice one = one_support_mode(o, support_objects);
+      r.propagation_used = one.mode;
+      r.propagation_why = one.why;
       std::printf("self-configuration needs K >= 2 supports and SAM: %s\n", r.propagation_why.c_str());
     }
   }

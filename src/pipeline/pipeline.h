@@ -60,10 +60,12 @@ struct PipelineOptions {
 // a second checkpoint's embedding joins the soft map (LiteMedSAM by default), which found chest X-ray lungs as
 // registration does; with MobileSAM's embedding alone it lost there, so registration. Registration without SAM,
 // and where the support's mask is empty (nothing to learn: every answer empty).
-Propagation one_support_mode(const PipelineOptions& options, int support_objects);
-
-// Why one_support_mode chose what it chose, in words for the log, run.json ("propagation_why") and report.html.
-std::string one_support_reason(const PipelineOptions& options, int support_objects);
+// `why`: the case, in words for the log, run.json ("propagation_why") and report.html.
+struct OneSupportChoice {
+  Propagation mode;
+  std::string why;
+};
+OneSupportChoice one_support_mode(const PipelineOptions& options, int support_objects);
 
 struct PipelineResult {
   Selection selection;
@@ -71,7 +73,7 @@ struct PipelineResult {
   SegmentRun segment;
   std::optional<EvalReport> coarse_scores, final_scores;  // when every query has ground truth
   Propagation propagation_used = Propagation::registration;
-  std::string propagation_why;  // `auto` with one support: one_support_reason (else self_config.json says why)
+  std::string propagation_why;  // `auto` with one support: one_support_mode's why (else self_config.json says it)
   double seconds_select = 0, seconds_propagate = 0, seconds_segment = 0, seconds_score = 0;
   size_t resumed_coarse = 0, resumed_final = 0;  // queries kept from an interrupted run's records
   bool steps_3_4_skipped = false;  // the leave-one-out kept the coarse masks (LeaveOneOut::keep_coarse)

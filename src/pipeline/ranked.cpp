@@ -488,6 +488,7 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                        {"leave_one_out_mean_dice", s.loo_by_penalty},
                        {"leave_one_out_squared_error", s.loo_error_by_penalty},
                        {"rule", s.images.size() == 1              ? "one support: fixed"
+                                 : s.loo_by_penalty.size() == 1        ? "fixed"
                                  : s.penalty_rule == PenaltyRule::dice ? "dice"
                                                                        : "error"}}},
           {"last_round", {{"used", s.round},
