@@ -242,8 +242,9 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "least held-out squared error of the predicted IoU over all the supports' candidates), dice (the "
                   "best mean held-out Dice of the chosen candidates, \"no object\" answers included), or auto: "
                   "error where no empty answer is possible (every support holds the object, or --ranked-empty "
-                  "never), else dice; or a number: that penalty, fixed. With one support there is nothing to "
-                  "hold out: auto is then the strongest of the penalties leave-one-out chooses among (10)")
+                  "never), else dice; or a number: that penalty, fixed. With one support no image can be held "
+                  "out: its candidates are, each in turn, and the strongest penalty within one standard error of "
+                  "the least held-out error is used")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "error", "dice"}) | CLI::Range(1e-6, 1e6));
   sub->add_option("--ranked-round", a.ranked_round,

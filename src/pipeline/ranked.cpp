@@ -159,16 +159,25 @@ RankedOptions with_fitted_areas(RankedOptions o, const RankedSupports& r) {
   return o;
 }
 
-// One support (K = 1): no image is left to hold out, so nothing is chosen by leave-one-out. The ranker is fitted
-// on the support's candidates with the strongest penalty of ranker_penalties() (one image is the least evidence)
-// unless one is given; no "no object" answer (there is no image without the object to set a threshold on); the
-// last round only where asked; the extra checkpoint's box round unless switched off (it stays unless the supports
-// clearly lose with it, and one support cannot show that); several objects where the support's mask holds several,
-// at the most lenient ratio (the tie rule). The support's soft map is empty (no other support to learn it from),
-// so its candidates come from the point grid and the ranker learns no weight for the soft map's features.
+// One support (K = 1): no image is left to hold out. The ranker is fitted on the support's candidates with the
+// penalty chosen by leaving each candidate out in turn (one_standard_error_penalty; docs/RESULTS.md, "One
+// support: the ranker's penalty by leaving candidates out") unless one is given; no "no object" answer (there is
+// no image without the object to set a threshold on); the last round only where asked; the extra checkpoint's box
+// round unless switched off (it stays unless the supports clearly lose with it, and one support cannot show
+// that); several objects where the support's mask holds several, at the most lenient ratio (the tie rule). The
+// support's soft map is empty (no other support to learn it from), so its candidates come from the point grid and
+// the ranker learns no weight for the soft map's features.
 RankedSupports fit_on_one_support(RankedSupports r, const RankedOptions& o, const cv::Mat& mask, bool extra) {
-  const auto& p = ranker_penalties();
-  r.l2 = o.ranker.l2 > 0 ? o.ranker.l2 : *std::max_element(p.begin(), p.end());
+  r.l2 = o.ranker.l2;
+  if (r.l2 <= 0) {
+    std::vector<std::vector<double>> errors;
+    for (double p : ranker_penalties()) {
+      errors.push_back(leave_one_candidate_out_errors(r.images[0], p));
+      r.loo_error_by_penalty.push_back(
+          std::accumulate(errors.back().begin(), errors.back().end(), 0.0) / std::max<size_t>(1, errors.back().size()));
+    }
+    r.l2 = one_standard_error_penalty(errors);
+  }
   r.penalty_rule = PenaltyRule::error;
   r.loo.chosen = {-1};
   r.loo.best_score = {-1e300};
@@ -487,7 +496,8 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                        {"candidates", ranker_penalties()},
                        {"leave_one_out_mean_dice", s.loo_by_penalty},
                        {"leave_one_out_squared_error", s.loo_error_by_penalty},
-                       {"rule", s.images.size() == 1              ? "one support: fixed"
+                       {"rule", s.images.size() == 1 && s.loo_error_by_penalty.empty() ? "one support: fixed"
+                                 : s.images.size() == 1 ? "one support: candidates left out, one standard error"
                                  : s.loo_by_penalty.size() == 1        ? "fixed"
                                  : s.penalty_rule == PenaltyRule::dice ? "dice"
                                                                        : "error"}}},

@@ -101,7 +101,9 @@ struct RankedSupports {
   bool allow_empty = true;          // RankerOptions::allow_empty: whether "no object" could be chosen
   double l2 = 0;                    // the penalty leave-one-out chose (ranker_penalties)
   std::vector<double> loo_by_penalty;  // mean leave-one-out Dice for each of ranker_penalties()
-  std::vector<double> loo_error_by_penalty;  // held-out squared error of the predicted IoU, per penalty
+  // Held-out squared error of the predicted IoU, per penalty: supports left out (K >= 2), or the one support's
+  // candidates (K = 1, leave_one_candidate_out_error)
+  std::vector<double> loo_error_by_penalty;
   PenaltyRule penalty_rule = PenaltyRule::dice;  // the rule applied (choose_penalty)
   CandidateRanker ranker;           // fitted on every support, with the leave-one-out threshold for "empty"
   // The largest candidate kept, as a fraction of the image (CandidateOptions::max_area), for each checkpoint:

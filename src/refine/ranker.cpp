@@ -109,6 +109,23 @@ RankedImage label_candidates(const std::vector<MaskCandidate>& cands, const cv::
   return r;
 }
 
+namespace {
+
+// Each feature's mean and inverse standard deviation over the rows (0 for a constant feature: it drops out).
+void standardise(const std::vector<const std::vector<double>*>& x, std::vector<double>& mean,
+                 std::vector<double>& scale) {
+  const size_t d = x[0]->size(), n = x.size();
+  mean.assign(d, 0);
+  scale.assign(d, 0);
+  for (const auto* v : x)
+    for (size_t j = 0; j < d; ++j) mean[j] += (*v)[j] / n;
+  for (const auto* v : x)
+    for (size_t j = 0; j < d; ++j) scale[j] += ((*v)[j] - mean[j]) * ((*v)[j] - mean[j]) / n;
+  for (auto& s : scale) s = s > 1e-12 ? 1.0 / std::sqrt(s) : 0.0;
+}
+
+}  // namespace
+
 CandidateRanker CandidateRanker::train(const std::vector<const RankedImage*>& images, const RankerOptions& o) {
   std::vector<const std::vector<double>*> x;
   std::vector<double> y;
@@ -117,13 +134,7 @@ CandidateRanker CandidateRanker::train(const std::vector<const RankedImage*>& im
   if (x.empty()) throw InputError("ranked mode", "SAM gave no candidate on any support image to learn from");
   const size_t d = x[0]->size(), n = x.size();
   CandidateRanker r;
-  r.mean_.assign(d, 0);
-  r.scale_.assign(d, 0);
-  for (const auto* v : x)
-    for (size_t j = 0; j < d; ++j) r.mean_[j] += (*v)[j] / n;
-  for (const auto* v : x)
-    for (size_t j = 0; j < d; ++j) r.scale_[j] += ((*v)[j] - r.mean_[j]) * ((*v)[j] - r.mean_[j]) / n;
-  for (auto& s : r.scale_) s = s > 1e-12 ? 1.0 / std::sqrt(s) : 0.0;  // constant features drop out
+  standardise(x, r.mean_, r.scale_);
   // Normal equations with the bias unpenalised.
   const int d1 = static_cast<int>(d + 1);
   cv::Mat a = cv::Mat::zeros(d1, d1, CV_64F), b = cv::Mat::zeros(d1, 1, CV_64F);
@@ -261,6 +272,54 @@ PenaltyChoice choose_penalty(const std::vector<RankedImage>& images, const Ranke
     }
   }
   return c;
+}
+
+std::vector<double> leave_one_candidate_out_errors(const RankedImage& image, double l2) {
+  const size_t n = image.features.size();
+  std::vector<double> errors;
+  if (n < 2) return errors;
+  std::vector<const std::vector<double>*> x;
+  for (const auto& f : image.features) x.push_back(&f);
+  std::vector<double> mean, scale;
+  standardise(x, mean, scale);
+  const int d = static_cast<int>(mean.size());
+  cv::Mat z(static_cast<int>(n), d + 1, CV_64F), y(static_cast<int>(n), 1, CV_64F);
+  for (int i = 0; i < static_cast<int>(n); ++i) {
+    for (int j = 0; j < d; ++j) z.at<double>(i, j) = ((*x[i])[j] - mean[j]) * scale[j];
+    z.at<double>(i, d) = 1;
+    y.at<double>(i) = image.iou[i];
+  }
+  cv::Mat a = z.t() * z;  // as CandidateRanker::train: the penalty per candidate, the bias unpenalised
+  for (int j = 0; j < d; ++j) a.at<double>(j, j) += l2 * static_cast<double>(n);
+  a.at<double>(d, d) += 1e-9;
+  cv::Mat inv;
+  cv::invert(a, inv, cv::DECOMP_CHOLESKY);
+  const cv::Mat fitted = z * (inv * (z.t() * y));
+  for (int i = 0; i < static_cast<int>(n); ++i) {
+    const cv::Mat zi = z.row(i);
+    const double leverage = cv::Mat(zi * inv * zi.t()).at<double>(0);
+    const double held_out = (y.at<double>(i) - fitted.at<double>(i)) / std::max(1 - leverage, 1e-9);
+    errors.push_back(held_out * held_out);
+  }
+  return errors;
+}
+
+double one_standard_error_penalty(const std::vector<std::vector<double>>& errors) {
+  const auto& p = ranker_penalties();
+  auto mean = [](const std::vector<double>& v) {
+    return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  };
+  size_t best = 0;
+  for (size_t i = 0; i < errors.size() && i < p.size(); ++i)
+    if (mean(errors[i]) <= mean(errors[best]) + 1e-12) best = i;  // ties: the stronger
+  const std::vector<double>& e = errors[best];
+  double sd = 0;
+  for (double v : e) sd += (v - mean(e)) * (v - mean(e)) / std::max<size_t>(1, e.size());
+  const double limit = mean(e) + std::sqrt(sd / std::max<size_t>(1, e.size())) + 1e-12;
+  size_t chosen = best;
+  for (size_t i = best; i < errors.size() && i < p.size(); ++i)
+    if (mean(errors[i]) <= limit) chosen = i;
+  return p[chosen];
 }
 
 std::vector<int> choose_objects(const std::vector<double>& scores, const std::vector<MaskCandidate>& cands,

@@ -140,4 +140,16 @@ struct PenaltyChoice {
 };
 PenaltyChoice choose_penalty(const std::vector<RankedImage>& images, const RankerOptions& options);
 
+// One image's candidates, each left out in turn: the squared error of the IoU predicted for it by the ridge
+// (penalty l2, fitted as CandidateRanker::train fits it) on the others, one per candidate. Closed form (the
+// residual over one minus the candidate's leverage), the features standardised once on every candidate. With one
+// support there is no image to hold out (docs/RESULTS.md, "One support: the ranker's penalty by leaving
+// candidates out"). Empty with fewer than two candidates.
+std::vector<double> leave_one_candidate_out_errors(const RankedImage& image, double l2);
+
+// The penalty for one support: the strongest of ranker_penalties() whose mean leave-one-candidate-out error is
+// within one standard error of the least (the held-out candidates share one image, so a penalty that wins by
+// less than that is not shown to generalise to other images). errors: per penalty, per candidate.
+double one_standard_error_penalty(const std::vector<std::vector<double>>& errors);
+
 }  // namespace sammpa

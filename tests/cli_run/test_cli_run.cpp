@@ -187,7 +187,8 @@ TEST(RunCli, TwoSupportsAreEnoughToChooseTheMode) {
 
 // One annotated image: no leave-one-out is possible, so the support's own mask decides (one_support_mode;
 // docs/RESULTS.md, "One support"). One object (a lesion anywhere): the ranked mode, a ranker fitted on the
-// support's own candidates, finds lesions that registration cannot carry. Several objects (two lobes in place):
+// support's own candidates (its penalty by leaving each candidate out), finds lesions that registration cannot
+// carry. Several objects (two lobes in place):
 // feature propagation where LiteMedSAM's embedding joins the soft map, registration with MobileSAM alone. An
 // empty mask: registration (nothing to learn; every answer empty). Each run says why (run.json, report.html).
 TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
@@ -219,6 +220,18 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
   EXPECT_EQ(mode("lesion"), "ranked");
   EXPECT_GT(dice("lesion", "lesion"), dice("lesion_reg", "lesion") + 0.3);
   EXPECT_NE(why("lesion").find("one object: the ranked mode"), std::string::npos) << why("lesion");
+  // Its penalty: chosen by leaving each of the support's candidates out in turn, the strongest within one standard
+  // error of the least held-out error (one_standard_error_penalty), so never weaker than the least error's.
+  const auto penalty = nlohmann::json::parse(test::read_text(dir / "lesion/ranker.json"))["penalty"];
+  EXPECT_EQ(penalty["rule"], "one support: candidates left out, one standard error");
+  const auto errors = penalty["leave_one_out_squared_error"].get<std::vector<double>>();
+  const auto penalties = penalty["candidates"].get<std::vector<double>>();
+  ASSERT_EQ(errors.size(), penalties.size());
+  size_t least = 0;
+  for (size_t i = 0; i < errors.size(); ++i)
+    if (errors[i] <= errors[least] + 1e-12) least = i;
+  EXPECT_GE(penalty["chosen"].get<double>(), penalties[least]);
+  EXPECT_GT(*std::max_element(errors.begin(), errors.end()), *std::min_element(errors.begin(), errors.end()));
 
   run("lobe_data", "phantom_002", "lobes");
   run("lobe_data", "phantom_002", "lobes_alone", "--ranked-extra-checkpoint none");

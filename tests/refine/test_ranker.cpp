@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numeric>
 #include <opencv2/imgproc.hpp>
 
 #include "refine/candidates.h"
@@ -287,4 +288,101 @@ TEST(Ranker, PenaltyByHeldOutErrorResistsNoiseFeatures) {
   EXPECT_EQ(choose_penalty(images, automatic).rule, PenaltyRule::dice);
   automatic.allow_empty = false;
   EXPECT_EQ(choose_penalty(images, automatic).rule, PenaltyRule::error);
+}
+
+namespace {
+
+// An image of n candidates: feature 0 carries the IoU (plus noise), the others are noise.
+RankedImage one_image(int n, int noise_features, double blur, cv::RNG& rng) {
+  RankedImage im;
+  for (int c = 0; c < n; ++c) {
+    const double q = rng.uniform(0.0, 1.0);
+    std::vector<double> f = {q + blur * rng.gaussian(1.0)};
+    for (int k = 0; k < noise_features; ++k) f.push_back(rng.gaussian(1.0));
+    im.features.push_back(f);
+    im.iou.push_back(q);
+    im.dice.push_back(2 * q / (1 + q));
+  }
+  return im;
+}
+
+double leave_one_candidate_out_error(const RankedImage& im, double l2) {
+  const std::vector<double> e = leave_one_candidate_out_errors(im, l2);
+  return e.empty() ? 0.0 : std::accumulate(e.begin(), e.end(), 0.0) / static_cast<double>(e.size());
+}
+
+}  // namespace
+
+TEST(Ranker, LeaveOneCandidateOutErrorIsTheRefitWithoutEachCandidate) {
+  cv::RNG rng(11);
+  const RankedImage im = one_image(14, 3, 0.1, rng);
+  const int n = 14, d = 4;
+  // The refit by hand: features standardised once on all candidates, the ridge solved without candidate i
+  // (the penalty per candidate times n, as for the whole image), its prediction for i.
+  std::vector<double> mean(d, 0), sd(d, 0);
+  for (const auto& f : im.features)
+    for (int j = 0; j < d; ++j) mean[j] += f[j] / n;
+  for (const auto& f : im.features)
+    for (int j = 0; j < d; ++j) sd[j] += (f[j] - mean[j]) * (f[j] - mean[j]) / n;
+  auto row = [&](int i) {
+    cv::Mat z(1, d + 1, CV_64F);
+    for (int j = 0; j < d; ++j) z.at<double>(j) = (im.features[i][j] - mean[j]) / std::sqrt(sd[j]);
+    z.at<double>(d) = 1;
+    return z;
+  };
+  for (double l2 : {0.01, 1.0}) {
+    double expected = 0;
+    for (int i = 0; i < n; ++i) {
+      cv::Mat a = cv::Mat::zeros(d + 1, d + 1, CV_64F), b = cv::Mat::zeros(d + 1, 1, CV_64F);
+      for (int k = 0; k < n; ++k) {
+        if (k == i) continue;
+        a += row(k).t() * row(k);
+        b += row(k).t() * im.iou[k];
+      }
+      for (int j = 0; j < d; ++j) a.at<double>(j, j) += l2 * n;
+      a.at<double>(d, d) += 1e-9;
+      cv::Mat w;
+      cv::solve(a, b, w, cv::DECOMP_CHOLESKY);
+      expected += std::pow(cv::Mat(row(i) * w).at<double>(0) - im.iou[i], 2) / n;
+    }
+    EXPECT_NEAR(leave_one_candidate_out_error(im, l2), expected, 1e-9 * expected) << l2;
+  }
+  // A penalty so strong that every weight vanishes: each candidate is predicted by the others' mean.
+  double m = 0, var = 0;
+  for (double y : im.iou) m += y / n;
+  for (double y : im.iou) var += (y - m) * (y - m) / n;
+  EXPECT_NEAR(leave_one_candidate_out_error(im, 1e9), var * n * n / ((n - 1.0) * (n - 1)), 1e-6 * var);
+}
+
+TEST(Ranker, LeaveOneCandidateOutErrorPrefersAWeakPenaltyForACleanSignalAndAStrongOneForNoise) {
+  cv::RNG rng(5);
+  // A clean signal in one feature: the weakest penalty predicts best.
+  const RankedImage clean = one_image(30, 1, 0.01, rng);
+  EXPECT_LT(leave_one_candidate_out_error(clean, 0.01), 0.2 * leave_one_candidate_out_error(clean, 10));
+  // Candidates barely more than their features, which say nothing of the IoU (the signal drowned in noise): the
+  // weakest penalty fits the noise, the strongest predicts the mean.
+  cv::RNG other(3);
+  const RankedImage noisy = one_image(24, 20, 5.0, other);
+  EXPECT_GT(leave_one_candidate_out_error(noisy, 0.01), 1.5 * leave_one_candidate_out_error(noisy, 10));
+  // Nothing to leave out.
+  EXPECT_TRUE(leave_one_candidate_out_errors(one_image(1, 1, 0, rng), 1).empty());
+}
+
+TEST(Ranker, OneStandardErrorPenaltyIsTheStrongestWithinOneStandardErrorOfTheLeast) {
+  ASSERT_EQ(ranker_penalties().size(), 6u);  // 0.01 0.1 0.3 1 3 10
+  // Per penalty, four candidates' squared errors: mean m, standard deviation `spread`.
+  auto flat = [](double m, double spread) {
+    return std::vector<double>{m - spread, m - spread, m + spread, m + spread};
+  };
+  // The least at 0.1: mean 0.02, sd 0.01, standard error 0.01 / sqrt(4): the limit is 0.025.
+  std::vector<std::vector<double>> e = {flat(0.03, 0), flat(0.02, 0.01), flat(0.024, 0), flat(0.026, 0),
+                                        flat(0.024, 0), flat(0.05, 0)};
+  EXPECT_EQ(one_standard_error_penalty(e), 3.0);  // 3 is within (0.024), 10 is not; 1 (0.026) in between is not
+  // A flat curve: every penalty within the least's standard error, the strongest is taken.
+  e = {flat(0.0677, 0.05), flat(0.0677, 0.05), flat(0.0679, 0.05), flat(0.0681, 0.05), flat(0.0686, 0.05),
+       flat(0.0699, 0.05)};
+  EXPECT_EQ(one_standard_error_penalty(e), 10.0);
+  // A clear minimum at the weakest penalty: nothing else within one standard error.
+  e = {flat(0.01, 0.001), flat(0.02, 0), flat(0.03, 0), flat(0.04, 0), flat(0.05, 0), flat(0.06, 0)};
+  EXPECT_EQ(one_standard_error_penalty(e), 0.01);
 }
