@@ -186,6 +186,42 @@ std::string score_histogram_svg(const std::vector<Score>& scores, const std::vec
   return o.str();
 }
 
+// The ranked mode's ridge penalty, how it was chosen and the curve it was chosen on (ranker.json "penalty"), so
+// that a person can see whether the choice was clear or the curve flat.
+std::string penalty_section(const json& ranker) {
+  if (!ranker.contains("penalty") || !ranker["penalty"].is_object()) return "";
+  const json& p = ranker["penalty"];
+  const std::string rule = p.value("rule", std::string());
+  const std::string how =
+      rule == "one support: candidates left out, one standard error"
+          ? "by leaving each of the support's candidates out in turn: the strongest penalty whose held-out squared "
+            "error is within one standard error of the least"
+      : rule == "error" ? "by leave-one-out on the supports: the least held-out squared error of the predicted IoU"
+      : rule == "dice"  ? "by leave-one-out on the supports: the best mean held-out Dice"
+                        : "as given (<code>--ranked-penalty</code>)";
+  auto g = [](double v) {  // penalties as written: 0.01, 0.3, 10
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  std::ostringstream o;
+  o << "<h2 id=\"ranker\">The ranker</h2>\n<p data-penalty=\"" << g(p.value("chosen", 0.0))
+    << "\">Ridge penalty " << g(p.value("chosen", 0.0)) << " per candidate, chosen " << how << ".";
+  const json candidates = p.value("candidates", json::array());
+  auto curve = [&](const char* key, const char* what) {
+    const json v = p.value(key, json::array());
+    if (v.size() < 2 || v.size() != candidates.size()) return;
+    o << " " << what << ":";
+    for (size_t i = 0; i < v.size(); ++i)
+      o << (i ? ", " : " ") << g(candidates[i].get<double>()) << " &rarr; " << num(v[i].get<double>(), 4);
+    o << ".";
+  };
+  curve("leave_one_out_squared_error", "Held-out squared error per penalty");
+  curve("leave_one_out_mean_dice", "Mean held-out Dice per penalty");
+  o << "</p>\n";
+  return o.str();
+}
+
 // The ranked mode's "no object" answers: a histogram of each query's best score (stacked by whether its ground
 // truth holds an object, where known), the threshold used, and the supports' held-out scores as ticks below the
 // axis, so that a person can see whether the threshold falls between the two groups or among the objects.
@@ -323,7 +359,7 @@ ReportSummary write_report(const fs::path& run) {
   }
   const auto ranker = read_json(run / "ranker.json");
   if (ranker && segment && r.value("propagation", std::string()) == "ranked")
-    h << no_object_section(*ranker, *segment, data);
+    h << penalty_section(*ranker) << no_object_section(*ranker, *segment, data);
 
   h << "<h2>Supports</h2>\n<div class=\"grid\">";
   for (const auto& n : support) {

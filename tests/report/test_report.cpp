@@ -143,6 +143,37 @@ TEST(Report, RankedRunsShowTheNoObjectThreshold) {
   EXPECT_EQ(section.find("fill=\"#888888\""), std::string::npos);
 }
 
+// A ranked run says which ridge penalty its ranker used, by which rule, and the curve it was chosen on.
+TEST(Report, RankedRunsShowTheRankersPenalty) {
+  test::TempDir dir;
+  write_run(dir / "data", dir / "run", true);
+  json run = json::parse(test::read_text(dir / "run/run.json"));
+  run["propagation"] = "ranked";
+  write_json_atomic(dir / "run/run.json", run);
+  write_json_atomic(dir / "run/segment.json", {{"queries", json::array()}});
+  auto section = [&](const json& penalty) {
+    write_json_atomic(dir / "run/ranker.json", {{"penalty", penalty}});
+    write_report(dir / "run");
+    const std::string html = test::read_text(dir / "run/report.html");
+    const size_t at = html.find("<h2 id=\"ranker\">");
+    return at == std::string::npos ? std::string() : html.substr(at, html.find("</p>", at) - at);
+  };
+  const std::string one = section({{"chosen", 0.3},
+                                   {"candidates", {0.01, 0.1, 0.3, 1.0, 3.0, 10.0}},
+                                   {"leave_one_out_mean_dice", json::array()},
+                                   {"leave_one_out_squared_error", {0.0101, 0.0121, 0.0175, 0.0259, 0.0333, 0.039}},
+                                   {"rule", "one support: candidates left out, one standard error"}});
+  ASSERT_FALSE(one.empty());
+  EXPECT_EQ(values_after(one, "data-penalty=\""), std::vector<std::string>{"0.3"});
+  EXPECT_NE(one.find("leaving each of the support's candidates out"), std::string::npos) << one;
+  EXPECT_NE(one.find("0.01 &rarr; 0.0101, 0.1 &rarr; 0.0121"), std::string::npos) << one;
+  EXPECT_NE(one.find("10 &rarr; 0.0390."), std::string::npos) << one;
+  EXPECT_EQ(one.find("held-out Dice per penalty"), std::string::npos) << one;  // no Dice curve with one support
+  const std::string fixed = section({{"chosen", 3.0}, {"candidates", {0.01, 0.1, 0.3, 1.0, 3.0, 10.0}},
+                                     {"leave_one_out_mean_dice", {0.5}}, {"rule", "fixed"}});
+  EXPECT_NE(fixed.find("Ridge penalty 3 per candidate, chosen as given"), std::string::npos) << fixed;
+}
+
 TEST(Report, AFolderWithoutRunJsonIsAnError) {
   test::TempDir dir;
   EXPECT_THROW(write_report(dir.path()), InputError);
