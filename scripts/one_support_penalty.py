@@ -11,7 +11,7 @@ with one support whose mask is one object, the extra checkpoint's box round on a
 - the same with candidates that overlap (IoU > 0.5, chained) left out together, so that a near-copy of the
   held-out candidate cannot answer for it;
 - the lesion queries' Dice of the chosen candidate and of CHECKPOINT's answer to its box (the box round the
-  program runs), both never empty.
+  program runs), both never empty; CHECKPOINT "none" for a run with one checkpoint (no box round).
 Then the rules: the fixed strongest penalty (the program's before), the least error of each leave-out, and the
 program's rule now: the strongest penalty within one standard error of the least error, candidates left out
 one by one (one_standard_error_penalty, src/refine/ranker.cpp). The box answers of the candidates some penalty
@@ -129,25 +129,27 @@ def main():
                    if not q["empty"]]
         fits = {p: fit(sup["x"], sup["iou"], p) for p in PENALTIES}
         chosen = {q["name"]: {p: int(np.argmax(f(q["x"]))) for p, f in fits.items()} for q in lesions if len(q["x"])}
-        boxes = box_dice(data, checkpoint, {q["name"]: (sorted(set(chosen[q["name"]].values())), q["masks"])
-                                            for q in lesions if q["name"] in chosen},
-                         f"{dump.rstrip('/')}_chosenboxes.json")
+        boxes = {} if checkpoint == "none" else box_dice(
+            data, checkpoint, {q["name"]: (sorted(set(chosen[q["name"]].values())), q["masks"])
+                               for q in lesions if q["name"] in chosen}, f"{dump.rstrip('/')}_chosenboxes.json")
         rows, errors = [], {}
         for p in PENALTIES:
             single, grouped = held_out_errors(sup["x"], sup["iou"], groups, p)
             errors[p] = single
             cand = [q["dice"][chosen[q["name"]][p]] if q["name"] in chosen else 0.0 for q in lesions]
-            boxed = [boxes[q["name"]][str(chosen[q["name"]][p])] if q["name"] in chosen else 0.0 for q in lesions]
+            boxed = cand if checkpoint == "none" else [
+                boxes[q["name"]][str(chosen[q["name"]][p])] if q["name"] in chosen else 0.0 for q in lesions]
             rows.append((p, single.mean(), grouped.mean(), np.mean(cand), np.mean(boxed)))
         print(f"{dump}: support {skey[len('support_'):]}, {len(sup['x'])} candidates in {len(set(groups))} groups, "
               f"{len(lesions)} lesion queries")
         for p, single, grouped, cand, boxed in rows:
             print(f"  penalty {p:5g}: held-out error {single:.4f} (candidate) {grouped:.4f} (group); "
-                  f"queries: candidate {cand:.3f}, box round {boxed:.3f}")
+                  f"queries: candidate {cand:.3f}, answer {boxed:.3f}")
 
         def pick(col):  # least error; ties go to the stronger penalty
             best = min(r[col] for r in rows)
             return max(r[0] for r in rows if r[col] <= best + 1e-12)
+
         def one_se():  # the strongest penalty within one standard error of the least candidate error
             best = pick(1)
             e = errors[best]
@@ -157,10 +159,10 @@ def main():
         for name, p in rules.items():
             (row,) = [r for r in rows if r[0] == p]
             totals.setdefault(name, []).append(row[4])
-            print(f"  rule {name:9s}: penalty {p:g}, box round {row[4]:.3f}")
+            print(f"  rule {name:9s}: penalty {p:g}, answer {row[4]:.3f}")
         for r in rows:
             totals.setdefault(f"penalty {r[0]:g}", []).append(r[4])
-    print("mean over dumps (lesion queries' Dice after the box round):")
+    print("mean over dumps (lesion queries' Dice of the answer: after the box round unless CHECKPOINT is none):")
     for name, v in totals.items():
         print(f"  {name:13s} {np.mean(v):.3f} +- {np.std(v):.3f}  [{' '.join(f'{x:.3f}' for x in v)}]")
 

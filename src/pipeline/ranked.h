@@ -102,7 +102,7 @@ struct RankedSupports {
   double l2 = 0;                    // the penalty leave-one-out chose (ranker_penalties)
   std::vector<double> loo_by_penalty;  // mean leave-one-out Dice for each of ranker_penalties()
   // Held-out squared error of the predicted IoU, per penalty: supports left out (K >= 2), or the one support's
-  // candidates (K = 1, leave_one_candidate_out_error)
+  // candidates (K = 1, leave_one_candidate_out_errors)
   std::vector<double> loo_error_by_penalty;
   PenaltyRule penalty_rule = PenaltyRule::dice;  // the rule applied (choose_penalty)
   CandidateRanker ranker;           // fitted on every support, with the leave-one-out threshold for "empty"

@@ -313,9 +313,10 @@ double one_standard_error_penalty(const std::vector<std::vector<double>>& errors
   for (size_t i = 0; i < errors.size() && i < p.size(); ++i)
     if (mean(errors[i]) <= mean(errors[best]) + 1e-12) best = i;  // ties: the stronger
   const std::vector<double>& e = errors[best];
-  double sd = 0;
-  for (double v : e) sd += (v - mean(e)) * (v - mean(e)) / std::max<size_t>(1, e.size());
-  const double limit = mean(e) + std::sqrt(sd / std::max<size_t>(1, e.size())) + 1e-12;
+  const double m = mean(e);
+  double variance = 0;
+  for (double v : e) variance += (v - m) * (v - m) / std::max<size_t>(1, e.size());
+  const double limit = m + std::sqrt(variance / std::max<size_t>(1, e.size())) + 1e-12;  // + one standard error
   size_t chosen = best;
   for (size_t i = best; i < errors.size() && i < p.size(); ++i)
     if (mean(errors[i]) <= limit) chosen = i;
