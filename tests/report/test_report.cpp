@@ -43,6 +43,14 @@ void write_run(const fs::path& data, const fs::path& run, bool scored) {
                                                {"images", coarse_images}});
 }
 
+// write_run's scored run under DIR, made a ranked-mode run.
+void write_ranked_run(const fs::path& dir) {
+  write_run(dir / "data", dir / "run", true);
+  json run = json::parse(test::read_text(dir / "run/run.json"));
+  run["propagation"] = "ranked";
+  write_json_atomic(dir / "run/run.json", run);
+}
+
 // The quoted values that follow each occurrence of `prefix` (e.g. `src="`), in order.
 std::vector<std::string> values_after(const std::string& html, const std::string& prefix) {
   std::vector<std::string> out;
@@ -101,10 +109,7 @@ TEST(Report, WithoutGroundTruthTheLeastConfidentComeFirst) {
 // held-out scores as ticks, and says when the queries' mixture was refused.
 TEST(Report, RankedRunsShowTheNoObjectThreshold) {
   test::TempDir dir;
-  write_run(dir / "data", dir / "run", true);
-  json run = json::parse(test::read_text(dir / "run/run.json"));
-  run["propagation"] = "ranked";
-  write_json_atomic(dir / "run/run.json", run);
+  write_ranked_run(dir.path());
   const std::vector<double> score = {0.1, 0.3, 0.05, 0.25, 0.35};
   json queries = json::array();
   for (int i = 0; i < 5; ++i) {
@@ -146,10 +151,7 @@ TEST(Report, RankedRunsShowTheNoObjectThreshold) {
 // A ranked run says which ridge penalty its ranker used, by which rule, and the curve it was chosen on.
 TEST(Report, RankedRunsShowTheRankersPenalty) {
   test::TempDir dir;
-  write_run(dir / "data", dir / "run", true);
-  json run = json::parse(test::read_text(dir / "run/run.json"));
-  run["propagation"] = "ranked";
-  write_json_atomic(dir / "run/run.json", run);
+  write_ranked_run(dir.path());
   write_json_atomic(dir / "run/segment.json", {{"queries", json::array()}});
   auto section = [&](const json& penalty) {
     write_json_atomic(dir / "run/ranker.json", {{"penalty", penalty}});
