@@ -175,11 +175,12 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--propagation", a.propagation,
                   "finding the object: registration (warp the support masks), feature (a classifier over SAM's "
-                  "embedding learned from the supports, then prompts), ranked (SAM's candidates over the whole "
-                  "image, chosen by a ranker fitted on the supports' candidates; may answer 'no object'), or auto "
-                  "(the best of the three by leave-one-out on the supports; with one support: feature where a second "
+                  "embedding learned from the supports, then prompts), fused (the mean of those two soft maps), "
+                  "ranked (SAM's candidates over the whole image, chosen by a ranker fitted on the supports' "
+                  "candidates; may answer 'no object'), or auto (the best of the four by leave-one-out on the "
+                  "supports; with one support its mask decides: one object, ranked; several, feature where a second "
                   "checkpoint joins the soft map, else registration)")
-      ->capture_default_str()->check(CLI::IsMember({"registration", "feature", "ranked", "auto"}));
+      ->capture_default_str()->check(CLI::IsMember({"registration", "feature", "fused", "ranked", "auto"}));
   sub->add_option("--fusion", a.fusion,
                   "vote|best|majority|local (local: vote weights that also vary over the image with how well "
                   "each warped support matches the query there)")->capture_default_str();

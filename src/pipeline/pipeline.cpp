@@ -77,9 +77,10 @@ void draw_coarse_overlays(const Dataset& ds, const std::vector<QueryResult>& que
 }
 
 // Step 2 in SAM's feature space: embeddings of the supports and queries (cached for steps 3-4), a classifier
-// learned from the supports, a soft map and coarse mask (soft >= 0.5) per query, saved for steps 3-4.
+// learned from the supports, a soft map and coarse mask (soft >= 0.5) per query, saved for steps 3-4. `fused`:
+// each soft map is first averaged with the one registration saved for that query.
 PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::string>& support,
-                                     const PipelineOptions& o, const fs::path& out_root) {
+                                     const PipelineOptions& o, const fs::path& out_root, bool fused) {
   const auto start = std::chrono::steady_clock::now();
   const EmbeddingSource src = open_embedding_source(o.segment);
   sam::SamPredictor predictor(src.model);
@@ -87,7 +88,7 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
   std::vector<std::string> queries;
   for (const auto& s : ds.samples)
     if (!support_set.count(s.name)) queries.push_back(s.name);
-  Progress progress("propagate (features)", support.size() + queries.size());
+  Progress progress(fused ? "propagate (features, fused)" : "propagate (features)", support.size() + queries.size());
   std::vector<sam::ImageEmbedding> embeddings;
   std::vector<cv::Mat> masks;
   embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
@@ -107,8 +108,9 @@ PropagationRun propagate_by_features(const Dataset& ds, const std::vector<std::s
     src.set(predictor, image, name);
     if (extra) extra->source.set(*extra->predictor, image, name);
     cv::Mat soft = classifier.predict(extra ? stack_embeddings(predictor.embedding(), extra->predictor->embedding())
-                                            : predictor.embedding()),
-            mask = soft >= 0.5f, soft8;
+                                            : predictor.embedding());
+    if (fused) cv::addWeighted(soft, 0.5, load_coarse_input(out_root, name).soft, 0.5, 0.0, soft);
+    cv::Mat mask = soft >= 0.5f, soft8;
     soft.convertTo(soft8, CV_8U, 255.0);
     write_png(out_root / "coarse" / (name + ".png"), mask);
     write_png(out_root / "soft" / (name + ".png"), soft8);
@@ -129,14 +131,20 @@ bool second_embedding_in_soft_map(const PipelineOptions& o) {
   return !o.ranked.extra_checkpoint.empty() && o.ranked.extra_soft_map;
 }
 
+nlohmann::json feature_options_json(const PipelineOptions& o) {
+  return {{"l2", o.feature.l2}, {"iterations", o.feature.iterations}, {"image_relative", o.feature.image_relative},
+          {"position", o.feature.position}, {"extra_checkpoint_in_soft_map", second_embedding_in_soft_map(o)}};
+}
+
 }  // namespace
 
 Propagation parse_propagation(const std::string& n) {
   if (n == "registration") return Propagation::registration;
   if (n == "feature") return Propagation::feature;
+  if (n == "fused") return Propagation::fused;
   if (n == "ranked") return Propagation::ranked;
   if (n == "auto") return Propagation::automatic;
-  throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature, ranked, auto)");
+  throw InputError("--propagation", "unknown mode '" + n + "' (registration, feature, fused, ranked, auto)");
 }
 
 OneSupportChoice one_support_mode(const PipelineOptions& o, int support_objects) {
@@ -164,6 +172,7 @@ std::string propagation_name(Propagation p) {
   switch (p) {
     case Propagation::registration: return "registration";
     case Propagation::feature: return "feature";
+    case Propagation::fused: return "fused";
     case Propagation::ranked: return "ranked";
     case Propagation::automatic: break;
   }
@@ -258,9 +267,11 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       std::printf("self-configuration needs K >= 2 supports and SAM: %s\n", r.propagation_why.c_str());
     }
   }
-  if (r.propagation_used == Propagation::registration) {
+  const bool fused = r.propagation_used == Propagation::fused;
+  if (r.propagation_used == Propagation::registration || fused) {
     std::vector<QueryResult> kept;  // from an interrupted run's records
-    if (records) {
+    // (fused: never, since the coarse masks those records point to were overwritten by the fused ones)
+    if (records && !fused) {
       const std::set<std::string> support_set(r.selection.support.begin(), r.selection.support.end());
       for (const auto& s : ds.samples) {
         if (support_set.count(s.name)) continue;
@@ -280,17 +291,22 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       return *ds.index_of(a.name) < *ds.index_of(b.name);
     };
     std::stable_sort(r.propagation.queries.begin(), r.propagation.queries.end(), in_data_order);
-    write_json_atomic(out_root / "propagation.json", to_json(r.propagation, o.propagate));
+    nlohmann::json pj = to_json(r.propagation, o.propagate);
+    if (fused) {
+      // propagation.json keeps registration's per-query scores; the coarse masks become the fused ones.
+      const PropagationRun features = propagate_by_features(ds, r.selection.support, o, out_root, true);
+      r.propagation.seconds += features.seconds;
+      pj["mode"] = "fused";
+      pj["fused_with_feature"] = feature_options_json(o);
+    }
+    write_json_atomic(out_root / "propagation.json", pj);
   } else {
-    r.propagation = propagate_by_features(ds, r.selection.support, o, out_root);
+    r.propagation = propagate_by_features(ds, r.selection.support, o, out_root, false);
     nlohmann::json names = nlohmann::json::array();
     for (const auto& q : r.propagation.queries) names.push_back(q.name);
     write_json_atomic(out_root / "propagation.json",
                       {{"mode", "feature"}, {"support", r.selection.support}, {"queries", names},
-                       {"options", {{"l2", o.feature.l2}, {"iterations", o.feature.iterations},
-                                    {"image_relative", o.feature.image_relative},
-                                    {"position", o.feature.position},
-                                    {"extra_checkpoint_in_soft_map", second_embedding_in_soft_map(o)}}},
+                       {"options", feature_options_json(o)},
                        {"summary", {{"queries", names.size()}, {"seconds", r.propagation.seconds}}}});
   }
   r.seconds_propagate = seconds_since(t0);

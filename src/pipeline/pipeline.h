@@ -21,11 +21,12 @@
 namespace sammpa {
 
 // Step 2's way of finding the object in a query: registration of every support (docs/PROPAGATE.md), a
-// classifier over SAM's image embedding learned from the supports (propagate/feature_propagation.h), or
+// classifier over SAM's image embedding learned from the supports (propagate/feature_propagation.h), fused:
+// the mean of those two soft maps (where both find the object, as on chest X-rays, their errors differ), or
 // ranked: SAM's candidates over the whole image ranked by a model fitted on the supports (ranked.h), or
 // automatic: the one that scores best by leave-one-out on the supports (self_config.h; K >= 2, else
 // one_support_mode).
-enum class Propagation { registration, feature, ranked, automatic };
+enum class Propagation { registration, feature, fused, ranked, automatic };
 Propagation parse_propagation(const std::string& name);  // InputError if unknown
 std::string propagation_name(Propagation p);
 

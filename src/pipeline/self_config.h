@@ -1,6 +1,6 @@
 #pragma once
 // Self-configuration by leave-one-out on the supports: each support in turn is a query for the other K - 1,
-// every candidate way of finding the object (step 2: registration, feature, each with steps 3-4; ranked, whose
+// every candidate way of finding the object (step 2: registration, feature, fused, each with steps 3-4; ranked, whose
 // ranker is fitted on the other supports' candidates) runs, and its Dice against the support's own mask is the
 // score (the ranked mode's in the decoder's low-resolution frame), as are registration's and feature
 // propagation's coarse masks without steps 3-4. The best mean wins and is used on the real queries. No query
@@ -21,10 +21,10 @@ namespace sammpa {
 struct LeaveOneOut {
   Propagation chosen = Propagation::registration;
   // Whether the chosen mode's coarse masks are the answer: they scored higher than its final ones (steps 3-4
-  // lowered the supports' Dice); only registration and feature propagation have coarse masks of their own.
+  // lowered the supports' Dice); the ranked mode has no coarse masks of its own.
   bool keep_coarse = false;
   std::vector<std::string> support;
-  // Per mode ("registration", "feature"): per support, Dice of the coarse and of the final mask.
+  // Per mode ("registration", "feature", "fused", "ranked"): per support, Dice of the coarse and of the final mask.
   std::map<std::string, std::vector<double>> coarse_dice, final_dice;
   // Per support: whether its mask holds an object. The modes are compared on those that do (on all, where none
   // does or this is left empty): how well each one finds the object. Whether a query holds one at all is the
@@ -68,12 +68,13 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& data, const std::vector<std::
 
 // Sets loo.chosen, loo.keep_coarse and loo.compared from loo.coarse_dice and loo.final_dice (the ranked mode's
 // from loo.ranked_found where given; choose_by_leave_one_out's last step), over the supports with an object
-// (loo.has_object): the best mean over every mode's final masks and registration's and feature propagation's
-// coarse ones, the coarse ones only where they beat the same mode's final ones by more than one standard error
-// of the paired differences (steps 3-4 are the method; they go only on clear evidence); ties go to
-// registration, then feature. Then, on three or more supports, a lead within one standard error of the paired
-// differences decides nothing: the best mode must lead registration by more, else registration stays; then
-// feature propagation must lead the ranked mode by more, else the ranked mode is taken (loo.why says so).
+// (loo.has_object): the best mean over every mode's final masks and registration's, feature propagation's and
+// the fused ones' coarse masks, the coarse ones only where they beat the same mode's final ones by more than one
+// standard error of the paired differences (steps 3-4 are the method; they go only on clear evidence); ties go
+// to registration, then feature, then fused. Then, on three or more supports, a lead within one standard error
+// of the paired differences decides nothing: the best mode must lead registration by more, else registration
+// stays; then feature propagation or the fused maps must lead the ranked mode by more, else the ranked mode is
+// taken (loo.why says so).
 void choose_from_scores(LeaveOneOut& loo);
 // The supports the modes are compared on (indices): those with an object, or every one where none has one;
 // empty where loo.has_object is not given (then every score counts).

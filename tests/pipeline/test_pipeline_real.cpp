@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "real_subset.h"
 #include "test_support.h"
@@ -82,4 +84,45 @@ TEST(PipelineReal, FeaturePropagationFindsBreastLesionsThatRegistrationMisses) {
   EXPECT_TRUE(loo["modes"].contains("ranked"));
   EXPECT_GT(feat, reg + 0.1);
   EXPECT_GT(final, 0.3);  // registration gives about 0.05 on BUSI
+}
+
+TEST(PipelineReal, FusedSoftMapIsTheMeanOfRegistrationsAndFeaturePropagations) {
+  test::TempDir dir;
+  const Dataset ds = real_subset("cxr", 10, dir / "data");
+  auto run = [&](Propagation mode, const std::string& out) {
+    PipelineOptions o;
+    o.support = {ds.samples[0].name, ds.samples[3].name, ds.samples[6].name};
+    o.propagation = mode;
+    o.sam = false;  // step 2 alone: the coarse masks are the answers
+    o.segment.overlays = false;
+    o.segment.embeddings = dir / "embeddings";  // shared: each image encoded once
+    fs::create_directories(dir / out);
+    return run_pipeline(ds, o, dir / out);
+  };
+  run(Propagation::registration, "reg");
+  run(Propagation::feature, "feat");
+  const PipelineResult fused = run(Propagation::fused, "fused");
+  EXPECT_EQ(fused.propagation_used, Propagation::fused);
+  ASSERT_EQ(fused.propagation.queries.size(), 7u);
+  auto pj = nlohmann::json::parse(test::read_text(dir / "fused/propagation.json"));
+  EXPECT_EQ(pj["mode"], "fused");
+  size_t differ = 0;
+  for (const auto& q : fused.propagation.queries) {
+    auto read = [&](const std::string& out, const std::string& kind) {
+      return cv::imread((dir / out / kind / (q.name + ".png")).string(), cv::IMREAD_GRAYSCALE);
+    };
+    cv::Mat reg = read("reg", "soft"), feat = read("feat", "soft"), soft = read("fused", "soft");
+    ASSERT_FALSE(reg.empty() || feat.empty() || soft.empty()) << q.name;
+    cv::Mat mean, err;
+    cv::addWeighted(reg, 0.5, feat, 0.5, 0.0, mean, CV_32F);
+    cv::absdiff(mean, cv::Mat_<float>(soft), err);
+    double worst = 0;
+    cv::minMaxLoc(err, nullptr, &worst);
+    EXPECT_LE(worst, 1.0) << q.name;  // each map rounded to 8 bits once
+    // The coarse mask is the fused map at one half, here unlike registration's own.
+    cv::Mat coarse = read("fused", "coarse"), expected = mean >= 127.5;
+    EXPECT_LE(cv::countNonZero(coarse != expected), 0.002 * coarse.total()) << q.name;
+    differ += cv::countNonZero(coarse != read("reg", "coarse")) > 0;
+  }
+  EXPECT_GT(differ, 0u);
 }
