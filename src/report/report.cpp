@@ -336,7 +336,7 @@ ReportSummary write_report(const fs::path& run) {
          "others, mean Dice of the coarse (step 2) and final (steps 3-4) masks per mode over every support, "
          "and the score compared: over the supports with an object, the ranked mode without its \"no object\" "
          "answers; the best was used unless its lead was within one standard error (then registration, "
-         "else the ranked mode over feature propagation)"
+         "else the ranked mode over feature propagation or the fused soft maps)"
       << (steps_3_4 ? "" : ": the chosen mode's coarse masks, which steps 3-4 made worse on the supports")
       << ".</p>\n";
     if (self_config->contains("why")) h << "<p>" << esc(self_config->value("why", std::string())) << ".</p>\n";

@@ -355,8 +355,10 @@ TEST(RunCli, GivenSupportsSkipSelectionAndUnknownNamesAreErrors) {
 TEST(RunCli, AnImageReplacedBySameSizedOneIsNotServedFromTheCache) {
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {6, 64, 4});
-  const std::string args = "run --data " + (dir / "data").string() + " -k 2 --no-overlays --overwrite --out " +
-                           (dir / "out").string();
+  // Registration, so that steps 3-4 are where the queries are encoded (the modes of SAM's features encode them
+  // in step 2, and steps 3-4 then reuse every one).
+  const std::string args = "run --data " + (dir / "data").string() +
+                           " -k 2 --propagation registration --no-overlays --overwrite --out " + (dir / "out").string();
   ASSERT_EQ(test::run_sammpa(args).status, 0);
   // Swap two query images (same size, other pixels), and their masks.
   auto sel = nlohmann::json::parse(test::read_text(dir / "out/support.json"));
