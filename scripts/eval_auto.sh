@@ -54,6 +54,31 @@ for k in $KS; do
         [[ -n "$f" ]] && ln -s "$f" "$run/data/$kind/"
       done
     done
+    # Where no support shows the object, the run replaces one by the first of support.json's alternates that
+    # does (as a person who found nothing to outline would take the selection's next image): link the
+    # alternates it will look at, in its order (round by round over the supports), up to that one.
+    /usr/bin/python3 - "$run/sel/support.json" "$data" "$run/data" <<'PYEOF'
+import glob, json, os, sys
+import cv2
+sel, data, dst = sys.argv[1:4]
+j = json.load(open(sel))
+def files(n, kind):
+    return sorted(glob.glob(f"{data}/{kind}/{glob.escape(n)}.*"))[:1]
+def shows_object(n):
+    return any(cv2.countNonZero(cv2.imread(f, cv2.IMREAD_GRAYSCALE)) > 0 for f in files(n, "masks"))
+if any(shows_object(n) for n in j["support"]):
+    sys.exit()
+alternates = j.get("alternates", [])
+for r in range(max((len(a) for a in alternates), default=0)):
+    for a in (a for a in alternates if r < len(a)):
+        for kind in ("images", "masks"):
+            for f in files(a[r], kind):
+                link = f"{dst}/{kind}/{os.path.basename(f)}"
+                if not os.path.lexists(link):
+                    os.symlink(f, link)
+        if shows_object(a[r]):
+            sys.exit()
+PYEOF
     start=$(date +%s)
     "$BIN" -q run --data "$run/data" --support "$run/sel" --embeddings "$EMB" --no-overlays \
       --out "$run/out" "${RUN[@]}" >/dev/null

@@ -79,7 +79,11 @@ void run(RunArgs& a) {
   if (a.data.empty()) o.dataset_path = fs::path(a.out) / "phantom";  // where it will be once the run is done
   o.select.strategy = parse_select_strategy(a.strategy);
   o.select.features = parse_feature_kind(a.features);
-  if (!a.support.empty()) o.support = read_support_list(a.support);
+  if (!a.support.empty()) {
+    SupportList given_support = read_support_list_with_alternates(a.support);
+    o.support = std::move(given_support.names);
+    o.support_alternates = std::move(given_support.alternates);
+  }
   o.select.threads = o.propagate.threads;
   cli::use_threads(o.propagate.threads);
   o.propagate.fusion = parse_fusion(a.fusion);
@@ -171,6 +175,9 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "embedding, pooled over the image; every image is encoded first, into the embedding cache)")
       ->capture_default_str()->check(CLI::IsMember(feature_kind_names()));
   cli::add_support_option(sub, a.support, "already annotated (skips step 1)");
+  sub->add_flag("--keep-empty-supports", a.pipeline.keep_empty_supports,
+                "when none of the supports' masks shows an object, keep them (every answer is then empty) instead of "
+                "taking the first of the selection's alternates (support.json) whose mask shows one");
   sub->add_option("--seed", a.pipeline.select.seed, "random seed (k-means++ seeding, random strategy)")
       ->capture_default_str();
   sub->add_option("--propagation", a.propagation,

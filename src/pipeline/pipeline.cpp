@@ -60,6 +60,46 @@ int follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector
   return 0;
 }
 
+// Supports none of whose masks shows an object teach nothing (every answer would be empty; on BUSI, k-centroid
+// drew a normal image at K = 1 and two at K = 2). A person who finds nothing to outline takes the next image
+// the selection offers: the alternates, round by round over the supports; the first that shows an object takes
+// its support's place. The images passed over were annotated (empty), so they are set aside: neither supports
+// nor queries, never scored. Returns them, the replaced support first; none when nothing was replaced.
+std::vector<std::string> replace_empty_supports(Dataset& ds, Selection& sel) {
+  auto shows_object = [&](const std::string& name) {
+    const Sample& s = ds.at(name);
+    return s.mask && sizable_objects(read_mask(*s.mask, read_image_size(s.image))) > 0;
+  };
+  for (const auto& n : sel.support)
+    if (shows_object(n)) return {};
+  std::vector<std::string> passed;
+  for (size_t round = 0; round < kAlternates; ++round)
+    for (size_t i = 0; i < sel.support.size() && i < sel.alternates.size(); ++i) {
+      if (round >= sel.alternates[i].size()) continue;
+      const std::string& a = sel.alternates[i][round];
+      const auto index = ds.index_of(a);
+      if (!index || !ds.samples[*index].mask) continue;  // not in this folder, or not annotated: nothing known
+      if (std::find(sel.support.begin(), sel.support.end(), a) != sel.support.end() ||
+          std::find(passed.begin(), passed.end(), a) != passed.end())
+        continue;  // a list given by hand may name an image twice
+      if (!shows_object(a)) {
+        passed.push_back(a);
+        continue;
+      }
+      if (ds.size() <= sel.support.size() + passed.size() + 1) return {};  // no query would be left
+      std::printf("step 1: no support mask shows an object; %s, the next image the selection offers that shows "
+                  "one, replaces %s (set aside, annotated without object:", a.c_str(), sel.support[i].c_str());
+      passed.insert(passed.begin(), sel.support[i]);
+      for (const auto& n : passed) std::printf(" %s", n.c_str());
+      std::printf("; --keep-empty-supports keeps them)\n");
+      sel.support[i] = a;
+      std::erase_if(ds.samples, [&](const Sample& s) { return std::find(passed.begin(), passed.end(), s.name) !=
+                                                               passed.end(); });
+      return passed;
+    }
+  return {};  // no alternate shows one either: follow_the_supports warns
+}
+
 // Overlays of the coarse masks alone (when SAM is off).
 void draw_coarse_overlays(const Dataset& ds, const std::vector<QueryResult>& queries, const fs::path& out_root,
                           int threads) {
@@ -226,6 +266,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       if (!ds.index_of(n)) throw InputError(ds.root / "images", "support image '" + n + "' is not in the data set");
     if (o.support.size() >= ds.size()) throw InputError("--support", "every image is a support: nothing to segment");
     r.selection.support = o.support;
+    r.selection.alternates = o.support_alternates;
     write_selection(out_root / "support.json",
                     {{"strategy", "given"}, {"k", o.support.size()}, {"support", o.support}});
   }
@@ -235,6 +276,18 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
   ds = usable_masks_or_warn(ds, r.selection.support);
+  if (!o.keep_empty_supports) {
+    r.set_aside = replace_empty_supports(ds, r.selection);
+    if (!r.set_aside.empty()) {
+      nlohmann::json sj = o.support.empty() ? selection_json(dataset, o.select, r.selection)
+                                            : nlohmann::json{{"strategy", "given"},
+                                                             {"k", r.selection.support.size()},
+                                                             {"support", r.selection.support},
+                                                             {"alternates", r.selection.alternates}};
+      sj["set_aside"] = r.set_aside;
+      write_selection(out_root / "support.json", sj);
+    }
+  }
   const int support_objects = follow_the_supports(o, ds, r.selection.support);
 
   // Step 2. Each query's float soft map waits on disk for steps 3-4 (its coarse mask is coarse/NAME.png): held
@@ -385,7 +438,8 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                         {"support", r.selection.support},
                         {"select", {{"strategy", o.support.empty() ? select_strategy_name(o.select.strategy) : "given"},
                                     {"k", o.support.empty() ? static_cast<size_t>(o.select.k) : o.support.size()},
-                                    {"seed", o.select.seed}}},
+                                    {"seed", o.select.seed},
+                                    {"set_aside", r.set_aside}}},
                         {"propagation", propagation_name(r.propagation_used)},
                         {"propagation_asked", propagation_name(o.propagation)},
                         {"sam", o.sam},

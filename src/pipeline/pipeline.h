@@ -34,6 +34,10 @@ struct PipelineOptions {
   SelectOptions select;
   // The support set, when a person has already chosen and annotated it: step 1 is skipped (names must exist).
   std::vector<std::string> support;
+  std::vector<std::vector<std::string>> support_alternates;  // per given support, from `sammpa select`'s JSON
+  // Off: when none of the supports' masks shows an object, the first of their alternates (step 1's, or given
+  // ones) whose mask shows one takes its support's place (replace_empty_supports).
+  bool keep_empty_supports = false;
   Propagation propagation = Propagation::automatic;  // chosen per data set by leave-one-out on the supports
   PropagateOptions propagate;
   FeaturePropagationOptions feature;
@@ -70,6 +74,9 @@ OneSupportChoice one_support_mode(const PipelineOptions& options, int support_ob
 
 struct PipelineResult {
   Selection selection;
+  // Selected and annotated, but without an object: set aside by replace_empty_supports (neither support nor
+  // query, never scored), with the support each replaced.
+  std::vector<std::string> set_aside;
   PropagationRun propagation;
   SegmentRun segment;
   std::optional<EvalReport> coarse_scores, final_scores;  // when every query has ground truth

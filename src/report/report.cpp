@@ -319,7 +319,13 @@ ReportSummary write_report(const fs::path& run) {
   std::string names;
   for (const auto& n : support) names += (names.empty() ? "" : ", ") + esc(n);
   row("supports (K = " + std::to_string(support.size()) + ")", names);
-  if (r.contains("select")) row("selection", "<code>" + esc(r["select"].dump()) + "</code>");
+  if (r.contains("select")) {
+    std::string aside;
+    for (const auto& n : r["select"].value("set_aside", std::vector<std::string>{}))
+      aside += (aside.empty() ? "" : ", ") + esc(n);
+    if (!aside.empty()) row("set aside (annotated, no object; not scored)", aside);
+    row("selection", "<code>" + esc(r["select"].dump()) + "</code>");
+  }
   row("propagation", esc(r.value("propagation", std::string("?"))) + " (asked: " +
                          esc(r.value("propagation_asked", std::string("?"))) + ")");
   if (r.contains("checkpoint")) row("checkpoint", esc(r["checkpoint"].get<std::string>()));

@@ -19,13 +19,17 @@ Selection select_random(const Dataset& ds, const SelectOptions& opt) {
   std::vector<size_t> order(ds.size());
   std::iota(order.begin(), order.end(), 0);
   // Partial Fisher-Yates shuffle: the first k slots are a uniform sample without replacement.
-  for (size_t i = 0; i < static_cast<size_t>(opt.k); ++i) {
+  // The draws after the k-th are the alternates, so the support itself does not depend on how many there are.
+  const size_t k = static_cast<size_t>(opt.k), drawn = std::min(order.size(), k * (1 + kAlternates));
+  for (size_t i = 0; i < drawn; ++i) {
     const size_t j = i + static_cast<size_t>(uniform01(rng()) * static_cast<double>(order.size() - i));
     std::swap(order[i], order[j]);
   }
   Selection s;
-  for (int i = 0; i < opt.k; ++i) s.support.push_back(ds.samples[order[i]].name);
+  for (size_t i = 0; i < k; ++i) s.support.push_back(ds.samples[order[i]].name);
   std::sort(s.support.begin(), s.support.end());
+  s.alternates.resize(k);
+  for (size_t i = k; i < drawn; ++i) s.alternates[(i - k) % k].push_back(ds.samples[order[i]].name);
   return s;
 }
 
@@ -49,6 +53,21 @@ Selection select_kcentroid(const Dataset& ds, const SelectOptions& opt, const cv
   }
   for (int label : km.labels) s.cluster_of.push_back(rank[label]);
   s.iterations = km.iterations;
+  // Each cluster's other members, nearest its centroid first (ties by index), the medoid being the nearest.
+  std::vector<std::vector<std::pair<double, size_t>>> members(opt.k);
+  cv::Mat f64;
+  features.convertTo(f64, CV_64F);
+  for (size_t i = 0; i < km.labels.size(); ++i) {
+    const int c = km.labels[i];
+    if (i != km.medoids[c]) members[rank[c]].push_back({cv::norm(f64.row(static_cast<int>(i)), km.centroids.row(c),
+                                                                 cv::NORM_L2SQR), i});
+  }
+  for (auto& m : members) {
+    const size_t n = std::min(m.size(), kAlternates);
+    std::partial_sort(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(n), m.end());
+    s.alternates.emplace_back();
+    for (size_t j = 0; j < n; ++j) s.alternates.back().push_back(ds.samples[m[j].second].name);
+  }
   return s;
 }
 
@@ -93,6 +112,7 @@ nlohmann::json selection_json(const Dataset& ds, const SelectOptions& opt, const
                                                               : nlohmann::json(feature_kind_name(opt.features))},
           {"support", s.support},
           {"cluster_sizes", s.cluster_sizes},
+          {"alternates", s.alternates},
           {"dataset", fs::absolute(ds.root).lexically_normal().string()}};
 }
 

@@ -33,7 +33,12 @@ struct Selection {
   std::vector<size_t> cluster_sizes;  // kcentroid: size of each support image's cluster; random: empty
   std::vector<int> cluster_of;        // kcentroid: per dataset sample, index into `support`; random: empty
   int iterations = 0;                 // Lloyd iterations (kcentroid)
+  // Per support, the images a person annotates instead, in order, should it prove unusable (it shows no
+  // object): kcentroid, the other members of its cluster by distance to the centroid; random, the next draws
+  // of the same shuffle, dealt out in turn. At most kAlternates each.
+  std::vector<std::vector<std::string>> alternates;
 };
+inline constexpr size_t kAlternates = 10;
 
 // InputError if k < 1 or k is larger than the number of images, or an image cannot be read.
 Selection select_examples(const Dataset& dataset, const SelectOptions& options);
@@ -42,7 +47,7 @@ Selection select_examples(const Dataset& dataset, const SelectOptions& options);
 Selection select_examples(const Dataset& dataset, const SelectOptions& options, const cv::Mat& features);
 std::vector<std::string> select_support(const Dataset& dataset, const SelectOptions& options);
 
-// {"strategy", "k", "seed", "features", "support", "cluster_sizes", "dataset"}
+// {"strategy", "k", "seed", "features", "support", "cluster_sizes", "alternates", "dataset"}
 nlohmann::json selection_json(const Dataset& dataset, const SelectOptions& options, const Selection& selection);
 
 // Writes json_file (must end in .json) and the same path with .txt (one name per line), each atomically;

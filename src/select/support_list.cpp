@@ -1,5 +1,6 @@
 #include "select/support_list.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,13 +12,18 @@ namespace fs = std::filesystem;
 namespace sammpa {
 
 std::vector<std::string> read_support_list(const std::string& given) {
+  return read_support_list_with_alternates(given).names;
+}
+
+SupportList read_support_list_with_alternates(const std::string& given) {
   std::string arg = given;
   std::error_code ec;  // a long list is no valid file name (ENAMETOOLONG): not a file, not an error
   if (fs::is_directory(given, ec)) {  // the output folder of `sammpa select` or `sammpa run`
     arg = (fs::path(given) / "support.json").string();
     if (!fs::exists(arg)) throw InputError(given, "folder holds no support.json (expected a `sammpa select` output)");
   }
-  std::vector<std::string> names;
+  SupportList list;
+  std::vector<std::string>& names = list.names;
   if (!fs::exists(arg, ec)) {  // a literal list: a,b,c
     if (arg.find('/') != std::string::npos || arg.ends_with(".json") || arg.ends_with(".txt"))
       throw InputError(arg, "support list file not found");
@@ -42,6 +48,15 @@ std::vector<std::string> read_support_list(const std::string& given) {
                                   ", not an image name");
       names.push_back(n.get<std::string>());
     }
+    if (j.contains("alternates")) {
+      const auto& a = j["alternates"];
+      auto names_only = [](const nlohmann::json& l) {
+        return l.is_array() && std::all_of(l.begin(), l.end(), [](const auto& n) { return n.is_string(); });
+      };
+      if (!a.is_array() || a.size() != names.size() || !std::all_of(a.begin(), a.end(), names_only))
+        throw InputError(arg, "\"alternates\" is not one list of image names per support");
+      list.alternates = a.get<std::vector<std::vector<std::string>>>();
+    }
   } else {
     std::ifstream in(arg);
     for (std::string line; std::getline(in, line);) {
@@ -50,7 +65,7 @@ std::vector<std::string> read_support_list(const std::string& given) {
     }
   }
   if (names.empty()) throw InputError(arg, "support list is empty");
-  return names;
+  return list;
 }
 
 }  // namespace sammpa

@@ -194,6 +194,9 @@ TEST(BadInputSupportList, WrongJsonTypesAreInputErrors) {
       {R"(["a", "b"])", "no \"support\" array"},
       {R"({"support": [)", "invalid JSON"},
       {R"({"support": []})", "support list is empty"},
+      {R"({"support": ["a"], "alternates": ["b"]})", "\"alternates\" is not one list of image names per support"},
+      {R"({"support": ["a", "b"], "alternates": [["c"]]})", "\"alternates\" is not one list"},
+      {R"({"support": ["a"], "alternates": [[1]]})", "\"alternates\" is not one list"},
   };
   for (const auto& c : cases) {
     const fs::path file = dir / "sel.json";
@@ -204,6 +207,10 @@ TEST(BadInputSupportList, WrongJsonTypesAreInputErrors) {
   }
   write_bytes(dir / "ok.json", R"({"support": ["a", "b"]})");
   EXPECT_EQ(sammpa::read_support_list((dir / "ok.json").string()), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(sammpa::read_support_list_with_alternates((dir / "ok.json").string()).alternates.empty());
+  write_bytes(dir / "alt.json", R"({"support": ["a", "b"], "alternates": [["c", "d"], []]})");
+  EXPECT_EQ(sammpa::read_support_list_with_alternates((dir / "alt.json").string()).alternates,
+            (std::vector<std::vector<std::string>>{{"c", "d"}, {}}));
   // A literal list longer than a file name may be (20 names of 16 letters and more) is a list, not an error.
   std::string many;
   std::vector<std::string> names;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
@@ -131,6 +132,53 @@ TEST(RunCli, SupportsWithoutAnyObjectAreReported) {
   auto with_one = test::run_sammpa(run + (dir / "one").string() + " --support normal_004,lesion_000");
   ASSERT_EQ(with_one.status, 0) << with_one.err;
   EXPECT_EQ(with_one.err.find("shows an object"), std::string::npos) << with_one.err;
+}
+
+// Selected supports that show no object give way to the selection's next image that shows one (as a person
+// who finds nothing to outline would take the next); the images passed over were annotated, so they are set
+// aside and never scored. --keep-empty-supports keeps the selection (and the warning above).
+TEST(RunCli, SelectedSupportsWithoutAnyObjectGiveWayToTheNextThatShowsOne) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {10, 64, 4, PhantomKind::lesion});  // normal_004 and normal_009 are empty
+  const std::string run = "run --no-sam --no-overlays --data " + (dir / "data").string() +
+                          " -k 1 --strategy random --seed 2 --out ";  // seed 2 draws normal_009
+  auto r = test::run_sammpa(run + (dir / "next").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("shows an object"), std::string::npos) << r.err;
+  const auto sel = nlohmann::json::parse(test::read_text(dir / "next/support.json"));
+  const auto alternates = sel["alternates"][0].get<std::vector<std::string>>();
+  ASSERT_GE(alternates.size(), 2u);
+  EXPECT_EQ(alternates[0], "normal_004");  // the first alternate, empty too, is passed over
+  EXPECT_EQ(sel["support"], nlohmann::json::array({alternates[1]}));
+  EXPECT_EQ(sel["set_aside"], nlohmann::json::array({"normal_009", "normal_004"}));
+  const auto run_json = nlohmann::json::parse(test::read_text(dir / "next/run.json"));
+  EXPECT_EQ(run_json["select"]["set_aside"], sel["set_aside"]);
+  const std::string report = test::read_text(dir / "next/report.html");
+  EXPECT_NE(report.find("set aside (annotated, no object; not scored)</th><td>normal_009, normal_004"),
+            std::string::npos);
+  std::set<std::string> scored;
+  const auto eval = nlohmann::json::parse(test::read_text(dir / "next/eval.json"));
+  for (const auto& im : eval["images"])
+    scored.insert(im["name"].get<std::string>());
+  EXPECT_EQ(scored.size(), 7u);  // ten images less the support and the two set aside
+  for (const auto& n : {std::string("normal_009"), std::string("normal_004"), alternates[1]})
+    EXPECT_EQ(scored.count(n), 0u) << n;
+
+  // The same from `sammpa select`'s folder, whose support.json lists the alternates; a list of names has none.
+  ASSERT_EQ(test::run_sammpa("select --data " + (dir / "data").string() + " -k 1 --strategy random --seed 2 --out " +
+                             (dir / "sel").string()).status, 0);
+  const std::string given = "run --no-sam --no-overlays --data " + (dir / "data").string() + " --out ";
+  auto from_sel = test::run_sammpa(given + (dir / "from_sel").string() + " --support " + (dir / "sel").string());
+  ASSERT_EQ(from_sel.status, 0) << from_sel.err;
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "from_sel/support.json"))["set_aside"], sel["set_aside"]);
+  auto named = test::run_sammpa(given + (dir / "named").string() + " --support normal_009");
+  EXPECT_NE(named.err.find("none of the 1 support masks shows an object"), std::string::npos) << named.err;
+
+  auto kept = test::run_sammpa(run + (dir / "kept").string() + " --keep-empty-supports");
+  ASSERT_EQ(kept.status, 0) << kept.err;
+  EXPECT_NE(kept.err.find("none of the 1 support masks shows an object"), std::string::npos) << kept.err;
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "kept/support.json"))["support"],
+            nlohmann::json::array({"normal_009"}));
 }
 
 TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -62,6 +63,55 @@ TEST(Select, KCentroidOnRealImagesIsDeterministicAndPicksClusterRepresentatives)
     const int rep = static_cast<int>(*ds.index_of(a.support[c]));
     EXPECT_LE(cv::norm(f.row(rep), means.row(c)), own + 1e-9) << ds.samples[i].name;
   }
+}
+
+// Should a support prove unusable (no object to outline), a person takes its alternates in turn: for
+// k-centroid the other members of its cluster, nearest the centroid first; for random the next draws, which do
+// not change the support itself.
+TEST(Select, AlternatesAreTheClustersNextMembersOrTheNextDraws) {
+  const Dataset ds = cxr_subset(60);
+  SelectOptions opt;
+  opt.k = 3;
+  const Selection a = select_examples(ds, opt);
+  ASSERT_EQ(a.alternates.size(), 3u);
+  cv::Mat f = dataset_features(ds, opt.features, 2);
+  f.convertTo(f, CV_64F);
+  cv::Mat means = cv::Mat::zeros(3, f.cols, CV_64F);
+  for (int i = 0; i < f.rows; ++i) means.row(a.cluster_of[i]) += f.row(i) / double(a.cluster_sizes[a.cluster_of[i]]);
+  for (int c = 0; c < 3; ++c) {
+    const auto& alt = a.alternates[c];
+    EXPECT_EQ(alt.size(), std::min(kAlternates, a.cluster_sizes[c] - 1)) << c;
+    double previous = cv::norm(f.row(static_cast<int>(*ds.index_of(a.support[c]))), means.row(c));
+    for (const auto& n : alt) {
+      const int i = static_cast<int>(*ds.index_of(n));
+      EXPECT_EQ(a.cluster_of[i], c) << n;
+      const double d = cv::norm(f.row(i), means.row(c));
+      EXPECT_GE(d, previous - 1e-9) << n;  // nearest the centroid first, the support nearest of all
+      previous = d;
+    }
+    // No member of the cluster left out of the list is nearer than its last entry.
+    for (int i = 0; i < f.rows; ++i)
+      if (a.cluster_of[i] == c && ds.samples[i].name != a.support[c] &&
+          std::find(alt.begin(), alt.end(), ds.samples[i].name) == alt.end()) {
+        EXPECT_GE(cv::norm(f.row(i), means.row(c)), previous - 1e-9) << ds.samples[i].name;
+      }
+  }
+  EXPECT_EQ(selection_json(ds, opt, a)["alternates"].get<std::vector<std::vector<std::string>>>(), a.alternates);
+
+  opt.strategy = SelectStrategy::Random;
+  opt.seed = 3;
+  const Selection r = select_examples(ds, opt);
+  ASSERT_EQ(r.alternates.size(), 3u);
+  std::set<std::string> seen(r.support.begin(), r.support.end());
+  for (const auto& alt : r.alternates) {
+    EXPECT_EQ(alt.size(), kAlternates);
+    for (const auto& n : alt) EXPECT_TRUE(seen.insert(n).second) << n << " drawn twice";
+  }
+  // The supports are the shuffle's first K draws, the alternates those after: K = 1's draw is among K = 3's.
+  opt.k = 1;
+  const Selection one = select_examples(ds, opt);
+  EXPECT_EQ(r.support.size(), 3u);
+  EXPECT_TRUE(std::find(r.support.begin(), r.support.end(), one.support[0]) != r.support.end());
 }
 
 TEST(Select, KOfOneAndKOfNWork) {
