@@ -37,7 +37,11 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
     if (!opt.exclude_groups.empty() && !opt.group_by_prefix)
       throw sammpa::InputError("--exclude-groups", "needs --group-by prefix");
     sammpa::OutputDir dir(sammpa::cli::output_folder(out), {overwrite, {data, pred}});
-    if (!support.empty()) opt.support = sammpa::read_support_list(support);
+    if (!support.empty()) {  // a run's set-aside images (annotated, without object) are not queries either
+      auto given = sammpa::read_support_list_with_alternates(support);
+      opt.support = std::move(given.names);
+      opt.support.insert(opt.support.end(), given.set_aside.begin(), given.set_aside.end());
+    }
     auto dataset = sammpa::scan_dataset(data);
     auto report = sammpa::evaluate(dataset, opt);
     auto json = sammpa::report_json(report);

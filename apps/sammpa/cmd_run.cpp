@@ -83,6 +83,7 @@ void run(RunArgs& a) {
     SupportList given_support = read_support_list_with_alternates(a.support);
     o.support = std::move(given_support.names);
     o.support_alternates = std::move(given_support.alternates);
+    o.support_set_aside = std::move(given_support.set_aside);
   }
   o.select.threads = o.propagate.threads;
   cli::use_threads(o.propagate.threads);

@@ -276,17 +276,24 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
   ds = usable_masks_or_warn(ds, r.selection.support);
-  if (!o.keep_empty_supports) {
-    r.set_aside = replace_empty_supports(ds, r.selection);
-    if (!r.set_aside.empty()) {
-      nlohmann::json sj = o.support.empty() ? selection_json(dataset, o.select, r.selection)
-                                            : nlohmann::json{{"strategy", "given"},
-                                                             {"k", r.selection.support.size()},
-                                                             {"support", r.selection.support},
-                                                             {"alternates", r.selection.alternates}};
-      sj["set_aside"] = r.set_aside;
-      write_selection(out_root / "support.json", sj);
+  for (const auto& n : o.support_set_aside)  // an earlier run's, given with its supports
+    if (ds.index_of(n) && std::find(r.selection.support.begin(), r.selection.support.end(), n) ==
+                              r.selection.support.end()) {
+      r.set_aside.push_back(n);
+      std::erase_if(ds.samples, [&](const Sample& s) { return s.name == n; });
     }
+  if (!o.keep_empty_supports) {
+    const std::vector<std::string> now = replace_empty_supports(ds, r.selection);
+    r.set_aside.insert(r.set_aside.end(), now.begin(), now.end());
+  }
+  if (!r.set_aside.empty()) {
+    nlohmann::json sj = o.support.empty() ? selection_json(dataset, o.select, r.selection)
+                                          : nlohmann::json{{"strategy", "given"},
+                                                           {"k", r.selection.support.size()},
+                                                           {"support", r.selection.support},
+                                                           {"alternates", r.selection.alternates}};
+    sj["set_aside"] = r.set_aside;
+    write_selection(out_root / "support.json", sj);
   }
   const int support_objects = follow_the_supports(o, ds, r.selection.support);
 

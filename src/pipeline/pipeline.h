@@ -35,6 +35,7 @@ struct PipelineOptions {
   // The support set, when a person has already chosen and annotated it: step 1 is skipped (names must exist).
   std::vector<std::string> support;
   std::vector<std::vector<std::string>> support_alternates;  // per given support, from `sammpa select`'s JSON
+  std::vector<std::string> support_set_aside;  // given with the supports (an earlier run's): not queries either
   // Off: when none of the supports' masks shows an object, the first of their alternates (step 1's, or given
   // ones) whose mask shows one takes its support's place (replace_empty_supports).
   bool keep_empty_supports = false;

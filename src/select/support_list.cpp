@@ -57,6 +57,12 @@ SupportList read_support_list_with_alternates(const std::string& given) {
         throw InputError(arg, "\"alternates\" is not one list of image names per support");
       list.alternates = a.get<std::vector<std::vector<std::string>>>();
     }
+    if (j.contains("set_aside")) {
+      const auto& a = j["set_aside"];
+      if (!a.is_array() || !std::all_of(a.begin(), a.end(), [](const auto& n) { return n.is_string(); }))
+        throw InputError(arg, "\"set_aside\" is not a list of image names");
+      list.set_aside = a.get<std::vector<std::string>>();
+    }
   } else {
     std::ifstream in(arg);
     for (std::string line; std::getline(in, line);) {

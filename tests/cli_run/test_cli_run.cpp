@@ -134,6 +134,10 @@ TEST(RunCli, SupportsWithoutAnyObjectAreReported) {
   EXPECT_EQ(with_one.err.find("shows an object"), std::string::npos) << with_one.err;
 }
 
+static std::string given_run(const test::TempDir& dir, const std::string& out) {
+  return "run --no-sam --no-overlays --data " + (dir / "data").string() + " --out " + (dir / out).string();
+}
+
 // Selected supports that show no object give way to the selection's next image that shows one (as a person
 // who finds nothing to outline would take the next); the images passed over were annotated, so they are set
 // aside and never scored. --keep-empty-supports keeps the selection (and the warning above).
@@ -163,15 +167,27 @@ TEST(RunCli, SelectedSupportsWithoutAnyObjectGiveWayToTheNextThatShowsOne) {
   EXPECT_EQ(scored.size(), 7u);  // ten images less the support and the two set aside
   for (const auto& n : {std::string("normal_009"), std::string("normal_004"), alternates[1]})
     EXPECT_EQ(scored.count(n), 0u) << n;
+  // `sammpa eval` given the run folder as its support list scores the same seven.
+  auto rescored = test::run_sammpa("eval --data " + (dir / "data").string() + " --pred " +
+                                   (dir / "next/masks").string() + " --support " + (dir / "next").string() +
+                                   " --out " + (dir / "rescored").string());
+  ASSERT_EQ(rescored.status, 0) << rescored.err;
+  const auto re = nlohmann::json::parse(test::read_text(dir / "rescored/eval.json"));
+  EXPECT_EQ(re["images"].size(), 7u);
+  EXPECT_EQ(re["missing_predictions"], 0);
+  // A rerun given that folder as its support list keeps them aside (its support shows the object).
+  auto rerun = test::run_sammpa(given_run(dir, "rerun") + " --support " + (dir / "next").string());
+  ASSERT_EQ(rerun.status, 0) << rerun.err;
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "rerun/support.json"))["set_aside"], sel["set_aside"]);
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "rerun/eval.json"))["images"].size(), 7u);
 
   // The same from `sammpa select`'s folder, whose support.json lists the alternates; a list of names has none.
   ASSERT_EQ(test::run_sammpa("select --data " + (dir / "data").string() + " -k 1 --strategy random --seed 2 --out " +
                              (dir / "sel").string()).status, 0);
-  const std::string given = "run --no-sam --no-overlays --data " + (dir / "data").string() + " --out ";
-  auto from_sel = test::run_sammpa(given + (dir / "from_sel").string() + " --support " + (dir / "sel").string());
+  auto from_sel = test::run_sammpa(given_run(dir, "from_sel") + " --support " + (dir / "sel").string());
   ASSERT_EQ(from_sel.status, 0) << from_sel.err;
   EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "from_sel/support.json"))["set_aside"], sel["set_aside"]);
-  auto named = test::run_sammpa(given + (dir / "named").string() + " --support normal_009");
+  auto named = test::run_sammpa(given_run(dir, "named") + " --support normal_009");
   EXPECT_NE(named.err.find("none of the 1 support masks shows an object"), std::string::npos) << named.err;
 
   auto kept = test::run_sammpa(run + (dir / "kept").string() + " --keep-empty-supports");
