@@ -40,9 +40,12 @@ void require_support_masks(const Dataset& ds, const std::vector<std::string>& su
 
 // What the supports' masks tell before any work. Objects smaller than the prompt step's or the candidates' size
 // floor are never segmented: where the supports show smaller objects than the defaults allow, the floors follow
-// them (lowered_size_floor). Supports that show no object at all get a warning. Returns the most objects one
-// support's mask holds (sizable_objects; 0: none shows the object).
-int follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
+// them (lowered_size_floor). Supports that show no object at all get a warning.
+struct SupportObjects {
+  int most = 0;                          // the most objects one support's mask holds (sizable_objects)
+  std::vector<std::string> with_object;  // the supports whose masks show one
+};
+SupportObjects follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
   std::vector<cv::Mat> masks;
   for (const auto& n : support)  // a support's mask of the wrong size is an error here, before any work
     masks.push_back(read_mask(*ds.at(n).mask, read_image_size(ds.at(n).image)));
@@ -52,12 +55,16 @@ int follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector
   o.ranked.extra_candidates.min_area = lowered_size_floor(o.ranked.extra_candidates.min_area, masks);
   // Nothing to learn from: every answer will be empty. Selection cannot know (it runs before the annotation),
   // and on BUSI k-centroid picked two normal images at K = 2; the person who annotated them can choose others.
-  int objects = 0;
-  for (const auto& m : masks) objects = std::max(objects, sizable_objects(m));
-  if (objects > 0) return objects;
-  std::fprintf(stderr, "warning: none of the %zu support masks shows an object, so every query will be answered "
-               "empty; give supports that show it (--support NAME,...)\n", masks.size());
-  return 0;
+  SupportObjects shown;
+  for (size_t i = 0; i < masks.size(); ++i) {
+    const int n = sizable_objects(masks[i]);
+    shown.most = std::max(shown.most, n);
+    if (n > 0) shown.with_object.push_back(support[i]);
+  }
+  if (shown.most == 0)
+    std::fprintf(stderr, "warning: none of the %zu support masks shows an object, so every query will be answered "
+                 "empty; give supports that show it (--support NAME,...)\n", masks.size());
+  return shown;
 }
 
 // Supports none of whose masks shows an object teach nothing (every answer would be empty; on BUSI, k-centroid
@@ -295,7 +302,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
     sj["set_aside"] = r.set_aside;
     write_selection(out_root / "support.json", sj);
   }
-  const int support_objects = follow_the_supports(o, ds, r.selection.support);
+  const SupportObjects objects = follow_the_supports(o, ds, r.selection.support);
 
   // Step 2. Each query's float soft map waits on disk for steps 3-4 (its coarse mask is coarse/NAME.png): held
   // in memory, the maps of a few hundred images took gigabytes of heap.
@@ -306,8 +313,12 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   };
   r.propagation_used = o.propagation;
   std::optional<RankedSupports> ranked;
+  // Leave-one-out judges a mode by the held-out supports that show the object, each found from the others: with
+  // only one such support it would be found from supports without any (every mode scores 0, registration wins
+  // the tie), so the one-support rule decides on it, as at K = 1.
+  bool ranked_on_one = false;
   if (o.propagation == Propagation::automatic) {
-    if (r.selection.support.size() >= 2 && o.sam) {
+    if (objects.with_object.size() >= 2 && o.sam) {
       LeaveOneOut loo = choose_by_leave_one_out(ds, r.selection.support, o, out_root / ".leave-one-out");
       write_json_atomic(out_root / "self_config.json", to_json(loo));
       r.propagation_used = loo.chosen;
@@ -321,12 +332,24 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       if (loo.chosen == Propagation::ranked) ranked = std::move(loo.ranked);
       if (loo.keep_coarse) o.sam = false, r.steps_3_4_skipped = true;
     } else {
-      const OneSupportChoice one = one_support_mode(o, support_objects);
+      const OneSupportChoice one = one_support_mode(o, objects.most);
       r.propagation_used = one.mode;
       r.propagation_why = one.why;
-      std::printf("self-configuration needs K >= 2 supports and SAM: %s\n", r.propagation_why.c_str());
+      if (r.selection.support.size() >= 2 && o.sam)
+        r.propagation_why = objects.with_object.empty()
+                                ? "no support's mask shows an object: nothing to learn, registration (every answer "
+                                  "empty)"
+                                : "only " + objects.with_object[0] + " of the " +
+                                      std::to_string(r.selection.support.size()) +
+                                      " supports shows the object, so leave-one-out cannot judge a mode (the held-out "
+                                      "support would be found from supports without it); the one-support rule on it: " + one.why;
+      ranked_on_one = one.mode == Propagation::ranked && r.selection.support.size() >= 2;
+      std::printf("self-configuration needs two supports that show the object, and SAM: %s\n",
+                  r.propagation_why.c_str());
     }
   }
+  // The ranked mode chosen by the one-support rule is fitted on the one support that shows the object, as at K = 1.
+  const std::vector<std::string>& ranker_supports = ranked_on_one ? objects.with_object : r.selection.support;
   const bool fused = r.propagation_used == Propagation::fused;
   if (r.propagation_used == Propagation::registration || fused) {
     std::vector<QueryResult> kept;  // from an interrupted run's records
@@ -382,11 +405,11 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
     std::unique_ptr<ExtraSource> extra;  // the ranked mode's second checkpoint, if any
     const bool from_queries = o.ranked.empty_from != EmptyFrom::supports && o.ranked.ranker.allow_empty;
     if (r.propagation_used == Propagation::ranked) {
-      if (!ranked) ranked = fit_ranker_on_supports(ds, r.selection.support, o);
+      if (!ranked) ranked = fit_ranker_on_supports(ds, ranker_supports, o);
       // With the threshold from the queries' scores, every query first gets its best candidate.
       if (from_queries) ranked->ranker.empty_below = -1e300;
       else {
-        nlohmann::json rj = to_json(*ranked, r.selection.support);
+        nlohmann::json rj = to_json(*ranked, ranker_supports);
         if (o.ranked.ranker.allow_empty) rj["empty_answers"] = "supports";
         write_json_atomic(out_root / "ranker.json", rj);
       }
@@ -404,7 +427,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
     if (r.propagation_used == Propagation::ranked && from_queries) {
       const nlohmann::json decided = answer_empty_from_queries(ds, *ranked, r.segment, out_root, o.segment.overlays,
                                                                o.ranked.empty_from, o.ranked.empty_from_queries_min);
-      nlohmann::json rj = to_json(*ranked, r.selection.support);
+      nlohmann::json rj = to_json(*ranked, ranker_supports);
       rj["empty_answers"] = o.ranked.empty_from == EmptyFrom::queries ? "queries" : "auto";
       rj["empty_from_queries"] = decided;
       write_json_atomic(out_root / "ranker.json", rj);

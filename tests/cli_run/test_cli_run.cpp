@@ -297,6 +297,20 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
   EXPECT_GE(penalty["chosen"].get<double>(), penalties[least]);
   EXPECT_GT(*std::max_element(errors.begin(), errors.end()), *std::min_element(errors.begin(), errors.end()));
 
+  // Two supports of which one shows the object: leave-one-out would find the held-out lesion from the normal
+  // image alone (before this rule it chose a ranker fitted on both, and every lesion query got Dice 0); the
+  // one-support rule decides on the lesion support, and the ranker is fitted on it as at K = 1.
+  run("lesion_data", "lesion_001,normal_004", "lesion_normal");
+  std::printf("[ lesion phantom, a lesion and a normal support ] %s, lesion Dice %.3f\n",
+              mode("lesion_normal").c_str(), dice("lesion_normal", "lesion"));
+  EXPECT_EQ(mode("lesion_normal"), "ranked");
+  EXPECT_NE(why("lesion_normal").find("only lesion_001 of the 2 supports shows the object"), std::string::npos)
+      << why("lesion_normal");
+  EXPECT_GT(dice("lesion_normal", "lesion"), 0.8);
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "lesion_normal/ranker.json"))["penalty"]["rule"],
+            "one support: candidates left out, one standard error");
+  EXPECT_FALSE(fs::exists(dir / "lesion_normal/self_config.json"));
+
   run("lobe_data", "phantom_002", "lobes");
   run("lobe_data", "phantom_002", "lobes_alone", "--ranked-extra-checkpoint none");
   std::printf("[ lobes phantom, K = 1 ] with LiteMedSAM: %s, Dice %.3f; MobileSAM alone: %s, %.3f\n",
