@@ -342,7 +342,8 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                                 : "only " + objects.with_object[0] + " of the " +
                                       std::to_string(r.selection.support.size()) +
                                       " supports shows the object, so leave-one-out cannot judge a mode (the held-out "
-                                      "support would be found from supports without it); the one-support rule on it: " + one.why;
+                                      "support would be found from supports without it); the one-support rule on "
+                                      "it: " + one.why;
       ranked_on_one = one.mode == Propagation::ranked && r.selection.support.size() >= 2;
       std::printf("self-configuration needs two supports that show the object, and SAM: %s\n",
                   r.propagation_why.c_str());
