@@ -31,8 +31,9 @@ sammpa::cli::Command cmd(10, [](CLI::App& app) {
   sub->add_option("--seed", opt.seed, "random seed (k-means++ seeding / random sample)")->capture_default_str();
   sammpa::cli::add_threads_option(sub, opt.threads);
   sub->add_option("-o,--out", out,
-                  "output folder: support.json (selection, cluster sizes) and support.txt (one name per line), the "
-                  "names a run folder uses; --support of the other subcommands takes this folder");
+                  "output folder: support.json (selection, cluster sizes, and per support the alternates to annotate "
+                  "instead should it show no object) and support.txt (one name per line), the names a run folder "
+                  "uses; --support of the other subcommands takes this folder");
   sammpa::cli::add_overwrite_flag(sub, overwrite);
   sub->callback([] {
     opt.strategy = sammpa::parse_select_strategy(strategy);
