@@ -316,7 +316,6 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   // Leave-one-out judges a mode by the held-out supports that show the object, each found from the others: with
   // only one such support it would be found from supports without any (every mode scores 0, registration wins
   // the tie), so the one-support rule decides on it, as at K = 1.
-  bool ranked_on_one = false;
   if (o.propagation == Propagation::automatic) {
     if (objects.with_object.size() >= 2 && o.sam) {
       LeaveOneOut loo = choose_by_leave_one_out(ds, r.selection.support, o, out_root / ".leave-one-out");
@@ -344,12 +343,15 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                                       " supports shows the object, so leave-one-out cannot judge a mode (the held-out "
                                       "support would be found from supports without it); the one-support rule on "
                                       "it: " + one.why;
-      ranked_on_one = one.mode == Propagation::ranked && r.selection.support.size() >= 2;
       std::printf("self-configuration needs two supports that show the object, and SAM: %s\n",
                   r.propagation_why.c_str());
     }
   }
-  // The ranked mode chosen by the one-support rule is fitted on the one support that shows the object, as at K = 1.
+  // With one support that shows the object among several, the ranked mode (chosen by the one-support rule, or
+  // asked for) is fitted on it alone, as at K = 1: fitted on all, its choices by leave-one-out would find the
+  // held-out lesion from normal images only (on two BUSI protocol sets every query was answered empty).
+  const bool ranked_on_one = r.propagation_used == Propagation::ranked && objects.with_object.size() == 1 &&
+                             r.selection.support.size() >= 2;
   const std::vector<std::string>& ranker_supports = ranked_on_one ? objects.with_object : r.selection.support;
   const bool fused = r.propagation_used == Propagation::fused;
   if (r.propagation_used == Propagation::registration || fused) {

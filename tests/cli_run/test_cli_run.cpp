@@ -310,6 +310,11 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
   EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "lesion_normal/ranker.json"))["penalty"]["rule"],
             "one support: candidates left out, one standard error");
   EXPECT_FALSE(fs::exists(dir / "lesion_normal/self_config.json"));
+  // Asked for, the ranked mode is fitted on the lesion support alone too: the same answers.
+  run("lesion_data", "lesion_001,normal_004", "lesion_normal_ranked", "--propagation ranked");
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "lesion_normal_ranked/ranker.json"))["penalty"]["rule"],
+            "one support: candidates left out, one standard error");
+  EXPECT_NEAR(dice("lesion_normal_ranked", "lesion"), dice("lesion_normal", "lesion"), 1e-9);
 
   run("lobe_data", "phantom_002", "lobes");
   run("lobe_data", "phantom_002", "lobes_alone", "--ranked-extra-checkpoint none");
