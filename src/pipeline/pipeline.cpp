@@ -283,6 +283,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
   ds = usable_masks_or_warn(ds, r.selection.support);
+  const Dataset annotated = ds;  // with the images set aside below, which were annotated too
   for (const auto& n : o.support_set_aside)  // an earlier run's, given with its supports
     if (ds.index_of(n) && std::find(r.selection.support.begin(), r.selection.support.end(), n) ==
                               r.selection.support.end()) {
@@ -347,12 +348,6 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                   r.propagation_why.c_str());
     }
   }
-  // With one support that shows the object among several, the ranked mode (chosen by the one-support rule, or
-  // asked for) is fitted on it alone, as at K = 1: fitted on all, its choices by leave-one-out would find the
-  // held-out lesion from normal images only (on two BUSI protocol sets every query was answered empty).
-  const bool ranked_on_one = r.propagation_used == Propagation::ranked && objects.with_object.size() == 1 &&
-                             r.selection.support.size() >= 2;
-  const std::vector<std::string>& ranker_supports = ranked_on_one ? objects.with_object : r.selection.support;
   const bool fused = r.propagation_used == Propagation::fused;
   if (r.propagation_used == Propagation::registration || fused) {
     std::vector<QueryResult> kept;  // from an interrupted run's records
@@ -408,11 +403,23 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
     std::unique_ptr<ExtraSource> extra;  // the ranked mode's second checkpoint, if any
     const bool from_queries = o.ranked.empty_from != EmptyFrom::supports && o.ranked.ranker.allow_empty;
     if (r.propagation_used == Propagation::ranked) {
-      if (!ranked) ranked = fit_ranker_on_supports(ds, ranker_supports, o);
+      // With one support that shows the object among several, the ranked mode (chosen by the one-support rule,
+      // or asked for) is fitted on it alone, as at K = 1 (fit_ranker): fitted on all, its choices by leave-one-out
+      // would find the held-out lesion from normal images only (on two BUSI protocol sets every query was
+      // answered empty). The normal supports are scored as queries are (ranker.json, report.html).
+      std::vector<std::string> fit_on = r.selection.support;  // trial: the set-aside images scored too
+      if (objects.with_object.size() == 1)
+        for (const auto& n : r.set_aside) {
+          const auto i = annotated.index_of(n);
+          const Sample* s = i ? &annotated.samples[*i] : nullptr;
+          if (s && s->mask && sizable_objects(read_mask(*s->mask, read_image_size(s->image))) == 0)
+            fit_on.push_back(n);
+        }
+      if (!ranked) ranked = fit_ranker_on_supports(annotated, fit_on, o);
       // With the threshold from the queries' scores, every query first gets its best candidate.
       if (from_queries) ranked->ranker.empty_below = -1e300;
       else {
-        nlohmann::json rj = to_json(*ranked, ranker_supports);
+        nlohmann::json rj = to_json(*ranked, r.selection.support);
         if (o.ranked.ranker.allow_empty) rj["empty_answers"] = "supports";
         write_json_atomic(out_root / "ranker.json", rj);
       }
@@ -430,7 +437,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
     if (r.propagation_used == Propagation::ranked && from_queries) {
       const nlohmann::json decided = answer_empty_from_queries(ds, *ranked, r.segment, out_root, o.segment.overlays,
                                                                o.ranked.empty_from, o.ranked.empty_from_queries_min);
-      nlohmann::json rj = to_json(*ranked, ranker_supports);
+      nlohmann::json rj = to_json(*ranked, r.selection.support);
       rj["empty_answers"] = o.ranked.empty_from == EmptyFrom::queries ? "queries" : "auto";
       rj["empty_from_queries"] = decided;
       write_json_atomic(out_root / "ranker.json", rj);

@@ -167,28 +167,34 @@ RankedOptions with_fitted_areas(RankedOptions o, const RankedSupports& r) {
 // that); several objects where the support's mask holds several, at the most lenient ratio (the tie rule). The
 // support's soft map is empty (no other support to learn it from), so its candidates come from the point grid and
 // the ranker learns no weight for the soft map's features.
-RankedSupports fit_on_one_support(RankedSupports r, const RankedOptions& o, const cv::Mat& mask, bool extra) {
+RankedSupports fit_on_one_support(RankedSupports r, const RankedOptions& o, const std::vector<cv::Mat>& masks,
+                                  size_t one, bool extra) {
+  const RankedImage& fitted = r.images[one];
   r.l2 = o.ranker.l2;
   if (r.l2 <= 0) {
     std::vector<std::vector<double>> errors;
     for (double p : ranker_penalties()) {
-      errors.push_back(leave_one_candidate_out_errors(r.images[0], p));
+      errors.push_back(leave_one_candidate_out_errors(fitted, p));
       r.loo_error_by_penalty.push_back(
           std::accumulate(errors.back().begin(), errors.back().end(), 0.0) / std::max<size_t>(1, errors.back().size()));
     }
     r.l2 = one_standard_error_penalty(errors);
   }
   r.penalty_rule = PenaltyRule::error;
-  r.loo.chosen = {-1};
-  r.loo.best_score = {-1e300};
-  r.loo.chosen_dice = {0.0};
-  r.loo.empty_truth = {false};
-  r.loo.dice = {0.0};
-  r.loo.squared_error = {0.0};
-  r.loo.candidates = {r.images[0].features.size()};
+  r.on_one_support = true;
+  const size_t k = r.images.size();
+  r.loo.chosen.assign(k, -1);
+  r.loo.best_score.assign(k, -1e300);
+  r.loo.chosen_dice.assign(k, 0.0);
+  r.loo.empty_truth.clear();
+  for (const auto& im : r.images) r.loo.empty_truth.push_back(im.empty_truth);
+  r.loo.dice.assign(k, 0.0);
+  r.loo.squared_error.assign(k, 0.0);
+  r.loo.candidates.clear();
+  for (const auto& im : r.images) r.loo.candidates.push_back(im.features.size());
   r.round = o.round == RankedRound::on;
   r.extra_round = extra && o.extra_round != RankedRound::off;
-  r.supports_with_several_objects = sizable_objects(mask) > 1;
+  r.supports_with_several_objects = sizable_objects(masks[one]) > 1;
   if (o.objects_ratio > 0) {
     r.objects_ratio = o.objects_ratio;
   } else if (o.objects_ratio < 0 && r.supports_with_several_objects > 0) {
@@ -196,7 +202,18 @@ RankedSupports fit_on_one_support(RankedSupports r, const RankedOptions& o, cons
   }
   RankerOptions ro = o.ranker;
   ro.l2 = r.l2;
-  r.ranker = CandidateRanker::train({&r.images[0]}, ro);
+  r.ranker = CandidateRanker::train({&fitted}, ro);
+  // The images annotated without the object were not fitted on: their best scores are held out, as a query's.
+  for (size_t i = 0; i < k; ++i) {
+    const auto [c, score] = r.ranker.best(r.images[i].features);
+    if (c < 0) continue;
+    if (i == one) {
+      r.object_score_in_sample = score;
+    } else {
+      r.loo.chosen[i] = c;
+      r.loo.best_score[i] = score;
+    }
+  }
   return r;
 }
 
@@ -273,10 +290,21 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
   }
   // The embedding's directions are fitted once on every support's candidates, without their labels, so the
   // leave-one-out below sees the same features the queries will.
-  std::vector<cv::Mat> pooled;
-  for (const auto& im : r.images) pooled.push_back(im.embedding);
+  // Fitted on one support (fit_on_one_support), the directions are that support's alone, the others being scored
+  // as queries are.
+  std::vector<size_t> with_object;
+  for (size_t i = 0; i < k; ++i)
+    if (cv::countNonZero(masks[i]) > 0) with_object.push_back(i);
+  const bool on_one = k == 1 || with_object.size() == 1;
+  const size_t one = with_object.empty() ? 0 : with_object[0];
+  std::vector<cv::Mat> pooled, extra_fitted;
+  for (size_t i = 0; i < k; ++i)
+    if (!on_one || i == one) {
+      pooled.push_back(r.images[i].embedding);
+      extra_fitted.push_back(extra_pooled[i]);
+    }
   r.projection = EmbeddingProjection::fit(pooled, o.embedding_components);
-  if (extra) r.extra_projection = EmbeddingProjection::fit(extra_pooled, o.embedding_components);
+  if (extra) r.extra_projection = EmbeddingProjection::fit(extra_fitted, o.embedding_components);
   r.extra_model = extra != nullptr;
   r.feature_names = feature_names(r, r.extra_model);
   for (size_t i = 0; i < k; ++i) {
@@ -286,7 +314,7 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
                     r.feature_names);
   }
   r.allow_empty = o.ranker.allow_empty;
-  if (k == 1) return fit_on_one_support(std::move(r), o, masks[0], extra != nullptr);
+  if (on_one) return fit_on_one_support(std::move(r), o, masks, one, extra != nullptr);
   const PenaltyChoice pc = choose_penalty(r.images, o.ranker);
   r.l2 = pc.l2;
   r.loo = pc.loo;
@@ -496,8 +524,8 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                        {"candidates", ranker_penalties()},
                        {"leave_one_out_mean_dice", s.loo_by_penalty},
                        {"leave_one_out_squared_error", s.loo_error_by_penalty},
-                       {"rule", s.images.size() == 1 && s.loo_error_by_penalty.empty() ? "one support: fixed"
-                                 : s.images.size() == 1 ? "one support: candidates left out, one standard error"
+                       {"rule", s.on_one_support && s.loo_error_by_penalty.empty() ? "one support: fixed"
+                                 : s.on_one_support ? "one support: candidates left out, one standard error"
                                  : s.loo_by_penalty.size() == 1        ? "fixed"
                                  : s.penalty_rule == PenaltyRule::dice ? "dice"
                                                                        : "error"}}},
@@ -522,6 +550,8 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                                 "used unless the supports it changed lose beyond one standard error of their "
                                 "paired differences (fewer than three changed: the means decide)"}}},
           {"supports", per}};
+  if (s.on_one_support && s.object_score_in_sample > -1e299)
+    out["object_score_in_sample"] = s.object_score_in_sample;
   if (s.extra_projection.components() > 0) out["extra_embedding_projection"] = s.extra_projection.to_json();
   if (s.extra_model) out["extra_candidate_max_area"] = s.extra_max_area;
   return out;
@@ -534,6 +564,9 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
   for (size_t i = 0; i < supports.loo.best_score.size(); ++i)
     if (supports.loo.best_score[i] > -1e299)
       (supports.loo.empty_truth[i] ? empty_supports : object_supports).push_back(supports.loo.best_score[i]);
+  // Fitted on one support, none is held out: its own best score stands for the objects' (in sample, so high).
+  if (object_supports.empty() && supports.object_score_in_sample > -1e299)
+    object_supports.push_back(supports.object_score_in_sample);
   // Each query's best score: its chosen object's, or the one an earlier pass blanked kept in its record.
   std::vector<std::optional<double>> best(run.queries.size());
   for (size_t i = 0; i < run.queries.size(); ++i) {

@@ -124,6 +124,11 @@ struct RankedSupports {
   // The same held-out rankers with no "no object" threshold (0 on supports without an object): how well the
   // ranked mode finds an object where there is one.
   std::vector<double> nested_dice_found;
+  // Fitted on the one support whose mask shows the object (K = 1, or one among supports without it): nothing
+  // is held out, the choices follow fixed rules (fit_on_one_support in ranked.cpp); the other supports' best
+  // scores (loo.best_score) are held out, as a query's.
+  bool on_one_support = false;
+  double object_score_in_sample = -1e300;  // that support's best score, in sample (trial: starts the mixture)
 };
 
 // The largest candidate the ranked mode keeps, as a fraction of the image: `configured`, or 1.5 times the
@@ -172,7 +177,10 @@ bool use_round(RankedRound mode, const std::vector<double>& with, const std::vec
 bool use_several_objects(const std::vector<double>& gain, size_t supports_with_object, size_t supports_with_several);
 
 // embeddings, masks (image size, 0/255), images (as read) of the K supports (K = 1: nothing is held out; the
-// choices leave-one-out would make follow fixed rules, fit_on_one_support in ranked.cpp).
+// choices leave-one-out would make follow fixed rules, fit_on_one_support in ranked.cpp). Where exactly one of
+// K >= 2 masks shows the object (the others normal images), the ranker is fitted on that one alone, as at
+// K = 1: a held-out lesion found from normal images alone scores 0 whatever is chosen, so leave-one-out would
+// judge nothing (RankedSupports::on_one_support).
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
                           const RankedOptions& options, sam::SamPredictor& predictor,
