@@ -283,7 +283,6 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   std::printf("\n");
   require_support_masks(ds, r.selection.support);
   ds = usable_masks_or_warn(ds, r.selection.support);
-  const Dataset annotated = ds;  // with the images set aside below, which were annotated too
   for (const auto& n : o.support_set_aside)  // an earlier run's, given with its supports
     if (ds.index_of(n) && std::find(r.selection.support.begin(), r.selection.support.end(), n) ==
                               r.selection.support.end()) {
@@ -407,15 +406,7 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       // or asked for) is fitted on it alone, as at K = 1 (fit_ranker): fitted on all, its choices by leave-one-out
       // would find the held-out lesion from normal images only (on two BUSI protocol sets every query was
       // answered empty). The normal supports are scored as queries are (ranker.json, report.html).
-      std::vector<std::string> fit_on = r.selection.support;  // trial: the set-aside images scored too
-      if (objects.with_object.size() == 1)
-        for (const auto& n : r.set_aside) {
-          const auto i = annotated.index_of(n);
-          const Sample* s = i ? &annotated.samples[*i] : nullptr;
-          if (s && s->mask && sizable_objects(read_mask(*s->mask, read_image_size(s->image))) == 0)
-            fit_on.push_back(n);
-        }
-      if (!ranked) ranked = fit_ranker_on_supports(annotated, fit_on, o);
+      if (!ranked) ranked = fit_ranker_on_supports(ds, r.selection.support, o);
       // With the threshold from the queries' scores, every query first gets its best candidate.
       if (from_queries) ranked->ranker.empty_below = -1e300;
       else {

@@ -203,16 +203,16 @@ RankedSupports fit_on_one_support(RankedSupports r, const RankedOptions& o, cons
   RankerOptions ro = o.ranker;
   ro.l2 = r.l2;
   r.ranker = CandidateRanker::train({&fitted}, ro);
-  // The images annotated without the object were not fitted on: their best scores are held out, as a query's.
+  // The supports without the object were not fitted on: their best scores are held out, as a query's. They do
+  // not start the queries' "no object" mixture (answer_empty_from_queries), which needs a held-out score of an
+  // object too: started from this support's own score instead, it put 45-85% of the BUSI queries (a quarter of
+  // them normal) in the "no object" group and cost 0.10-0.26 of the lesion Dice on the five support sets where it
+  // fitted (docs/RESULTS.md, "One lesion support: no 'no object' answer").
   for (size_t i = 0; i < k; ++i) {
+    if (i == one) continue;
     const auto [c, score] = r.ranker.best(r.images[i].features);
-    if (c < 0) continue;
-    if (i == one) {
-      r.object_score_in_sample = score;
-    } else {
-      r.loo.chosen[i] = c;
-      r.loo.best_score[i] = score;
-    }
+    r.loo.chosen[i] = c;
+    if (c >= 0) r.loo.best_score[i] = score;
   }
   return r;
 }
@@ -550,8 +550,6 @@ nlohmann::json to_json(const RankedSupports& s, const std::vector<std::string>& 
                                 "used unless the supports it changed lose beyond one standard error of their "
                                 "paired differences (fewer than three changed: the means decide)"}}},
           {"supports", per}};
-  if (s.on_one_support && s.object_score_in_sample > -1e299)
-    out["object_score_in_sample"] = s.object_score_in_sample;
   if (s.extra_projection.components() > 0) out["extra_embedding_projection"] = s.extra_projection.to_json();
   if (s.extra_model) out["extra_candidate_max_area"] = s.extra_max_area;
   return out;
@@ -564,9 +562,6 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
   for (size_t i = 0; i < supports.loo.best_score.size(); ++i)
     if (supports.loo.best_score[i] > -1e299)
       (supports.loo.empty_truth[i] ? empty_supports : object_supports).push_back(supports.loo.best_score[i]);
-  // Fitted on one support, none is held out: its own best score stands for the objects' (in sample, so high).
-  if (object_supports.empty() && supports.object_score_in_sample > -1e299)
-    object_supports.push_back(supports.object_score_in_sample);
   // Each query's best score: its chosen object's, or the one an earlier pass blanked kept in its record.
   std::vector<std::optional<double>> best(run.queries.size());
   for (size_t i = 0; i < run.queries.size(); ++i) {
@@ -584,15 +579,22 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
   auto mix = supports.allow_empty && enough ? mixture_threshold(scores, empty_supports, object_supports)
                                             : std::nullopt;
   // The labels overrule the fit: a threshold that would answer most supports with an object "empty" (their
-  // held-out scores) has split the objects' scores, not objects from empty images. `queries` keeps it anyway.
-  size_t objects_below = 0;
-  if (mix)
+  // held-out scores) has split the objects' scores, not objects from empty images; one at or below the held-out
+  // scores of most supports without the object has not found what an empty image scores either (the normal
+  // images would keep their false objects, and what it blanks is something else). `queries` keeps it anyway.
+  size_t objects_below = 0, empty_above = 0;
+  if (mix) {
     for (double v : object_supports) objects_below += v < mix->threshold;
-  const bool contradicts = mix && 2 * objects_below > object_supports.size();
+    for (double v : empty_supports) empty_above += v >= mix->threshold;
+  }
+  const bool contradicts =
+      mix && (2 * objects_below > object_supports.size() || 2 * empty_above > empty_supports.size());
   if (contradicts) {
     out["rejected_mixture"] = {{"threshold", mix->threshold},
                                {"supports_with_object_below", objects_below},
-                               {"supports_with_object", object_supports.size()}};
+                               {"supports_with_object", object_supports.size()},
+                               {"supports_without_object_above", empty_above},
+                               {"supports_without_object", empty_supports.size()}};
     if (from == EmptyFrom::automatic) mix.reset();
   }
   double threshold = -1e300;
@@ -606,7 +608,8 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
     threshold = supports.loo.threshold;
     out["source"] = "supports";
     const std::string why = !enough      ? "fewer scored queries than " + std::to_string(min_queries)
-                            : contradicts ? "its threshold would answer most supports with an object empty"
+                            : contradicts ? "its threshold would answer most supports with an object empty, or "
+                                            "most without one with an object"
                                           : "no two-component fit";
     out["why_not_queries"] = why;
   }

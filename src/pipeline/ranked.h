@@ -128,7 +128,6 @@ struct RankedSupports {
   // is held out, the choices follow fixed rules (fit_on_one_support in ranked.cpp); the other supports' best
   // scores (loo.best_score) are held out, as a query's.
   bool on_one_support = false;
-  double object_score_in_sample = -1e300;  // that support's best score, in sample (trial: starts the mixture)
 };
 
 // The largest candidate the ranked mode keeps, as a fraction of the image: `configured`, or 1.5 times the
