@@ -204,8 +204,9 @@ OneSupportChoice one_support_mode(const PipelineOptions& o, int support_objects)
   if (support_objects == 1)
     return {Propagation::ranked,
             "one support, no leave-one-out possible, and its mask is one object: the ranked mode (SAM's candidates "
-            "over the whole image, chosen by a ranker fitted on the support's own; --propagation registration to "
-            "warp its mask instead)"};
+            "over the whole image, chosen by a ranker fitted on the support's own; it never answers \"no object\", "
+            "which needs a second support that shows the object; --propagation registration to warp its mask "
+            "instead)"};
   if (!second_embedding_in_soft_map(o))
     return {Propagation::registration,
             "one support, no leave-one-out possible, its mask several objects, and no second checkpoint in the soft "

@@ -269,15 +269,14 @@ std::string no_object_section(const json& ranker, const json& segment, const std
     o << "Threshold " << num(*threshold) << ", from the "
       << (source == "queries" ? "queries' own" : "supports' held-out") << " scores; " << answered_empty << " of "
       << segment.value("queries", json::array()).size() << " queries answered empty.";
+    if (from.is_object() && from.contains("rejected_mixture")) {
+      const json& rm = from["rejected_mixture"];
+      o << " The queries' mixture was refused: its threshold " << num(rm.value("threshold", 0.0)) << " lay above "
+        << rm.value("supports_with_object_below", 0) << " of the " << rm.value("supports_with_object", 0)
+        << " supports with an object.";
+    }
   } else {
     o << "No threshold: a query is answered empty only where SAM proposed no candidate.";
-  }
-  if (from.is_object() && from.contains("rejected_mixture")) {
-    const json& rm = from["rejected_mixture"];
-    o << " The queries' mixture was refused: its threshold " << num(rm.value("threshold", 0.0)) << " lay above "
-      << rm.value("supports_with_object_below", 0) << " of the " << rm.value("supports_with_object", 0)
-      << " supports with an object and at or below " << rm.value("supports_without_object_above", 0) << " of the "
-      << rm.value("supports_without_object", 0) << " supports without one.";
   }
   o << " Where every image holds the object, <code>--ranked-empty never</code> keeps each query's best "
        "candidate.";

@@ -284,6 +284,7 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
   EXPECT_EQ(mode("lesion"), "ranked");
   EXPECT_GT(dice("lesion", "lesion"), dice("lesion_reg", "lesion") + 0.3);
   EXPECT_NE(why("lesion").find("one object: the ranked mode"), std::string::npos) << why("lesion");
+  EXPECT_NE(why("lesion").find("never answers \"no object\""), std::string::npos) << why("lesion");
   // Its penalty: chosen by leaving each of the support's candidates out in turn, the strongest within one standard
   // error of the least held-out error (one_standard_error_penalty), so never weaker than the least error's.
   const auto penalty = nlohmann::json::parse(test::read_text(dir / "lesion/ranker.json"))["penalty"];
@@ -307,9 +308,16 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
   EXPECT_NE(why("lesion_normal").find("only lesion_001 of the 2 supports shows the object"), std::string::npos)
       << why("lesion_normal");
   EXPECT_GT(dice("lesion_normal", "lesion"), 0.8);
-  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "lesion_normal/ranker.json"))["penalty"]["rule"],
-            "one support: candidates left out, one standard error");
+  const auto one_ranker = nlohmann::json::parse(test::read_text(dir / "lesion_normal/ranker.json"));
+  EXPECT_EQ(one_ranker["penalty"]["rule"], "one support: candidates left out, one standard error");
   EXPECT_FALSE(fs::exists(dir / "lesion_normal/self_config.json"));
+  // The normal support was not fitted on: it is scored as a query is (held out); the lesion support is not.
+  ASSERT_EQ(one_ranker["supports"].size(), 2u);
+  EXPECT_EQ(one_ranker["supports"][0]["name"], "lesion_001");
+  EXPECT_TRUE(one_ranker["supports"][0]["held_out_score"].is_null());
+  EXPECT_EQ(one_ranker["supports"][1]["name"], "normal_004");
+  EXPECT_TRUE(one_ranker["supports"][1]["empty_truth"].get<bool>());
+  EXPECT_TRUE(one_ranker["supports"][1]["held_out_score"].is_number());
   // Asked for, the ranked mode is fitted on the lesion support alone too: the same answers.
   run("lesion_data", "lesion_001,normal_004", "lesion_normal_ranked", "--propagation ranked");
   EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "lesion_normal_ranked/ranker.json"))["penalty"]["rule"],
