@@ -611,7 +611,10 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
   out["queries_scored"] = scores.size();
   if (threshold <= -1e299) {
     out["threshold"] = nullptr;
-    out["why_none"] = "needs supports with and without the object, and a two-component fit";
+    out["why_none"] = supports.on_one_support
+                          ? "the ranker was fitted on the one support that shows the object: no held-out score of "
+                            "an object to start from"
+                          : "needs supports with and without the object, and a two-component fit";
     out["queries_answered_empty"] = 0;
     return out;
   }

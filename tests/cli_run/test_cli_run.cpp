@@ -318,6 +318,10 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
   EXPECT_EQ(one_ranker["supports"][1]["name"], "normal_004");
   EXPECT_TRUE(one_ranker["supports"][1]["empty_truth"].get<bool>());
   EXPECT_TRUE(one_ranker["supports"][1]["held_out_score"].is_number());
+  // No "no object" answer from it, and ranker.json says why.
+  EXPECT_TRUE(one_ranker["empty_from_queries"]["threshold"].is_null());
+  EXPECT_NE(one_ranker["empty_from_queries"]["why_none"].get<std::string>().find("the one support that shows"),
+            std::string::npos);
   // Asked for, the ranked mode is fitted on the lesion support alone too: the same answers.
   run("lesion_data", "lesion_001,normal_004", "lesion_normal_ranked", "--propagation ranked");
   EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "lesion_normal_ranked/ranker.json"))["penalty"]["rule"],
