@@ -127,6 +127,7 @@ struct RankerLeaveOneOut {
   std::vector<size_t> candidates;
   double mean_squared_error() const;  // over every candidate of every image
 };
+// Each fold's ranker is fitted on the images a run would fit one on (fit_on_supports), at options.l2.
 RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, const RankerOptions& options);
 
 // The penalty by leave-one-out on the supports (options.penalty_rule) and that penalty's leave-one-out;
@@ -151,5 +152,18 @@ std::vector<double> leave_one_candidate_out_errors(const RankedImage& image, dou
 // within one standard error of the least (the held-out candidates share one image, so a penalty that wins by
 // less than that is not shown to generalise to other images). errors: per penalty, per candidate.
 double one_standard_error_penalty(const std::vector<std::vector<double>>& errors);
+
+// The penalty of a ranker fitted on one image: l2 where given (> 0), else one_standard_error_penalty over its
+// candidates left out; then mean_errors (optional) gets each penalty's mean leave-one-candidate-out error.
+double one_image_penalty(const RankedImage& image, double l2, std::vector<double>* mean_errors = nullptr);
+
+// The one image that shows the object, where exactly one of `images` does (else nullptr).
+const RankedImage* only_object_image(const std::vector<const RankedImage*>& images);
+
+// A ranker fitted on support images as a run fits one (pipeline/ranked.h, fit_ranker), at the penalty
+// options.l2: on all of them, or, where exactly one shows the object, on that one alone (the others, whose
+// candidates are all labelled 0, are scored as queries are). The nested leave-one-out fits each fold so, to judge
+// what a run on those supports would do.
+CandidateRanker fit_on_supports(const std::vector<const RankedImage*>& images, const RankerOptions& options);
 
 }  // namespace sammpa
