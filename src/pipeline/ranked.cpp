@@ -369,7 +369,7 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
       std::vector<const RankedImage*> others;
       for (size_t j = 0; j < k; ++j)
         if (j != i) others.push_back(&r.images[j]);
-      const CandidateRanker held_out = fit_on_supports(others, ro);
+      const CandidateRanker held_out = CandidateRanker::train(others, ro);
       for (const auto& f : r.images[i].features) held[i].push_back(held_out.score(f));
     }
     for (double ratio : r.object_ratios) {

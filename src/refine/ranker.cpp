@@ -209,7 +209,7 @@ RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, con
     for (const auto* im : others) any = any || !im->features.empty();
     double error = 0;
     if (any && !images[i].features.empty()) {
-      const CandidateRanker ranker = fit_on_supports(others, o);
+      const CandidateRanker ranker = CandidateRanker::train(others, o);
       std::tie(c, best) = ranker.best(images[i].features);  // a fresh ranker: no threshold yet
       dice = images[i].dice[c];
       for (size_t j = 0; j < images[i].features.size(); ++j)

@@ -127,7 +127,11 @@ struct RankerLeaveOneOut {
   std::vector<size_t> candidates;
   double mean_squared_error() const;  // over every candidate of every image
 };
-// Each fold's ranker is fitted on the images a run would fit one on (fit_on_supports), at options.l2.
+// Each fold's ranker is fitted on all the other images, also where only one of them shows the object: these
+// folds set the threshold of a ranker fitted on every support, and a ranker fitted on one image alone scores on
+// another scale (higher: no image without the object pulls it down). Fitted so, the BUSI support set of K = 3
+// random 9 (two lesions, one normal image) put its threshold above all but one query (docs/RESULTS.md,
+// "Leave-one-out folds with one lesion support").
 RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, const RankerOptions& options);
 
 // The penalty by leave-one-out on the supports (options.penalty_rule) and that penalty's leave-one-out;
