@@ -170,7 +170,16 @@ RankedOptions with_fitted_areas(RankedOptions o, const RankedSupports& r) {
 RankedSupports fit_on_one_support(RankedSupports r, const RankedOptions& o, const std::vector<cv::Mat>& masks,
                                   size_t one, bool extra) {
   const RankedImage& fitted = r.images[one];
-  r.l2 = one_image_penalty(fitted, o.ranker.l2, &r.loo_error_by_penalty);
+  r.l2 = o.ranker.l2;
+  if (r.l2 <= 0) {
+    std::vector<std::vector<double>> errors;
+    for (double p : ranker_penalties()) {
+      errors.push_back(leave_one_candidate_out_errors(fitted, p));
+      r.loo_error_by_penalty.push_back(
+          std::accumulate(errors.back().begin(), errors.back().end(), 0.0) / std::max<size_t>(1, errors.back().size()));
+    }
+    r.l2 = one_standard_error_penalty(errors);
+  }
   r.penalty_rule = PenaltyRule::error;
   r.on_one_support = true;
   const size_t k = r.images.size();
@@ -409,20 +418,17 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
   r.ranker.empty_below = r.loo.threshold;
   // The leave-one-out above chose the penalty and the threshold on the very scores it reports, which flatters
   // it against the other modes. The score the automatic choice compares is nested: each support is judged by
-  // a ranker whose penalty and threshold were chosen on the other supports alone, as a run on them would choose
-  // them: where only one of them shows the object, fitted on it alone at its one-support penalty, with no
-  // threshold (fit_on_one_support).
+  // a ranker whose penalty and threshold were chosen on the other supports alone.
   for (size_t i = 0; i < k; ++i) {
     std::vector<RankedImage> others;
     for (size_t j = 0; j < k; ++j)
       if (j != i) others.push_back(r.images[j]);
+    const PenaltyChoice inner = choose_penalty(others, o.ranker);
     std::vector<const RankedImage*> refs;
     for (const auto& im : others) refs.push_back(&im);
-    const RankedImage* only = only_object_image(refs);
-    const PenaltyChoice inner = only ? PenaltyChoice{} : choose_penalty(others, o.ranker);
     RankerOptions io = o.ranker;
-    io.l2 = only ? one_image_penalty(*only, o.ranker.l2) : inner.l2;
-    CandidateRanker ranker = fit_on_supports(refs, io);
+    io.l2 = inner.l2;
+    CandidateRanker ranker = CandidateRanker::train(refs, io);
     auto held_out_dice = [&](int c) {
       if (c < 0) return r.images[i].empty_truth ? 1.0 : 0.0;
       std::vector<int> objects{c};

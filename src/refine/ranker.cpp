@@ -323,34 +323,6 @@ double one_standard_error_penalty(const std::vector<std::vector<double>>& errors
   return p[chosen];
 }
 
-double one_image_penalty(const RankedImage& image, double l2, std::vector<double>* mean_errors) {
-  if (l2 > 0) return l2;
-  std::vector<std::vector<double>> errors;
-  for (double p : ranker_penalties()) {
-    errors.push_back(leave_one_candidate_out_errors(image, p));
-    if (mean_errors)
-      mean_errors->push_back(std::accumulate(errors.back().begin(), errors.back().end(), 0.0) /
-                             static_cast<double>(std::max<size_t>(1, errors.back().size())));
-  }
-  return one_standard_error_penalty(errors);
-}
-
-const RankedImage* only_object_image(const std::vector<const RankedImage*>& images) {
-  const RankedImage* only = nullptr;
-  for (const auto* im : images) {
-    if (im->empty_truth) continue;
-    if (only) return nullptr;
-    only = im;
-  }
-  return only;
-}
-
-CandidateRanker fit_on_supports(const std::vector<const RankedImage*>& images, const RankerOptions& options) {
-  const RankedImage* only = only_object_image(images);
-  if (!only) return CandidateRanker::train(images, options);
-  return CandidateRanker::train({only}, options);
-}
-
 std::vector<int> choose_objects(const std::vector<double>& scores, const std::vector<MaskCandidate>& cands,
                                 double ratio, double overlap, int max_objects) {
   std::vector<int> order(scores.size());

@@ -127,11 +127,6 @@ struct RankerLeaveOneOut {
   std::vector<size_t> candidates;
   double mean_squared_error() const;  // over every candidate of every image
 };
-// Each fold's ranker is fitted on all the other images, also where only one of them shows the object: these
-// folds set the threshold of a ranker fitted on every support, and a ranker fitted on one image alone scores on
-// another scale (higher: no image without the object pulls it down). Fitted so, the BUSI support set of K = 3
-// random 9 (two lesions, one normal image) put its threshold above all but one query (docs/RESULTS.md,
-// "Leave-one-out folds with one lesion support").
 RankerLeaveOneOut rank_leave_one_out(const std::vector<RankedImage>& images, const RankerOptions& options);
 
 // The penalty by leave-one-out on the supports (options.penalty_rule) and that penalty's leave-one-out;
@@ -156,18 +151,5 @@ std::vector<double> leave_one_candidate_out_errors(const RankedImage& image, dou
 // within one standard error of the least (the held-out candidates share one image, so a penalty that wins by
 // less than that is not shown to generalise to other images). errors: per penalty, per candidate.
 double one_standard_error_penalty(const std::vector<std::vector<double>>& errors);
-
-// The penalty of a ranker fitted on one image: l2 where given (> 0), else one_standard_error_penalty over its
-// candidates left out; then mean_errors (optional) gets each penalty's mean leave-one-candidate-out error.
-double one_image_penalty(const RankedImage& image, double l2, std::vector<double>* mean_errors = nullptr);
-
-// The one image that shows the object, where exactly one of `images` does (else nullptr).
-const RankedImage* only_object_image(const std::vector<const RankedImage*>& images);
-
-// A ranker fitted on support images as a run fits one (pipeline/ranked.h, fit_ranker), at the penalty
-// options.l2: on all of them, or, where exactly one shows the object, on that one alone (the others, whose
-// candidates are all labelled 0, are scored as queries are). The nested leave-one-out fits each fold so, to judge
-// what a run on those supports would do.
-CandidateRanker fit_on_supports(const std::vector<const RankedImage*>& images, const RankerOptions& options);
 
 }  // namespace sammpa

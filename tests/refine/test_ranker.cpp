@@ -181,41 +181,6 @@ TEST(Ranker, NeverAnswersEmptyWhenEverySupportHasAnObject) {
   for (size_t i = 0; i < images.size(); ++i) EXPECT_NEAR(loo.dice[i], images[i].dice[5], 1e-12) << i;
 }
 
-TEST(Ranker, OneImageOfTheObjectAmongOthersIsFittedOnAlone) {
-  // Two images with the object, two without. A run on one object image and the two normal ones fits on the object
-  // image alone (fit_on_supports, as the nested leave-one-out fits such a fold); the threshold's leave-one-out fits
-  // each fold on all the others, the scale a ranker of every support scores on.
-  cv::RNG rng(5);
-  std::vector<RankedImage> images = {image_with(0.7, false, rng), image_with(0.9, false, rng),
-                                     image_with(0, true, rng), image_with(0, true, rng)};
-  RankerOptions o;
-  o.l2 = 0.3;
-  const RankerLeaveOneOut loo = rank_leave_one_out(images, o);
-  for (size_t held : {0u, 1u}) {
-    const RankedImage& other = images[1 - held];
-    const auto alone = fit_on_supports({&other, &images[2], &images[3]}, o).best(images[held].features);
-    EXPECT_DOUBLE_EQ(alone.second, CandidateRanker::train({&other}, o).best(images[held].features).second) << held;
-    const auto all = CandidateRanker::train({&other, &images[2], &images[3]}, o).best(images[held].features);
-    EXPECT_GT(alone.second - all.second, 1e-3) << held;  // alone, it scores higher: no normal image pulls it down
-    EXPECT_EQ(loo.chosen[held], all.first) << held;
-    EXPECT_DOUBLE_EQ(loo.best_score[held], all.second) << held;
-  }
-  // two object images: fitted on every image
-  const std::vector<const RankedImage*> two = {&images[0], &images[1], &images[3]};
-  EXPECT_DOUBLE_EQ(fit_on_supports(two, o).best(images[2].features).second,
-                   CandidateRanker::train(two, o).best(images[2].features).second);
-  EXPECT_EQ(only_object_image({&images[1], &images[2], &images[3]}), &images[1]);
-  EXPECT_EQ(only_object_image({&images[0], &images[1], &images[2]}), nullptr);
-  EXPECT_EQ(only_object_image({&images[2], &images[3]}), nullptr);
-  // one_image_penalty: a given penalty is kept; otherwise one of ranker_penalties(), with each one's error
-  std::vector<double> errors;
-  EXPECT_EQ(one_image_penalty(images[0], 0.3, &errors), 0.3);
-  EXPECT_TRUE(errors.empty());
-  const double chosen = one_image_penalty(images[0], 0, &errors);
-  EXPECT_EQ(errors.size(), ranker_penalties().size());
-  EXPECT_NE(std::find(ranker_penalties().begin(), ranker_penalties().end(), chosen), ranker_penalties().end());
-}
-
 TEST(Ranker, LeaveOneOutSetsAThresholdThatEmptiesImagesWithoutObject) {
   cv::RNG rng(3);
   std::vector<RankedImage> images;
