@@ -202,9 +202,7 @@ RankedSupports fit_on_one_support(RankedSupports r, const RankedOptions& o, cons
   }
   RankerOptions ro = o.ranker;
   ro.l2 = r.l2;
-  std::vector<const RankedImage*> every;  // trial: the normal supports' candidates too
-  for (const auto& im : r.images) every.push_back(&im);
-  r.ranker = CandidateRanker::train(every, ro);
+  r.ranker = CandidateRanker::train({&fitted}, ro);
   // The supports without the object were not fitted on: their best scores are held out, as a query's. They do
   // not start the queries' "no object" mixture (answer_empty_from_queries), which needs a held-out score of an
   // object too: started from this support's own score instead, it put 45-85% of the BUSI queries (a quarter of
