@@ -4,11 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <fstream>
 #include <sstream>
-#include <tuple>
-#include <utility>
 #include <vector>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -211,32 +208,10 @@ cv::Size read_image_size(const fs::path& file) {
 
 namespace {
 
-// The values of deeper data (16-bit, float) that map to 0 and 255. Images: the kDeepDataTail and 1 -
-// kDeepDataTail quantiles (nearest rank, rounded outwards, so that a small image keeps its extremes), so that a
-// few extreme pixels (a dead or saturated detector pixel, burned-in text, a bright vessel in an MR slice) do not
-// squeeze every other value into a few grey levels; where the two coincide (an image that is mostly one
-// value), its [min, max]. Masks (`tails` false): [min, max], so that every label stays apart from 0.
-std::pair<float, float> deep_range(std::vector<float> values, bool tails) {
-  auto lo_it = std::min_element(values.begin(), values.end()), hi_it = std::max_element(values.begin(), values.end());
-  float lo = *lo_it, hi = *hi_it;
-  if (tails && values.size() > 1) {
-    const double last = static_cast<double>(values.size() - 1);
-    const auto at = [&](double rank) {
-      auto it = values.begin() + static_cast<std::ptrdiff_t>(rank);
-      std::nth_element(values.begin(), it, values.end());
-      return *it;
-    };
-    const float q_lo = at(std::floor(kDeepDataTail * last)), q_hi = at(std::ceil((1.0 - kDeepDataTail) * last));
-    if (q_hi > q_lo) lo = q_lo, hi = q_hi;
-  }
-  if (!(hi > lo)) hi = lo + 1.f;
-  return {lo, hi};
-}
-
 // BMP and TIFF pixels are decoded by OpenCV: ITK 5.2's BMP reader writes past its buffer on a malformed file (a
 // heap overflow found by fuzz/fuzz_image.cpp). The result follows the ITK path's rules: RGB order, grey(+alpha)
-// keeps the first channel, deeper data rescaled from deep_range to [0, 255].
-cv::Mat decode_with_opencv(const fs::path& file, cv::Size expected, bool tails) {
+// keeps the first channel, deeper data rescaled from its [min, max] to [0, 255].
+cv::Mat decode_with_opencv(const fs::path& file, cv::Size expected) {
   cv::Mat m;
   try {
     m = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
@@ -253,25 +228,27 @@ cv::Mat decode_with_opencv(const fs::path& file, cv::Size expected, bool tails) 
   if (rgb.depth() == CV_8U) return rgb;
   cv::Mat f;
   rgb.convertTo(f, CV_32F);
-  const float* src = f.ptr<float>();
-  const size_t count = f.total() * f.channels();
-  const auto [lo, hi] = deep_range(std::vector<float>(src, src + count), tails);
-  const float scale = 255.f / (hi - lo);
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(f.reshape(1), &lo, &hi);
+  if (!(hi > lo)) hi = lo + 1;
+  const float scale = static_cast<float>(255.0 / (hi - lo));
   cv::Mat out(f.size(), CV_MAKETYPE(CV_8U, f.channels()));
+  const float* src = f.ptr<float>();
   uint8_t* dst = out.ptr<uint8_t>();
-  for (size_t i = 0; i < count; ++i) dst[i] = static_cast<uint8_t>(std::clamp((src[i] - lo) * scale + 0.5f, 0.f, 255.f));
+  for (size_t i = 0; i < f.total() * f.channels(); ++i)
+    dst[i] = static_cast<uint8_t>(std::clamp((src[i] - static_cast<float>(lo)) * scale + 0.5f, 0.f, 255.f));
   return out;
 }
 
-// read_image, and read_mask with tails false (deep_range).
-cv::Mat read_pixels(const fs::path& file, bool tails) {
+}  // namespace
+
+cv::Mat read_image(const fs::path& file) {
   check_file(file);
-  if (is_tiff(file)) return decode_with_opencv(file, tiff_size(file), tails);
+  if (is_tiff(file)) return decode_with_opencv(file, tiff_size(file));
   auto io = open_io(file);
   check_2d(file, *io);
   if (std::string(io->GetNameOfClass()) == "BMPImageIO")
-    return decode_with_opencv(file, {static_cast<int>(io->GetDimensions(0)), static_cast<int>(io->GetDimensions(1))},
-                              tails);
+    return decode_with_opencv(file, {static_cast<int>(io->GetDimensions(0)), static_cast<int>(io->GetDimensions(1))});
   const unsigned comps = io->GetNumberOfComponents();
   if (comps != 1 && comps != 2 && comps != 3 && comps != 4)
     throw InputError(file, "unsupported number of channels: " + std::to_string(comps));
@@ -299,10 +276,15 @@ cv::Mat read_pixels(const fs::path& file, bool tails) {
   const int out_c = nc >= 3 ? 3 : 1;
   float lo = 0.f, hi = 255.f;
   if (!is8bit) {
-    std::vector<float> values(n * static_cast<size_t>(out_c));
+    lo = std::numeric_limits<float>::max();
+    hi = std::numeric_limits<float>::lowest();
     for (size_t i = 0; i < n; ++i)
-      for (int c = 0; c < out_c; ++c) values[i * static_cast<size_t>(out_c) + static_cast<size_t>(c)] = src[i * nc + c];
-    std::tie(lo, hi) = deep_range(std::move(values), tails);
+      for (int c = 0; c < out_c; ++c) {
+        float v = src[i * nc + c];
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    if (!(hi > lo)) hi = lo + 1.f;
   }
   const float scale = 255.f / (hi - lo);
   cv::Mat out(h, w, out_c == 3 ? CV_8UC3 : CV_8UC1);
@@ -319,12 +301,8 @@ cv::Mat read_pixels(const fs::path& file, bool tails) {
   return out;
 }
 
-}  // namespace
-
-cv::Mat read_image(const fs::path& file) { return read_pixels(file, true); }
-
 cv::Mat read_mask(const fs::path& file, cv::Size expected_size) {
-  cv::Mat m = read_pixels(file, false);
+  cv::Mat m = read_image(file);
   if (!expected_size.empty() && m.size() != expected_size)
     throw InputError(file, "mask is " + std::to_string(m.cols) + "x" + std::to_string(m.rows) +
                                " but its image is " + std::to_string(expected_size.width) + "x" +

@@ -11,13 +11,8 @@ namespace sammpa {
 inline constexpr uint64_t kMaxImageSide = 16384;
 inline constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
 
-// Deeper data (16-bit, float) is brought to 8 bits from the values at the 0.5% and 99.5% quantiles, clipped
-// beyond, as the MedSAM authors prepare MR images for LiteMedSAM: a few extreme pixels do not flatten the rest.
-inline constexpr double kDeepDataTail = 0.005;
-
-// An image as read: CV_8UC1 (grey) or CV_8UC3 (RGB channel order). Deeper data (16-bit, float) is rescaled
-// linearly from its kDeepDataTail and 1 - kDeepDataTail quantiles (over every pixel and channel) to [0, 255],
-// clipped beyond them; from its [min, max] where the two quantiles are equal (an image that is mostly one value).
+// An image as read: CV_8UC1 (grey) or CV_8UC3 (RGB channel order). Deeper data (16-bit, float) is
+// rescaled linearly from its [min, max] to [0, 255].
 cv::Mat read_image(const std::filesystem::path& file);
 
 // Most non-zero grey levels of a mask read as a label map (read_mask).
@@ -25,7 +20,7 @@ inline constexpr int kMaskLabelLevels = 16;
 
 // A binary mask: CV_8UC1 with values 0 or 255. A label map (at most kMaskLabelLevels non-zero grey levels, in
 // any channel) has any non-zero pixel as foreground; a mask with more levels (saved as JPEG, smoothed edges) has
-// the pixels above half its brightest level. Deeper data is rescaled from its [min, max] (no quantiles).
+// the pixels above half its brightest level.
 // If expected_size is non-empty, a different size is an InputError naming the file and both sizes.
 cv::Mat read_mask(const std::filesystem::path& file, cv::Size expected_size = {});
 
