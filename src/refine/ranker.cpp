@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 #include <tuple>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
@@ -344,6 +345,43 @@ std::vector<int> choose_objects(const std::vector<double>& scores, const std::ve
     covered |= cands[c].mask;
   }
   return taken;
+}
+
+namespace {
+
+// P(X <= k) for X ~ Binomial(n, p), summed in logs (n up to thousands).
+double binomial_cdf(size_t k, size_t n, double p) {
+  if (p <= 0) return 1;
+  if (p >= 1) return k >= n ? 1 : 0;
+  double sum = 0;
+  for (size_t i = 0; i <= k && i <= n; ++i) {
+    const double di = static_cast<double>(i), dn = static_cast<double>(n);
+    sum += std::exp(std::lgamma(dn + 1) - std::lgamma(di + 1) - std::lgamma(dn - di + 1) + di * std::log(p) +
+                    (dn - di) * std::log1p(-p));
+  }
+  return std::min(sum, 1.0);
+}
+
+// The p in [0, 1] where a function decreasing in p crosses `target` (bisection).
+template <typename F>
+double crossing(F decreasing, double target) {
+  double lo = 0, hi = 1;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (decreasing(mid) > target ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+}  // namespace
+
+std::pair<double, double> share_interval(size_t k, size_t n, double level) {
+  if (n == 0 || k > n) throw std::invalid_argument("share_interval: needs 0 <= k <= n and n > 0");
+  const double tail = 0.5 * (1 - level);
+  // Lower: P(X >= k) = tail, i.e. P(X <= k - 1) = 1 - tail; upper: P(X <= k) = tail. Both CDFs fall as p grows.
+  const double lower = k == 0 ? 0.0 : crossing([&](double p) { return binomial_cdf(k - 1, n, p); }, 1 - tail);
+  const double upper = k == n ? 1.0 : crossing([&](double p) { return binomial_cdf(k, n, p); }, tail);
+  return {lower, upper};
 }
 
 std::optional<MixtureThreshold> mixture_threshold(const std::vector<double>& query_scores,

@@ -111,6 +111,11 @@ std::optional<MixtureThreshold> mixture_threshold(const std::vector<double>& que
                                                   const std::vector<double>& empty_supports,
                                                   const std::vector<double>& object_supports);
 
+// The shares of a folder's images that `k` of `n` drawn images showing a property are consistent with: the
+// two-sided exact binomial (Clopper-Pearson) interval at `level`; [0, upper] for k = 0, [lower, 1] for k = n.
+// Used to refuse a mixture whose "no object" share the supports make implausible.
+std::pair<double, double> share_interval(size_t k, size_t n, double level = 0.95);
+
 // Leave-one-out over the supports' candidates: for each image, a ranker fitted on the others picks its
 // candidate. Gives each image's Dice (an empty answer scores 1 on an empty truth, else 0) for a threshold, and
 // the threshold (among the held-out best scores, or never empty) with the best mean Dice.

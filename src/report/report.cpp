@@ -271,9 +271,17 @@ std::string no_object_section(const json& ranker, const json& segment, const std
       << segment.value("queries", json::array()).size() << " queries answered empty.";
     if (from.is_object() && from.contains("rejected_mixture")) {
       const json& rm = from["rejected_mixture"];
-      o << " The queries' mixture was refused: its threshold " << num(rm.value("threshold", 0.0)) << " lay above "
-        << rm.value("supports_with_object_below", 0) << " of the " << rm.value("supports_with_object", 0)
-        << " supports with an object.";
+      if (rm.value("reason", std::string("threshold")) == "share") {
+        json iv = rm.value("supports_share_interval", json::array({0.0, 1.0}));
+        if (!iv.is_array() || iv.size() != 2 || !iv[0].is_number() || !iv[1].is_number()) iv = json::array({0.0, 1.0});
+        o << " The queries' mixture was refused: it put a share of " << num(rm.value("weight_without_object", 0.0))
+          << " of the images in its &ldquo;no object&rdquo; group, outside the 95% interval of the supports' share ("
+          << num(iv[0].get<double>()) << "&ndash;" << num(iv[1].get<double>()) << ").";
+      } else {
+        o << " The queries' mixture was refused: its threshold " << num(rm.value("threshold", 0.0)) << " lay above "
+          << rm.value("supports_with_object_below", 0) << " of the " << rm.value("supports_with_object", 0)
+          << " supports with an object.";
+      }
     }
   } else {
     o << "No threshold: a query is answered empty only where SAM proposed no candidate.";

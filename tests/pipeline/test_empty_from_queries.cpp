@@ -140,3 +140,40 @@ TEST(EmptyFromQueries, RefusesAThresholdThatBlanksMostSupportsWithTheObject) {
   EXPECT_TRUE(fit.contains("rejected_mixture"));
   EXPECT_EQ(fit["queries_answered_empty"], 24);
 }
+
+// The whole BUSI folder with k-means seed 1: one normal support of ten, and the fit split the lesions' scores,
+// putting 0.54 of the queries in its "no object" group (the supports' held-out scores below are that run's).
+// One object-free support in ten allows a share of at most 0.445 (95%, exact binomial): the automatic rule
+// refuses the fit and keeps the supports' threshold. With four object-free supports of ten (at most 0.738) the
+// same queries keep the fit.
+TEST(EmptyFromQueries, RefusesAShareWithoutTheObjectThatTheSupportsMakeImplausible) {
+  test::TempDir dir;
+  const fs::path data = dir / "data", out = dir / "out";
+  SegmentRun run = two_group_run(data, out, {100, 60, 0.119, 0.0275, 0.160, 0.016, 11}, false);
+  const Dataset ds = scan_dataset(data);
+  const std::vector<double> held_out = {0.121, 0.181, 0.140, 0.134, 0.128, 0.142, 0.161, 0.158, 0.175, 0.112};
+  std::vector<bool> empty(10, false);
+  empty[0] = true;
+  RankedSupports sup = supports_of(held_out, empty, 0.121);
+  const nlohmann::json fit = answer_empty_from_queries(ds, sup, run, out, false, EmptyFrom::queries);
+  ASSERT_TRUE(fit.contains("rejected_mixture")) << fit.dump();
+  const nlohmann::json& rm = fit["rejected_mixture"];
+  EXPECT_EQ(rm["reason"], "share");
+  EXPECT_LE(2 * rm["supports_with_object_below"].get<size_t>(), 9u);  // the other rule would keep it
+  EXPECT_GT(rm["weight_without_object"].get<double>(), 0.445) << rm.dump();
+  EXPECT_NEAR(rm["supports_share_interval"][1].get<double>(), 0.4450, 1e-3);
+  EXPECT_GT(fit["queries_answered_empty"].get<int>(), 30);  // `queries` keeps the fit
+  SegmentRun again = two_group_run(data, out, {100, 60, 0.119, 0.0275, 0.160, 0.016, 11}, false);
+  const nlohmann::json automatic = answer_empty_from_queries(ds, sup, again, out, false, EmptyFrom::automatic);
+  EXPECT_EQ(automatic["source"], "supports");
+  EXPECT_DOUBLE_EQ(automatic["threshold"].get<double>(), 0.121);
+  EXPECT_NE(automatic["why_not_queries"].get<std::string>().find("outside the 95% interval"), std::string::npos);
+  EXPECT_LT(automatic["queries_answered_empty"].get<int>(), fit["queries_answered_empty"].get<int>());
+  // Four object-free supports (the lowest-scoring ones): the same share is plausible.
+  for (int i : {3, 4, 9}) empty[static_cast<size_t>(i)] = true;
+  RankedSupports four = supports_of(held_out, empty, 0.134);
+  SegmentRun third = two_group_run(data, out, {100, 60, 0.119, 0.0275, 0.160, 0.016, 11}, false);
+  const nlohmann::json kept = answer_empty_from_queries(ds, four, third, out, false, EmptyFrom::automatic);
+  EXPECT_EQ(kept["source"], "queries") << kept.dump();
+  EXPECT_FALSE(kept.contains("rejected_mixture"));
+}

@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
+#include <tuple>
+#include <vector>
 #include <opencv2/imgproc.hpp>
 
 #include "refine/candidates.h"
@@ -385,4 +388,20 @@ TEST(Ranker, OneStandardErrorPenaltyIsTheStrongestWithinOneStandardErrorOfTheLea
   // A clear minimum at the weakest penalty: nothing else within one standard error.
   e = {flat(0.01, 0.001), flat(0.02, 0), flat(0.03, 0), flat(0.04, 0), flat(0.05, 0), flat(0.06, 0)};
   EXPECT_EQ(one_standard_error_penalty(e), 0.01);
+}
+
+// Exact binomial (Clopper-Pearson) 95% intervals, against the textbook values: 0 of 10 -> [0, 0.3085], 1 of 10 ->
+// [0.0025, 0.4450], 4 of 10 -> [0.1216, 0.7376], 10 of 10 -> [0.6915, 1].
+TEST(Ranker, ShareIntervalIsTheExactBinomialInterval) {
+  const std::vector<std::tuple<size_t, size_t, double, double>> known = {
+      {0, 10, 0.0, 0.3085}, {1, 10, 0.0025, 0.4450}, {4, 10, 0.1216, 0.7376}, {10, 10, 0.6915, 1.0}};
+  for (const auto& [k, n, lo, hi] : known) {
+    const auto [l, h] = share_interval(k, n);
+    EXPECT_NEAR(l, lo, 1e-4) << k << " of " << n;
+    EXPECT_NEAR(h, hi, 1e-4) << k << " of " << n;
+  }
+  EXPECT_THROW(share_interval(3, 2), std::invalid_argument);
+  const auto [l, h] = share_interval(50, 100, 0.99);  // wider than at 95%
+  EXPECT_LT(l, share_interval(50, 100).first);
+  EXPECT_GT(h, share_interval(50, 100).second);
 }

@@ -146,6 +146,16 @@ TEST(Report, RankedRunsShowTheNoObjectThreshold) {
   for (const auto& t : values_after(section, "fill=\"#e07b00\"><title>")) shown += std::stoi(t);
   EXPECT_EQ(shown, 5);
   EXPECT_EQ(section.find("fill=\"#888888\""), std::string::npos);
+  // Refused for its share of images without the object.
+  ranker["empty_from_queries"]["rejected_mixture"] = {{"reason", "share"}, {"threshold", 0.32},
+                                                      {"weight_without_object", 0.536},
+                                                      {"supports_share_interval", {0.0025, 0.445}}};
+  write_json_atomic(dir / "run/ranker.json", ranker);
+  write_report(dir / "run");
+  EXPECT_NE(test::read_text(dir / "run/report.html")
+                .find("put a share of 0.536 of the images in its &ldquo;no object&rdquo; group, outside the 95% "
+                      "interval of the supports' share (0.003&ndash;0.445)"),
+            std::string::npos);
 }
 
 // A ranked run says which ridge penalty its ranker used, by which rule, and the curve it was chosen on.
