@@ -58,8 +58,9 @@ struct RankedOptions {
   //   best candidate, then answer_empty_from_queries blanks those below it; none when it cannot be fitted
   //   (supports of one kind only, or a degenerate fit);
   // - automatic: as queries, but the supports' threshold where the mixture cannot be fitted, fewer than
-  //   empty_from_queries_min queries are scored (four scores per parameter of the two-Gaussian fit), or the
-  //   mixture's threshold lies above the held-out scores of most supports with an object.
+  //   empty_from_queries_min queries are scored (four scores per parameter of the two-Gaussian fit), the
+  //   mixture's threshold lies above the held-out scores of most supports with an object, or its share of images
+  //   without the object lies outside the 95% exact binomial interval of the supports' share (share_interval).
   EmptyFrom empty_from = EmptyFrom::automatic;
   size_t empty_from_queries_min = 20;
   // Several objects per image (two lungs, lesions in more than one place; docs/PIPELINE.md, "Several objects"):
