@@ -53,6 +53,7 @@ Selection select_kcentroid(const Dataset& ds, const SelectOptions& opt, const cv
   }
   for (int label : km.labels) s.cluster_of.push_back(rank[label]);
   s.iterations = km.iterations;
+  s.inertia = km.inertia;
   // Each cluster's other members, nearest its centroid first (ties by index), the medoid being the nearest.
   std::vector<std::vector<std::pair<double, size_t>>> members(opt.k);
   cv::Mat f64;
@@ -112,6 +113,7 @@ nlohmann::json selection_json(const Dataset& ds, const SelectOptions& opt, const
                                                               : nlohmann::json(feature_kind_name(opt.features))},
           {"support", s.support},
           {"cluster_sizes", s.cluster_sizes},
+          {"inertia", opt.strategy == SelectStrategy::Random ? nlohmann::json(nullptr) : nlohmann::json(s.inertia)},
           {"alternates", s.alternates},
           {"dataset", fs::absolute(ds.root).lexically_normal().string()}};
 }

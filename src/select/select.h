@@ -33,6 +33,7 @@ struct Selection {
   std::vector<size_t> cluster_sizes;  // kcentroid: size of each support image's cluster; random: empty
   std::vector<int> cluster_of;        // kcentroid: per dataset sample, index into `support`; random: empty
   int iterations = 0;                 // Lloyd iterations (kcentroid)
+  double inertia = 0;                 // kcentroid: the clustering's sum of squared distances to the centroids
   // Per support, the images a person annotates instead, in order, should it prove unusable (it shows no
   // object): kcentroid, the other members of its cluster by distance to the centroid; random, the next draws
   // of the same shuffle, dealt out in turn. At most kAlternates each.
@@ -47,7 +48,8 @@ Selection select_examples(const Dataset& dataset, const SelectOptions& options);
 Selection select_examples(const Dataset& dataset, const SelectOptions& options, const cv::Mat& features);
 std::vector<std::string> select_support(const Dataset& dataset, const SelectOptions& options);
 
-// {"strategy", "k", "seed", "features", "support", "cluster_sizes", "alternates", "dataset"}
+// {"strategy", "k", "seed", "features", "support", "cluster_sizes", "inertia", "alternates", "dataset"}
+// (features and inertia null for random selection)
 nlohmann::json selection_json(const Dataset& dataset, const SelectOptions& options, const Selection& selection);
 
 // Writes json_file (must end in .json) and the same path with .txt (one name per line), each atomically;

@@ -56,13 +56,16 @@ TEST(Select, KCentroidOnRealImagesIsDeterministicAndPicksClusterRepresentatives)
   f.convertTo(f, CV_64F);
   cv::Mat means = cv::Mat::zeros(5, f.cols, CV_64F);
   for (int i = 0; i < f.rows; ++i) means.row(a.cluster_of[i]) += f.row(i) / double(a.cluster_sizes[a.cluster_of[i]]);
+  double inertia = 0;
   for (int i = 0; i < f.rows; ++i) {
     const int c = a.cluster_of[i];
     const double own = cv::norm(f.row(i), means.row(c));
+    inertia += own * own;
     for (int o = 0; o < 5; ++o) EXPECT_LE(own, cv::norm(f.row(i), means.row(o)) + 1e-9);
     const int rep = static_cast<int>(*ds.index_of(a.support[c]));
     EXPECT_LE(cv::norm(f.row(rep), means.row(c)), own + 1e-9) << ds.samples[i].name;
   }
+  EXPECT_NEAR(a.inertia, inertia, 1e-9 * inertia);  // the clustering's objective, reported in support.json
 }
 
 // Should a support prove unusable (no object to outline), a person takes its alternates in turn: for
@@ -200,6 +203,9 @@ TEST(Select, WritesJsonAndTxtThatTheSupportReaderReads) {
   EXPECT_EQ(j["k"], 3);
   EXPECT_EQ(j["features"], "thumbnail-hist");
   EXPECT_EQ(j["cluster_sizes"].get<std::vector<size_t>>(), s.cluster_sizes);
+  EXPECT_EQ(j["inertia"].get<double>(), s.inertia);
+  opt.strategy = SelectStrategy::Random;
+  EXPECT_TRUE(selection_json(ds, opt, select_examples(ds, opt))["inertia"].is_null());
   EXPECT_THROW(write_selection(dir / "sel.txt", j), InputError);
   // Nothing but the two outputs is left in the folder (no temporary files).
   size_t files = 0;
