@@ -154,7 +154,7 @@ void run(RunArgs& a) {
   if (o.sam)
     std::printf("results in %s: masks/ (final), coarse/, soft/, prompts/, embeddings/, overlay/ (orange: final mask, "
                 "cyan: coarse outline, green: ground truth, yellow: boxes, green/red dots: positive/negative "
-                "points), run.json%s\n",
+                "points, magenta: a mask declined by a \"no object\" answer, kept in declined/), run.json%s\n",
                 a.out.c_str(), r.final_scores ? ", eval.json/.csv, eval_coarse.json/.csv" : "");
   else
     std::printf("results in %s: masks/ (= coarse/), soft/, overlay/ (orange: mask, green: ground truth), run.json%s\n",

@@ -28,14 +28,17 @@ cv::Mat draw_overlay(const cv::Mat& image, const cv::Mat& prediction, const cv::
 }
 
 cv::Mat draw_segmentation_overlay(const cv::Mat& image, const cv::Mat& prediction, const cv::Mat& ground_truth,
-                                  const cv::Mat& coarse, const OverlayPrompts& prompts) {
+                                  const cv::Mat& coarse, const OverlayPrompts& prompts, const cv::Mat& declined) {
   cv::Mat out = draw_overlay(image, prediction, ground_truth);
   const int thickness = std::max(1, std::max(out.cols, out.rows) / 300);
-  if (!coarse.empty()) {
+  auto outline = [&](const cv::Mat& mask, const cv::Scalar& colour) {
+    if (mask.empty()) return;
     std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(coarse.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
-    cv::drawContours(out, contours, -1, cv::Scalar(0, 200, 255), thickness, cv::LINE_8);
-  }
+    cv::findContours(mask.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+    cv::drawContours(out, contours, -1, colour, thickness, cv::LINE_8);
+  };
+  outline(coarse, cv::Scalar(0, 200, 255));
+  outline(declined, cv::Scalar(255, 0, 255));
   for (const auto& b : prompts.boxes)
     cv::rectangle(out, cv::Point(static_cast<int>(b[0]), static_cast<int>(b[1])),
                   cv::Point(static_cast<int>(b[2]) - 1, static_cast<int>(b[3]) - 1),

@@ -19,8 +19,9 @@ struct OverlayPrompts {
   std::vector<int> labels;                   // 1 positive, 0 negative
 };
 
-// draw_overlay plus the coarse mask's outline (cyan) and the prompts.
+// draw_overlay plus the coarse mask's outline (cyan), the prompts, and the outline (magenta) of a mask that a
+// "no object" answer declined (empty Mat: none).
 cv::Mat draw_segmentation_overlay(const cv::Mat& image, const cv::Mat& prediction, const cv::Mat& ground_truth,
-                                  const cv::Mat& coarse, const OverlayPrompts& prompts);
+                                  const cv::Mat& coarse, const OverlayPrompts& prompts, const cv::Mat& declined = {});
 
 }  // namespace sammpa

@@ -472,11 +472,6 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
   const std::vector<int> chosen_ones =
       choose_objects(scores, cands, fitted.objects_ratio, o.objects_overlap, o.max_objects);
   if (chosen_ones.empty()) return q;
-  const double top_score = scores[chosen_ones[0]];
-  if (top_score < ranker.empty_below) {  // "no object": the record keeps the score, as the queries' rule does
-    q.answered_empty = std::pair{top_score, ranker.empty_below};
-    return q;
-  }
   for (const int c : chosen_ones) {  // the best first: its score is the query's (answer_empty_from_queries)
     const MaskCandidate chosen =
         finish_choice(models, cands[c], fitted.round, fitted.extra_round, o.extra_round_margin);
@@ -494,6 +489,13 @@ QuerySegmentation segment_ranked(const sam::SamPredictor& predictor, const cv::M
     obj.prompt.bbox = cv::boundingRect(obj.mask);
     q.mask |= obj.mask;
     q.objects.push_back(std::move(obj));
+  }
+  const double top_score = scores[chosen_ones[0]];
+  if (top_score < ranker.empty_below) {  // "no object": the record keeps the score, as the queries' rule does
+    q.answered_empty = std::pair{top_score, ranker.empty_below};
+    q.declined = q.mask;  // what a person may still take (OUT/declined/)
+    q.mask = cv::Mat(q.declined.size(), CV_8UC1, cv::Scalar(0));  // a new buffer: zeros() would write into it
+    q.objects.clear();
   }
   return q;
 }
@@ -651,14 +653,21 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
       write_json_atomic(prompts, j);
     }
     const fs::path mask_file = out_root / "masks" / (q.name + ".png");
-    const cv::Mat empty = cv::Mat::zeros(read_mask(mask_file).size(), CV_8UC1);  // the image's size
+    const fs::path declined_file = out_root / "declined" / (q.name + ".png");
+    const cv::Mat answer = read_mask(mask_file);
+    if (!fs::exists(declined_file)) {  // kept before the mask is blanked: a decision run again finds it there
+      fs::create_directories(declined_file.parent_path());
+      write_png(declined_file, answer);
+    }
+    const cv::Mat empty = cv::Mat::zeros(answer.size(), CV_8UC1);  // the image's size
     write_png(mask_file, empty);
     if (overlays) {
       const Sample& s = data.at(q.name);
       const cv::Mat image = read_image(s.image);
       const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
       write_png(out_root / "overlay" / (q.name + ".png"),
-                draw_segmentation_overlay(image, empty, truth, load_coarse_input(out_root, q.name).coarse, {}));
+                draw_segmentation_overlay(image, empty, truth, load_coarse_input(out_root, q.name).coarse, {},
+                                          read_mask(declined_file)));
     }
     ++blanked;
   }

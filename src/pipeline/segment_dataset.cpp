@@ -193,6 +193,10 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
     q.result = o.segment_one ? o.segment_one(predictor, name, image, in)
                              : segment_query(predictor, in.coarse, in.soft, o.prompt, o.refine);
     run.seconds_decode += seconds_since(t0);
+    if (!q.result.declined.empty()) {  // before the empty answer, so that a resumed run finds both
+      fs::create_directories(out_root / "declined");
+      write_png(out_root / "declined" / (name + ".png"), q.result.declined);
+    }
     write_png(out_root / "masks" / (name + ".png"), q.result.mask);
     write_json_atomic(out_root / "prompts" / (name + ".json"), to_json(q.result, o.prompt));
     if (o.overlays) {
@@ -204,7 +208,7 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
       }
       const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
       write_png(out_root / "overlay" / (name + ".png"),
-                draw_segmentation_overlay(image, q.result.mask, truth, in.coarse, shown));
+                draw_segmentation_overlay(image, q.result.mask, truth, in.coarse, shown, q.result.declined));
     }
     for (auto& obj : q.result.objects) {  // keep the prompts and scores, not the per-object images
       obj.mask.release();
@@ -212,6 +216,7 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
       obj.prompt.mask_prompt.release();
     }
     q.result.mask.release();
+    q.result.declined.release();
     q.seconds = seconds_since(tq);
     q.record = query_record(q);
     if (!o.records.empty()) write_json_atomic(o.records / (name + ".json"), q.record);  // after its files

@@ -31,6 +31,9 @@ struct QuerySegmentation {
   std::vector<ObjectResult> objects;
   // Set when a ranker answered "no object": its best candidate's score and the threshold it fell below.
   std::optional<std::pair<double, double>> answered_empty;
+  // With answered_empty: the mask the query would have got otherwise (CV_8UC1 0/255, image size), kept for a
+  // person to check the "no object" answer (OUT/declined/, outlined in the overlay).
+  cv::Mat declined;
   // The pipeline's own confidence, for sorting results a person should check: the mean over objects of
   // predicted IoU x agreement (0 for a fallback or an empty result).
   double confidence() const;

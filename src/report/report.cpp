@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -394,11 +395,13 @@ ReportSummary write_report(const fs::path& run) {
   if (eval) for (const auto& im : (*eval)["images"]) final_of[im["name"].get<std::string>()] = im;
   if (eval_coarse) for (const auto& im : (*eval_coarse)["images"]) coarse_of[im["name"].get<std::string>()] = im;
   std::map<std::string, double> confidence;
+  std::set<std::string> declined;  // answered "no object": the declined mask is outlined in the overlay
   std::vector<std::string> queries;
   if (segment) {
     for (const auto& q : (*segment)["queries"]) {
       queries.push_back(q["name"].get<std::string>());
       confidence[queries.back()] = q.value("confidence", 0.0);
+      if (q.contains("answered_empty")) declined.insert(queries.back());
     }
   } else {
     for (const auto& [n, _] : final_of) queries.push_back(n);
@@ -438,7 +441,8 @@ ReportSummary write_report(const fs::path& run) {
   std::stable_sort(queries.begin(), queries.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
   h << "<h2>Query images (" << queries.size() << ", " << (eval ? "worst final Dice first" : "least confident first")
     << ")</h2>\n<p>Orange: final mask; cyan outline: coarse mask; green: ground truth; yellow: boxes; green and red "
-       "dots: positive and negative points.</p>\n<div class=\"grid\">";
+       "dots: positive and negative points; magenta outline: the mask a \"no object\" answer declined (kept in "
+       "declined/).</p>\n<div class=\"grid\">";
   for (const auto& n : queries) {
     h << "<figure data-name=\"" << esc(n) << "\">";
     const fs::path overlay = run / "overlay" / (n + ".png");
@@ -454,6 +458,7 @@ ReportSummary write_report(const fs::path& run) {
         h << " (coarse " << num(coarse_of[n]["dice"].get<double>()) << ")";
     }
     if (confidence.count(n)) h << " &middot; confidence " << num(confidence[n], 2);
+    if (declined.count(n)) h << " &middot; answered &ldquo;no object&rdquo;";
     h << "</figcaption></figure>\n";
   }
   h << "</div>\n</body></html>\n";

@@ -89,10 +89,20 @@ TEST(EmptyFromQueries, BlanksTheLowGroupAndIsStableWhenRunAgain) {
     const auto prompts = nlohmann::json::parse(test::read_text(out / "prompts" / (name + ".json")));
     EXPECT_EQ(prompts.contains("answered_empty"), blank) << name;
     EXPECT_EQ(prompts["objects"].size(), 1u) << name;  // the prompt SAM got stays on record
+    // The declined answer is kept for a person to take: the mask as it was before the blanking (all 255).
+    const fs::path declined = out / "declined" / (name + ".png");
+    EXPECT_EQ(fs::exists(declined), blank) << name;
+    if (blank) {
+      EXPECT_EQ(cv::countNonZero(read_mask(declined)), 20 * 30) << name;
+    }
   }
   const nlohmann::json again = answer_empty_from_queries(ds, sup, run, out, false);
   EXPECT_DOUBLE_EQ(again["threshold"].get<double>(), first["threshold"].get<double>());
   EXPECT_EQ(again["queries_answered_empty"], 6);
+  for (int i = 0; i < 6; ++i) {  // run again on the blanked masks: the declined ones are not overwritten
+    const std::string name = run.queries[i].name;
+    EXPECT_EQ(cv::countNonZero(read_mask(out / "declined" / (name + ".png"))), 20 * 30) << name;
+  }
   // Supports that all hold the object: no threshold, nothing blanked.
   sup.loo.empty_truth = {false, false, false, false};
   const nlohmann::json none = answer_empty_from_queries(ds, sup, run, out, false);

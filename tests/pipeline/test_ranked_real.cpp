@@ -213,7 +213,16 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   EXPECT_GT(lesion, 0.3);  // measured 0.43 and 0.51 (two versions of the ranker); registration gives about 0.05 on BUSI
   // Empty answers happen exactly when leave-one-out set a threshold (whether it pays off depends on the supports).
   size_t empty = 0;
-  for (const auto& q : r.segment.queries) empty += q.result.objects.empty();
+  for (const auto& q : r.segment.queries) {
+    empty += q.result.objects.empty();
+    // A "no object" answer keeps the mask it declined (declined/), and only then.
+    const fs::path declined = dir / "out/declined" / (q.name + ".png");
+    EXPECT_EQ(fs::exists(declined), q.record.contains("answered_empty")) << q.name;
+    if (fs::exists(declined)) {
+      EXPECT_GT(cv::countNonZero(read_mask(declined)), 0) << q.name;
+      EXPECT_EQ(cv::countNonZero(read_mask(dir / "out/masks" / (q.name + ".png"))), 0) << q.name;
+    }
+  }
   if (ranker["ranker"]["empty_below"].is_null()) {
     EXPECT_EQ(empty, 0u);
   }
@@ -249,6 +258,12 @@ TEST(PipelineReal, RankedModeFindsLesionsOnRealUltrasound) {
   const QuerySegmentation seg = segment_ranked(predictor, read_image(ds.at(name).image), soft, strict, never.ranked);
   EXPECT_TRUE(seg.objects.empty());
   EXPECT_EQ(cv::countNonZero(seg.mask), 0);
+  // The declined mask is the answer the same ranker gives without the threshold.
+  const QuerySegmentation answered = segment_ranked(predictor, read_image(ds.at(name).image), soft, kept, never.ranked);
+  ASSERT_FALSE(answered.objects.empty());
+  ASSERT_EQ(seg.declined.size(), answered.mask.size());
+  EXPECT_GT(cv::countNonZero(seg.declined), 0);
+  EXPECT_EQ(cv::countNonZero(seg.declined != answered.mask), 0);
   ASSERT_TRUE(seg.answered_empty.has_value());
   EXPECT_GT(seg.answered_empty->first, -1.0);
   EXPECT_LT(seg.answered_empty->first, 2.0);  // a predicted IoU

@@ -146,6 +146,15 @@ TEST(Report, RankedRunsShowTheNoObjectThreshold) {
   for (const auto& t : values_after(section, "fill=\"#e07b00\"><title>")) shown += std::stoi(t);
   EXPECT_EQ(shown, 5);
   EXPECT_EQ(section.find("fill=\"#888888\""), std::string::npos);
+  // The gallery says which queries were answered "no object" (their overlays outline the declined mask).
+  EXPECT_NE(html.find("magenta outline: the mask a \"no object\" answer declined"), std::string::npos);
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = "phantom_00" + std::to_string(i + 1);
+    const size_t fig = html.find("<figure data-name=\"" + name + "\">");
+    ASSERT_NE(fig, std::string::npos) << name;
+    const std::string caption = html.substr(fig, html.find("</figure>", fig) - fig);
+    EXPECT_EQ(caption.find("answered &ldquo;no object&rdquo;") != std::string::npos, score[i] < 0.2) << name;
+  }
   // Refused for its share of images without the object.
   ranker["empty_from_queries"]["rejected_mixture"] = {{"reason", "share"}, {"threshold", 0.32},
                                                       {"weight_without_object", 0.536},
