@@ -244,7 +244,7 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
                   "started from the supports' (decided once every query is scored); auto: queries, or supports "
                   "where fewer than 20 queries are scored, the mixture does not fit, or its threshold lies above most "
                   "supports with an object (report.html plots the scores and the threshold); never: every image "
-                  "holds the object")
+                  "holds the object. A query answered \"no object\" keeps the mask it declined in OUT/declined/")
       ->capture_default_str()->check(CLI::IsMember({"auto", "supports", "queries", "never"}));
   sub->add_option("--ranked-penalty", a.ranked_penalty,
                   "ranked mode: how leave-one-out on the supports picks the ranker's ridge penalty: error (the "

@@ -287,8 +287,10 @@ std::string no_object_section(const json& ranker, const json& segment, const std
   } else {
     o << "No threshold: a query is answered empty only where SAM proposed no candidate.";
   }
-  o << " Where every image holds the object, <code>--ranked-empty never</code> keeps each query's best "
-       "candidate.";
+  if (threshold && answered_empty > 0)
+    o << " Each query answered empty keeps the mask it declined in <code>declined/</code> (outlined in magenta below), "
+         "for you to take where the answer is wrong.";
+  o << " Where every image holds the object, <code>--ranked-empty never</code> keeps each query's best candidate.";
   if (unscored) o << " " << unscored << " queries have no recorded score.";
   o << "</p>\n";
 

@@ -139,6 +139,7 @@ TEST(Report, RankedRunsShowTheNoObjectThreshold) {
   EXPECT_EQ(values_after(section, "data-answered-empty=\""), std::vector<std::string>{"2"});
   EXPECT_NE(section.find("--ranked-empty auto"), std::string::npos);
   EXPECT_NE(section.find("supports' held-out scores; 2 of 5 queries answered empty"), std::string::npos);
+  EXPECT_NE(section.find("keeps the mask it declined in <code>declined/</code>"), std::string::npos);
   EXPECT_NE(section.find("mixture was refused: its threshold 0.320 lay above 2 of the 2"), std::string::npos);
   EXPECT_EQ(values_after(section, "stroke-width=\"2\"").size(), 3u);  // one tick per support
   // Every query in the histogram, all of them orange (the phantoms all hold an object).
