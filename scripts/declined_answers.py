@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""What the ranked mode's "no object" answers cost and gave on a run with ground truth (docs/RESULTS.md, "The
+masks the 'no object' answers declined"), from the run's own files.
+
+    /usr/bin/python3 scripts/declined_answers.py RUN DATA
+
+RUN: a `sammpa run` output folder (masks/, declined/, eval.csv); DATA: its data folder (masks/NAME.png). Images
+whose names start with "normal" hold no object. Prints, over the lesion queries, the Dice as answered, how many
+were answered "no object", how their declined masks (RUN/declined/NAME.png) score against the truth, and the
+Dice had every query kept its answer; over the normal queries, the share answered "no object". Needs numpy and
+PIL.
+"""
+import csv
+import os
+import sys
+
+import numpy as np
+from PIL import Image
+
+
+def mask(path):
+    return np.array(Image.open(path).convert("L")) > 127
+
+
+def dice(a, b):
+    s = a.sum() + b.sum()
+    return 1.0 if s == 0 else 2.0 * (a & b).sum() / s
+
+
+def main():
+    run, data = sys.argv[1], sys.argv[2]
+    rows = [r for r in csv.DictReader(open(f"{run}/eval.csv")) if r["group"] != "overall"]
+    lesion = [r for r in rows if not r["name"].startswith("normal")]
+    normal = [r for r in rows if r["name"].startswith("normal")]
+    answered = {r["name"]: float(r["dice"]) for r in lesion}
+    declined, kept = [], dict(answered)
+    for r in lesion:
+        f = f"{run}/declined/{r['name']}.png"
+        if os.path.exists(f):
+            d = dice(mask(f), mask(f"{data}/masks/{r['name']}.png"))
+            declined.append(d)
+            kept[r["name"]] = d
+    normal_declined = sum(os.path.exists(f"{run}/declined/{r['name']}.png") for r in normal)
+    normal_empty = sum(float(r["dice"]) == 1.0 for r in normal)
+    d = np.array(declined)
+    print(f"lesion queries {len(lesion)}: Dice as answered {np.mean(list(answered.values())):.3f}")
+    if len(d):
+        print(f"  answered 'no object': {len(d)}; their declined masks: Dice {d.mean():.3f} (median "
+              f"{np.median(d):.3f}), >= 0.5 on {(d >= 0.5).sum()}, < 0.1 on {(d < 0.1).sum()}")
+    print(f"  Dice had every query kept its answer: {np.mean(list(kept.values())):.3f}")
+    if normal:
+        print(f"normal queries {len(normal)}: answered 'no object' {normal_empty / len(normal):.2f} "
+              f"({normal_declined} with a declined mask; every one answered would score 0)")
+
+
+if __name__ == "__main__":
+    main()
