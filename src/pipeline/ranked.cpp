@@ -655,7 +655,8 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
     const fs::path mask_file = out_root / "masks" / (q.name + ".png");
     const fs::path declined_file = out_root / "declined" / (q.name + ".png");
     const cv::Mat answer = read_mask(mask_file);
-    if (!fs::exists(declined_file)) {  // kept before the mask is blanked: a decision run again finds it there
+    // Kept before the mask is blanked, so that the decision run again (a resumed run) finds it there.
+    if (!fs::exists(declined_file) && cv::countNonZero(answer) > 0) {
       fs::create_directories(declined_file.parent_path());
       write_png(declined_file, answer);
     }
@@ -667,7 +668,7 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
       const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
       write_png(out_root / "overlay" / (q.name + ".png"),
                 draw_segmentation_overlay(image, empty, truth, load_coarse_input(out_root, q.name).coarse, {},
-                                          read_mask(declined_file)));
+                                          fs::exists(declined_file) ? read_mask(declined_file) : cv::Mat()));
     }
     ++blanked;
   }
