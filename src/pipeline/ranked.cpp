@@ -656,9 +656,13 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
     const fs::path declined_file = out_root / "declined" / (q.name + ".png");
     const cv::Mat answer = read_mask(mask_file);
     // Kept before the mask is blanked, so that the decision run again (a resumed run) finds it there.
-    if (!fs::exists(declined_file) && cv::countNonZero(answer) > 0) {
+    cv::Mat declined;
+    if (fs::exists(declined_file)) {
+      declined = read_mask(declined_file);
+    } else if (cv::countNonZero(answer) > 0) {
       fs::create_directories(declined_file.parent_path());
       write_png(declined_file, answer);
+      declined = answer;
     }
     const cv::Mat empty = cv::Mat::zeros(answer.size(), CV_8UC1);  // the image's size
     write_png(mask_file, empty);
@@ -668,7 +672,7 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
       const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
       write_png(out_root / "overlay" / (q.name + ".png"),
                 draw_segmentation_overlay(image, empty, truth, load_coarse_input(out_root, q.name).coarse, {},
-                                          fs::exists(declined_file) ? read_mask(declined_file) : cv::Mat()));
+                                          declined));
     }
     ++blanked;
   }
