@@ -7,6 +7,7 @@
 namespace sammpa {
 namespace {
 std::atomic<bool> g_enabled{true};
+std::atomic<bool> g_drawing{false};  // an enabled bar is drawing (made, not yet finished)
 
 std::string format_seconds(double s) {
   char buf[32];
@@ -25,6 +26,9 @@ void Progress::set_globally_enabled(bool on) { g_enabled = on; }
 Progress::Progress(std::string label, size_t total, bool enabled)
     : label_(std::move(label)), total_(total), enabled_(enabled && g_enabled && total > 0),
       tty_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+  if (!enabled_) return;
+  bool none = false;
+  enabled_ = g_drawing.compare_exchange_strong(none, true);  // else an outer bar is drawing: stay silent
   if (enabled_) draw(0, false);
 }
 
@@ -47,6 +51,7 @@ void Progress::finish() {
   if (finished_) return;
   finished_ = true;
   draw(done_.load(), true);
+  g_drawing = false;
 }
 
 void Progress::draw(size_t done, bool final_line) {

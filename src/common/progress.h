@@ -1,6 +1,8 @@
 #pragma once
-// A terminal progress bar with rate and ETA, written to stderr. Thread-safe `tick()`; silent when
-// disabled (tests, --quiet) or when stderr is not a terminal and `force` is false (then one line per 10%).
+// A terminal progress bar with rate and ETA, written to stderr. Thread-safe `tick()`; silent when disabled
+// (tests, --quiet); one line per 10% when stderr is not a terminal. One bar at a time: a bar made while another
+// is drawing (a step's inner loop, e.g. each leave-one-out fold's propagation) stays silent, so that the outer
+// bar is not broken into lines of 1/1 steps.
 #include <atomic>
 #include <chrono>
 #include <mutex>
