@@ -15,14 +15,15 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
   static sammpa::EvalOptions opt;
   static std::string pred;
   static bool overwrite = false;
-  sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
+  sub->add_option("-d,--data", data,
+                  "dataset folder (images/, masks/; or each image beside its NAME_mask file)")->required();
   sub->add_option("-p,--pred", pred, "folder of predicted masks, PRED/NAME.png")->required();
   sammpa::cli::add_support_option(sub, support, "never scored");
   sub->add_option("-o,--out", out,
                   "output folder: eval.json (per image and summaries) and eval.csv (per image), the names a run "
                   "folder uses")
       ->required();
-  sub->add_option("--group-by", group_by, "none, or prefix: group by the name up to the first '_'")
+  sub->add_option("--group-by", group_by, "none, or prefix: group by the name up to the first '_', ' ' or '('")
       ->check(CLI::IsMember({"none", "prefix"}))
       ->capture_default_str();
   sub->add_option("--exclude-groups", opt.exclude_groups,

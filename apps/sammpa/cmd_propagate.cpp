@@ -30,7 +30,8 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
   static std::string data, support, out, fusion = "vote", method = "demons", queries;
   static sammpa::PropagateOptions opt;
   static bool overwrite = false;
-  sub->add_option("-d,--data", data, "dataset folder (images/, masks/)")->required();
+  sub->add_option("-d,--data", data,
+                  "dataset folder (images/, masks/; or each image beside its NAME_mask file)")->required();
   sammpa::cli::add_support_option(sub, support, "whose masks are propagated")->required();
   sub->add_option("-o,--out", out, "output folder")->required();
   sub->add_option("--fusion", fusion,

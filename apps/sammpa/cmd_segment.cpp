@@ -73,7 +73,7 @@ void run_segment(const SegmentArgs& a) {
   if (!a.min_object_area_given) {  // as in `run`: the supports' smallest object lowers the default floor
     std::vector<cv::Mat> masks;
     for (const auto& n : support)
-      if (const auto i = ds.index_of(n); i && ds.samples[*i].mask) masks.push_back(read_mask(*ds.samples[*i].mask));
+      if (const auto i = ds.index_of(n); i && ds.samples[*i].mask) masks.push_back(read_truth(ds.samples[*i]));
     o.prompt.min_object_area = lowered_size_floor(o.prompt.min_object_area, masks);
   }
   if (!a.embeddings.empty()) {
@@ -119,7 +119,8 @@ void run_segment(const SegmentArgs& a) {
 sammpa::cli::Command cmd(30, [](CLI::App& app) {
   static SegmentArgs a;
   auto* sub = app.add_subcommand("segment", "Steps 3-4 on coarse masks: prompts, SAM and refinement -> final masks");
-  sub->add_option("-d,--data", a.data, "dataset folder (images/, masks/)")->required();
+  sub->add_option("-d,--data", a.data,
+                  "dataset folder (images/, masks/; or each image beside its NAME_mask file)")->required();
   sub->add_option("-c,--coarse", a.coarse, "a `sammpa propagate` or `sammpa run` output (coarse/, soft/)")->required();
   cli::add_support_option(sub, a.support, "never segmented (default: the list in the --coarse folder)");
   sub->add_option("-o,--out", a.out, "output folder: masks/, prompts/, overlay/, segment.json, eval*.json")->required();

@@ -59,7 +59,7 @@ std::string table_row(const std::string& label, int width, const ScoreSummary& s
 
 }  // namespace
 
-std::string name_prefix_group(const std::string& name) { return name.substr(0, name.find('_')); }
+std::string name_prefix_group(const std::string& name) { return name.substr(0, name.find_first_of("_ (")); }
 
 ScoreSummary summarize_scores(const std::vector<const ImageScore*>& images) {
   std::vector<std::optional<double>> dice, iou, hd;
@@ -97,7 +97,7 @@ EvalReport evaluate(const Dataset& ds, const EvalOptions& opt) {
   Progress progress("eval", queries.size());
   parallel_for(queries.size(), opt.threads, [&](size_t i) {
     const Sample& s = *queries[i];
-    cv::Mat truth = read_mask(*s.mask);
+    cv::Mat truth = read_truth(s);
     cv::Mat pred;
     ImageScore& row = report.images[i];
     if (auto it = predictions.find(s.name); it != predictions.end()) {

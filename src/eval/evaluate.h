@@ -18,7 +18,7 @@ struct EvalOptions {
   std::filesystem::path pred_dir;
   std::vector<std::string> support;         // names never scored
   bool missing_as_empty = false;            // a query without prediction counts as an empty prediction
-  bool group_by_prefix = false;             // group = name up to the first '_' (BUSI: benign, malignant, normal)
+  bool group_by_prefix = false;             // group = name_prefix_group (BUSI: benign, malignant, normal)
   std::vector<std::string> exclude_groups;  // left out of the overall summary, still reported per group
   int threads = 0;                          // <= 0: all cores
 };
@@ -43,7 +43,9 @@ struct EvalReport {
   size_t missing_predictions = 0;
 };
 
-std::string name_prefix_group(const std::string& name);  // up to the first '_' (the whole name if none)
+// Up to the first '_', ' ' or '(' ("benign_001" and the original BUSI's "benign (1)": benign); the whole name
+// if none.
+std::string name_prefix_group(const std::string& name);
 
 EvalReport evaluate(const Dataset& dataset, const EvalOptions& options);
 ScoreSummary summarize_scores(const std::vector<const ImageScore*>& images);

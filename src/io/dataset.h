@@ -1,7 +1,10 @@
 #pragma once
-// A dataset folder: images/NAME.ext and, optionally, masks/NAME.ext (any supported format for either).
+// A dataset folder: images/NAME.ext and, optionally, masks/NAME.ext (any supported format for either); or, as
+// public data sets are often shipped (the original BUSI: benign/"benign (1).png" beside "benign (1)_mask.png"),
+// images with their masks beside them, in the folder or in its subfolders one level down.
 #include <filesystem>
 #include <functional>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +15,9 @@ struct Sample {
   std::string name;
   std::filesystem::path image;
   std::optional<std::filesystem::path> mask;
+  // Further mask files of the image, one object each (NAME_mask_1, NAME_mask_2, ... as the original BUSI has
+  // for images with several lesions): the truth is their union with `mask` (read_truth).
+  std::vector<std::filesystem::path> more_masks;
 };
 
 struct Dataset {
@@ -23,14 +29,18 @@ struct Dataset {
   size_t size() const { return samples.size(); }
 };
 
-// Lists a dataset folder. Errors (InputError): missing folder, no images/ subfolder, no images, two image
-// files with the same NAME, a mask with no image, two masks for one image. Does not decode pixels.
+// Lists a dataset folder. Errors (InputError): missing folder, no images, two image files with the same NAME,
+// a mask with no image, two masks for one image (numbered ones aside). Does not decode pixels.
 Dataset scan_dataset(const std::filesystem::path& root);
 
 // The image a mask file belongs to, from its name without extension: the same name, or the name followed by
 // _mask, _segmentation, _seg, _label or _gt (as public data sets name theirs: ISIC's _segmentation, the original
-// BUSI's _mask). Empty when no image matches.
-std::string mask_image_name(const std::string& mask_stem, const std::function<bool(const std::string&)>& is_image);
+// BUSI's _mask), optionally then _N for a further object (`numbered`). Empty when no image matches.
+std::string mask_image_name(const std::string& mask_stem, const std::function<bool(const std::string&)>& is_image,
+                            bool* numbered = nullptr);
+
+// A sample's true mask at the image's size: `mask` united with `more_masks`. The sample must have a mask.
+cv::Mat read_truth(const Sample& sample, cv::Size expected_size = {});
 
 // The dataset without the masks that cannot be used: a mask whose size differs from its image's, or whose
 // header cannot be read. Each one dropped gets a line in `dropped` ("FILE: the problem"). For a run, where a

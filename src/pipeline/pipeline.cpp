@@ -48,7 +48,7 @@ struct SupportObjects {
 SupportObjects follow_the_supports(PipelineOptions& o, const Dataset& ds, const std::vector<std::string>& support) {
   std::vector<cv::Mat> masks;
   for (const auto& n : support)  // a support's mask of the wrong size is an error here, before any work
-    masks.push_back(read_mask(*ds.at(n).mask, read_image_size(ds.at(n).image)));
+    masks.push_back(read_truth(ds.at(n), read_image_size(ds.at(n).image)));
   if (o.prompt_floor_from_supports)
     o.segment.prompt.min_object_area = lowered_size_floor(o.segment.prompt.min_object_area, masks);
   o.ranked.candidates.min_area = lowered_size_floor(o.ranked.candidates.min_area, masks);
@@ -75,7 +75,7 @@ SupportObjects follow_the_supports(PipelineOptions& o, const Dataset& ds, const 
 std::vector<std::string> replace_empty_supports(Dataset& ds, Selection& sel) {
   auto shows_object = [&](const std::string& name) {
     const Sample& s = ds.at(name);
-    return s.mask && sizable_objects(read_mask(*s.mask, read_image_size(s.image))) > 0;
+    return s.mask && sizable_objects(read_truth(s, read_image_size(s.image))) > 0;
   };
   for (const auto& n : sel.support)
     if (shows_object(n)) return {};
@@ -116,7 +116,7 @@ void draw_coarse_overlays(const Dataset& ds, const std::vector<QueryResult>& que
     const Sample& s = ds.at(queries[i].name);
     cv::Mat img = read_image(s.image);
     cv::Mat pred = read_mask(out_root / "coarse" / (s.name + ".png"), img.size());
-    cv::Mat truth = s.mask ? read_mask(*s.mask, img.size()) : cv::Mat();
+    cv::Mat truth = s.mask ? read_truth(s, img.size()) : cv::Mat();
     write_png(out_root / "overlay" / (s.name + ".png"), draw_overlay(img, pred, truth));
     progress.tick();
   });

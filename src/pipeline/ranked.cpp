@@ -669,7 +669,7 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
     if (overlays) {
       const Sample& s = data.at(q.name);
       const cv::Mat image = read_image(s.image);
-      const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
+      const cv::Mat truth = s.mask ? read_truth(s, image.size()) : cv::Mat();
       write_png(out_root / "overlay" / (q.name + ".png"),
                 draw_segmentation_overlay(image, empty, truth, load_coarse_input(out_root, q.name).coarse, {},
                                           declined));

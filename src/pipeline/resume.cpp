@@ -28,8 +28,11 @@ std::string file_stamp(const fs::path& f) {
 
 std::string dataset_fingerprint(const Dataset& ds) {
   std::string s = fs::absolute(ds.root).lexically_normal().string() + "\n";
-  for (const auto& sample : ds.samples)
-    s += file_stamp(sample.image) + (sample.mask ? " | " + file_stamp(*sample.mask) : "") + "\n";
+  for (const auto& sample : ds.samples) {
+    s += file_stamp(sample.image) + (sample.mask ? " | " + file_stamp(*sample.mask) : "");
+    for (const auto& more : sample.more_masks) s += " + " + file_stamp(more);
+    s += "\n";
+  }
   return s;
 }
 

@@ -140,9 +140,11 @@ void embed_supports(const Dataset& ds, const std::vector<std::string>& support, 
                     std::vector<cv::Mat>& masks, const std::function<void()>& tick) {
   for (const auto& name : support) {
     const Sample& s = ds.at(name);
-    if (!s.mask) throw InputError(s.image, "support has no mask (expected masks/" + name + ".<ext>)");
+    if (!s.mask)
+      throw InputError(s.image, "support has no mask (expected masks/" + name + ".<ext>, or " + name +
+                                    "_mask.<ext> beside the image)");
     const cv::Mat image = read_image(s.image);
-    masks.push_back(read_mask(*s.mask, image.size()));
+    masks.push_back(read_truth(s, image.size()));
     src.set(predictor, image, name);
     embeddings.push_back(predictor.embedding());
     tick();
@@ -206,7 +208,7 @@ SegmentRun segment_dataset(const Dataset& data, const std::vector<std::string>& 
         shown.points.insert(shown.points.end(), obj.prompt.points.begin(), obj.prompt.points.end());
         shown.labels.insert(shown.labels.end(), obj.prompt.labels.begin(), obj.prompt.labels.end());
       }
-      const cv::Mat truth = s.mask ? read_mask(*s.mask, image.size()) : cv::Mat();
+      const cv::Mat truth = s.mask ? read_truth(s, image.size()) : cv::Mat();
       write_png(out_root / "overlay" / (name + ".png"),
                 draw_segmentation_overlay(image, q.result.mask, truth, in.coarse, shown, q.result.declined));
     }

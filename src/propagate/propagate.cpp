@@ -35,9 +35,11 @@ std::vector<SupportData> load_supports(const Dataset& data, const std::vector<st
     auto index = data.index_of(name);
     if (!index) throw InputError(data.root / "images", "support '" + name + "' is not in the dataset");
     const Sample& s = data.samples[*index];
-    if (!s.mask) throw InputError(s.image, "support has no mask (expected masks/" + name + ".<ext>)");
+    if (!s.mask)
+      throw InputError(s.image, "support has no mask (expected masks/" + name + ".<ext>, or " + name +
+                                    "_mask.<ext> beside the image)");
     cv::Mat image = read_image(s.image);
-    cv::Mat mask = read_mask(*s.mask, image.size());  // InputError naming the mask on a size mismatch
+    cv::Mat mask = read_truth(s, image.size());  // InputError naming the mask on a size mismatch
     SupportData d{name, to_working(image, size), {}};
     mask.convertTo(d.mask, CV_32F, 1.0 / 255.0);
     out.push_back(std::move(d));
@@ -147,7 +149,7 @@ PropagationRun propagate_dataset(const Dataset& data, const std::vector<std::str
     }
 
     std::optional<cv::Mat> truth;
-    if (want_truth && q.mask) truth = read_mask(*q.mask, image.size());
+    if (want_truth && q.mask) truth = read_truth(q, image.size());
     const bool any_local = std::find(rules.begin(), rules.end(), Fusion::local) != rules.end();
     const std::vector<cv::Mat> local =
         any_local ? local_weights(fixed, warped_images, opt.local) : std::vector<cv::Mat>{};

@@ -243,7 +243,7 @@ std::string no_object_section(const json& ranker, const json& segment, const std
     int truth = -1;
     const std::string name = q.value("name", std::string());
     if (data && data->index_of(name) && data->at(name).mask) {
-      truth = cv::countNonZero(read_mask(*data->at(name).mask)) > 0;
+      truth = cv::countNonZero(read_truth(data->at(name))) > 0;
     }
     scores.push_back({*v, truth});
   }
@@ -383,7 +383,7 @@ ReportSummary write_report(const fs::path& run) {
     h << "<figure>";
     if (data && data->index_of(n) && data->at(n).mask) {
       const cv::Mat img = read_image(data->at(n).image);
-      const cv::Mat mask = read_mask(*data->at(n).mask, img.size());
+      const cv::Mat mask = read_truth(data->at(n), img.size());
       h << "<img loading=\"lazy\" alt=\"" << esc(n) << "\" src=\""
         << url(thumbnail(draw_overlay(img, mask), run, "support_" + n)) << "\">";
       ++summary.thumbnails;

@@ -528,3 +528,40 @@ TEST(RunCli, ResumeAfterSigkillKeepsTheWorkDoneAndGivesTheSameMasks) {
   EXPECT_GE(seg["summary"]["embeddings_reused"].get<size_t>(), written - 1);
   EXPECT_FALSE(fs::exists(other));  // the killed run's leftovers are cleaned up on commit
 }
+
+// A folder laid out as public data sets ship (class folders, each image beside its NAME_mask file, a second
+// object as NAME_mask_1) runs as its images/ + masks/ copy does: the same supports and the same final masks.
+TEST(RunCli, ImagesBesideTheirMasksRunAsTheImagesAndMasksFolders) {
+  test::TempDir dir;
+  write_phantom_dataset(dir / "data", {10, 96, 5});
+  std::vector<std::string> names;
+  for (const auto& s : scan_dataset(dir / "data").samples) names.push_back(s.name);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const fs::path to = dir / "side" / (i < names.size() / 2 ? "first" : "second");
+    fs::create_directories(to);
+    fs::copy_file(dir / "data/images" / (names[i] + ".png"), to / (names[i] + ".png"));
+    const cv::Mat mask = read_mask(dir / "data/masks" / (names[i] + ".png"));
+    if (i == 1) {  // one image's mask in two files, split at the middle row
+      cv::Mat upper = mask.clone(), lower = mask.clone();
+      upper.rowRange(mask.rows / 2, mask.rows).setTo(0);
+      lower.rowRange(0, mask.rows / 2).setTo(0);
+      write_png(to / (names[i] + "_mask.png"), upper);
+      write_png(to / (names[i] + "_mask_1.png"), lower);
+    } else {
+      write_png(to / (names[i] + "_mask.png"), mask);
+    }
+  }
+  for (const char* layout : {"data", "side"}) {
+    auto r = test::run_sammpa("run --data " + (dir / layout).string() + " -k 3 --out " + (dir / layout).string() +
+                              "_out");
+    ASSERT_EQ(r.status, 0) << layout << ": " << r.err;
+  }
+  EXPECT_EQ(test::read_text(dir / "data_out/support.txt"), test::read_text(dir / "side_out/support.txt"));
+  ASSERT_EQ(test::count_files(dir / "side_out/masks"), 7u);
+  for (const auto& e : fs::directory_iterator(dir / "data_out/masks")) {
+    const cv::Mat a = read_mask(e.path()), b = read_mask(dir / "side_out/masks" / e.path().filename());
+    EXPECT_EQ(cv::countNonZero(a != b), 0) << e.path().filename();
+  }
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "data_out/eval.json"))["overall"],
+            nlohmann::json::parse(test::read_text(dir / "side_out/eval.json"))["overall"]);
+}

@@ -146,3 +146,11 @@ TEST(Evaluate, GroupsByPrefixOnRealBusiAndExcludesNormalFromOverall) {
   EXPECT_NE(test::error_of([&] { evaluate(ds, opt); }).find("group 'normals' (groups: benign, malignant, normal)"),
             std::string::npos);
 }
+
+TEST(Eval, GroupsByTheNameUpToTheFirstSeparator) {
+  EXPECT_EQ(name_prefix_group("benign_012"), "benign");
+  EXPECT_EQ(name_prefix_group("benign (12)"), "benign");  // the original BUSI's names
+  EXPECT_EQ(name_prefix_group("malignant(3)"), "malignant");
+  EXPECT_EQ(name_prefix_group("CHNCXR_0001_0"), "CHNCXR");
+  EXPECT_EQ(name_prefix_group("plain"), "plain");
+}

@@ -110,3 +110,70 @@ TEST(Npy, RoundTripsAndRejectsGarbage) {
   std::ofstream(dir / "bad.npy") << "nope";
   EXPECT_THROW(read_npy(dir / "bad.npy"), InputError);
 }
+
+// The original BUSI as downloaded: class folders, "benign (2).png" beside "benign (2)_mask.png" and, for a second
+// lesion, "benign (2)_mask_1.png". No images/ folder: the images and their masks are found side by side.
+TEST(Dataset, ImagesWithTheirMasksBesideThemAsTheOriginalBusiShipsThem) {
+  test::TempDir dir;
+  cv::Mat image(8, 8, CV_8UC1, cv::Scalar(90)), top = cv::Mat::zeros(8, 8, CV_8UC1), bottom = top.clone();
+  top.rowRange(0, 3).setTo(255);
+  bottom.rowRange(5, 8).setTo(255);
+  write_png(dir / "benign/benign (1).png", image);
+  write_png(dir / "benign/benign (1)_mask.png", top);
+  write_png(dir / "benign/benign (2).png", image);
+  write_png(dir / "benign/benign (2)_mask.png", top);
+  write_png(dir / "benign/benign (2)_mask_1.png", bottom);
+  write_png(dir / "normal/normal (1).png", image);
+  write_png(dir / "normal/normal (1)_mask.png", cv::Mat::zeros(8, 8, CV_8UC1));
+  write_png(dir / "unlabelled.png", image);
+  write_png(dir / ".thumbnails/benign (1).png", image);  // hidden folders are not the data
+  const Dataset ds = scan_dataset(dir.path());
+  ASSERT_EQ(ds.size(), 4u);
+  EXPECT_EQ(ds.samples[0].name, "benign (1)");
+  EXPECT_EQ(ds.at("benign (1)").mask->filename(), "benign (1)_mask.png");
+  EXPECT_TRUE(ds.at("benign (1)").more_masks.empty());
+  ASSERT_EQ(ds.at("benign (2)").more_masks.size(), 1u);
+  EXPECT_EQ(ds.at("benign (2)").more_masks[0].filename(), "benign (2)_mask_1.png");
+  EXPECT_EQ(ds.at("normal (1)").image, dir / "normal/normal (1).png");
+  EXPECT_FALSE(ds.at("unlabelled").mask.has_value());
+  // The truth is the union of the objects' files.
+  EXPECT_EQ(cv::countNonZero(read_truth(ds.at("benign (1)"))), 24);
+  EXPECT_EQ(cv::countNonZero(read_truth(ds.at("benign (2)"))), 48);
+  EXPECT_EQ(cv::countNonZero(read_truth(ds.at("normal (1)"))), 0);
+  EXPECT_THROW(read_truth(ds.at("unlabelled")), InputError);
+  // A mask whose image is not beside it is an error naming the file, not an image.
+  write_png(dir / "normal/normal (9)_mask.png", top);
+  try {
+    scan_dataset(dir.path());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("normal (9)_mask.png"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no matching image beside it"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(dir / "normal/normal (9)_mask.png");
+  // One name in two folders is ambiguous.
+  write_png(dir / "normal/benign (1).png", image);
+  EXPECT_THROW(scan_dataset(dir.path()), InputError);
+}
+
+// images/ and masks/: numbered masks are further objects of one image; only numbered files also make a mask.
+TEST(Dataset, NumberedMasksAreFurtherObjectsOfOneImage) {
+  test::TempDir dir;
+  cv::Mat image(8, 8, CV_8UC1, cv::Scalar(90)), top = cv::Mat::zeros(8, 8, CV_8UC1), bottom = top.clone();
+  top.rowRange(0, 3).setTo(255);
+  bottom.rowRange(5, 8).setTo(255);
+  for (const char* n : {"CHNCXR_0001_0", "b", "c"}) write_png(dir / "images" / (std::string(n) + ".png"), image);
+  write_png(dir / "masks/CHNCXR_0001_0_mask.png", top);  // a name ending in _0 is still the image's own
+  write_png(dir / "masks/b_mask_1.png", top);
+  write_png(dir / "masks/b_mask_2.png", bottom);
+  write_png(dir / "masks/c.png", top);
+  const Dataset ds = scan_dataset(dir.path());
+  EXPECT_TRUE(ds.at("CHNCXR_0001_0").more_masks.empty());
+  EXPECT_EQ(ds.at("b").mask->filename(), "b_mask_1.png");
+  EXPECT_EQ(cv::countNonZero(read_truth(ds.at("b"))), 48);
+  EXPECT_EQ(cv::countNonZero(read_truth(ds.at("c"))), 24);
+  bool numbered = false;
+  EXPECT_EQ(mask_image_name("b_gt_12", [](const std::string& n) { return n == "b"; }, &numbered), "b");
+  EXPECT_TRUE(numbered);
+  EXPECT_EQ(mask_image_name("b_12", [](const std::string& n) { return n == "b"; }), "");  // a number alone is not
+}

@@ -149,7 +149,7 @@ TEST(Select, RandomIsReproducibleForASeed) {
 
 TEST(Select, RandomIsRoughlyUniform) {
   Dataset ds;
-  for (int i = 0; i < 10; ++i) ds.samples.push_back({"img_" + std::to_string(i), {}, std::nullopt});
+  for (int i = 0; i < 10; ++i) ds.samples.push_back({"img_" + std::to_string(i), {}, std::nullopt, {}});
   SelectOptions opt;
   opt.strategy = SelectStrategy::Random;
   opt.k = 3;
