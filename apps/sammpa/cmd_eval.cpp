@@ -16,7 +16,7 @@ sammpa::cli::Command cmd(40, [](CLI::App& app) {
   static std::string pred;
   static bool overwrite = false;
   sub->add_option("-d,--data", data,
-                  "dataset folder (images/, masks/; or each image beside its NAME_mask file)")->required();
+                  "dataset folder (images/, masks/; or images and NAME_mask files, any folders)")->required();
   sub->add_option("-p,--pred", pred, "folder of predicted masks, PRED/NAME.png")->required();
   sammpa::cli::add_support_option(sub, support, "never scored");
   sub->add_option("-o,--out", out,

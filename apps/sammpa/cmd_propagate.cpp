@@ -31,7 +31,7 @@ sammpa::cli::Command cmd(20, [](CLI::App& app) {
   static sammpa::PropagateOptions opt;
   static bool overwrite = false;
   sub->add_option("-d,--data", data,
-                  "dataset folder (images/, masks/; or each image beside its NAME_mask file)")->required();
+                  "dataset folder (images/, masks/; or images and NAME_mask files, any folders)")->required();
   sammpa::cli::add_support_option(sub, support, "whose masks are propagated")->required();
   sub->add_option("-o,--out", out, "output folder")->required();
   sub->add_option("--fusion", fusion,

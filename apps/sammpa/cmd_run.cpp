@@ -166,8 +166,8 @@ sammpa::cli::Command cmd(1, [](CLI::App& app) {
   auto* sub = app.add_subcommand("run", "The whole job: select supports, propagate their masks, prompt SAM and "
                                         "refine, score and draw overlays (synthetic data if --data is not given)");
   sub->add_option("-d,--data", a.data,
-                  "dataset folder: images/NAME.ext and masks/NAME.ext, or each image beside its "
-                  "NAME_mask.ext, in the folder or its subfolders (support masks required)");
+                  "dataset folder: images/NAME.ext and masks/NAME.ext, or images and their NAME_mask.ext "
+                  "files in the folder or its subfolders (support masks required)");
   sub->add_option("-o,--out", a.out, "output folder")->required();
   sub->add_option("-k,--k", a.pipeline.select.k, "number of support images")
       ->capture_default_str()->check(CLI::Range(1, 100000));

@@ -218,7 +218,7 @@ sammpa::cli::Command embed_cmd(51, [](CLI::App& app) {
                                  "Compute and save SAM image embeddings (NAME.samemb) for later prompting");
   sub->add_option("-i,--image", a.images, "image file(s)");
   sub->add_option("-d,--data", a.data,
-                  "a dataset folder (images/NAME.ext, or images beside their masks): embeds every image");
+                  "a dataset folder (images/NAME.ext, or images and their masks): embeds every image");
   sub->add_option("--checkpoint", a.checkpoint, "SAM checkpoint (default: $SAMMPA_CHECKPOINT or the cached MobileSAM)");
   sub->add_option("-o,--out", a.out, "output folder")->required();
   sammpa::cli::add_threads_option(sub, a.threads);

@@ -120,7 +120,7 @@ sammpa::cli::Command cmd(30, [](CLI::App& app) {
   static SegmentArgs a;
   auto* sub = app.add_subcommand("segment", "Steps 3-4 on coarse masks: prompts, SAM and refinement -> final masks");
   sub->add_option("-d,--data", a.data,
-                  "dataset folder (images/, masks/; or each image beside its NAME_mask file)")->required();
+                  "dataset folder (images/, masks/; or images and NAME_mask files, any folders)")->required();
   sub->add_option("-c,--coarse", a.coarse, "a `sammpa propagate` or `sammpa run` output (coarse/, soft/)")->required();
   cli::add_support_option(sub, a.support, "never segmented (default: the list in the --coarse folder)");
   sub->add_option("-o,--out", a.out, "output folder: masks/, prompts/, overlay/, segment.json, eval*.json")->required();

@@ -16,7 +16,7 @@ sammpa::cli::Command cmd(10, [](CLI::App& app) {
   static sammpa::SelectOptions opt;
   static bool overwrite = false;
   sub->add_option("-d,--data", data,
-                  "dataset folder (images/NAME.ext, or images beside their NAME_mask files)")->required();
+                  "dataset folder (images/NAME.ext, or images and NAME_mask files)")->required();
   sub->add_option("-k,--k", opt.k, "number of images to select")->capture_default_str();
   sub->add_option("--strategy", strategy, "kcentroid (k-means on image features) or random (baseline)")
       ->capture_default_str();

@@ -82,39 +82,40 @@ void attach_masks(const std::map<std::string, fs::path>& mask_files, const std::
     }
 }
 
-// Whether a file of `folder` is the mask of another image file there (NAME + a mask suffix [+ _N]).
-bool is_mask_beside_its_image(const std::string& stem, const std::map<std::string, fs::path>& folder) {
-  return !mask_image_name(stem, [&](const std::string& n) { return n != stem && folder.count(n) > 0; }).empty();
-}
-
-// Images and their masks side by side, in `root` and in its subfolders one level down.
+// Images and their masks in `root` and its subfolders one level down: each mask beside its image (the original
+// BUSI) or in a folder of its own (Kaggle's chest X-rays: CXR_png/NAME.png, masks/NAME_mask.png), told apart by
+// the mask's suffix.
 Dataset scan_side_by_side(const fs::path& root) {
   std::vector<fs::path> folders{root};
   for (const auto& e : fs::directory_iterator(root))
     if (e.is_directory() && !e.path().filename().string().starts_with(".")) folders.push_back(e.path());
   std::sort(folders.begin() + 1, folders.end());
-  std::map<std::string, fs::path> images, masks;
+  std::map<std::string, fs::path> files, images, masks;
   for (const auto& dir : folders) {
     std::map<std::string, fs::path> here;
     list_images(dir, here);
     for (const auto& [stem, path] : here) {
-      const bool mask = is_mask_beside_its_image(stem, here);
-      if (!mask && !mask_image_name(stem, [&](const std::string& n) { return n != stem; }).empty())
-        throw InputError(path, std::string("mask has no matching image beside it (a mask is named as its image "
-                                           "followed by ") + kSuffixes + ", and _1, _2, ... for further objects)");
-      auto& to = mask ? masks : images;
-      auto [it, inserted] = to.emplace(stem, path);
+      auto [it, inserted] = files.emplace(stem, path);
       if (!inserted)
-        throw InputError(path, "two files share the name '" + stem + "' (also " + it->second.string() + ")");
+        throw InputError(path, "two files share the name '" + stem + "' (also " + it->second.string() +
+                                   "; masks named as their images go in masks/ beside images/)");
     }
   }
+  for (const auto& [stem, path] : files) {
+    const bool mask =
+        !mask_image_name(stem, [&](const std::string& n) { return n != stem && files.count(n) > 0; }).empty();
+    if (!mask && !mask_image_name(stem, [&](const std::string& n) { return n != stem; }).empty())
+      throw InputError(path, std::string("mask has no matching image (a mask is named as its image followed by ") +
+                                 kSuffixes + ", and _1, _2, ... for further objects)");
+    (mask ? masks : images).emplace(stem, path);
+  }
   if (images.empty())
-    throw InputError(root, "no images found: expected images/NAME.png (and masks/NAME.png), or images with their "
-                           "masks beside them (NAME.png, NAME_mask.png) in the folder or its subfolders");
+    throw InputError(root, "no images found: expected images/NAME.png (and masks/NAME.png), or images and their "
+                           "NAME_mask.png masks in the folder or its subfolders");
   Dataset ds;
   ds.root = root;
   for (const auto& [name, path] : images) ds.samples.push_back({name, path, std::nullopt, {}});
-  attach_masks(masks, "its folder", ds);
+  attach_masks(masks, "the folder", ds);
   return ds;
 }
 

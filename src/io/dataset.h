@@ -1,7 +1,7 @@
 #pragma once
 // A dataset folder: images/NAME.ext and, optionally, masks/NAME.ext (any supported format for either); or, as
 // public data sets are often shipped (the original BUSI: benign/"benign (1).png" beside "benign (1)_mask.png"),
-// images with their masks beside them, in the folder or in its subfolders one level down.
+// images and their NAME_mask files in the folder or in its subfolders one level down.
 #include <filesystem>
 #include <functional>
 #include <opencv2/core.hpp>

@@ -142,7 +142,7 @@ void embed_supports(const Dataset& ds, const std::vector<std::string>& support, 
     const Sample& s = ds.at(name);
     if (!s.mask)
       throw InputError(s.image, "support has no mask (expected masks/" + name + ".<ext>, or " + name +
-                                    "_mask.<ext> beside the image)");
+                                    "_mask.<ext>)");
     const cv::Mat image = read_image(s.image);
     masks.push_back(read_truth(s, image.size()));
     src.set(predictor, image, name);

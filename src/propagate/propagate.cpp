@@ -37,7 +37,7 @@ std::vector<SupportData> load_supports(const Dataset& data, const std::vector<st
     const Sample& s = data.samples[*index];
     if (!s.mask)
       throw InputError(s.image, "support has no mask (expected masks/" + name + ".<ext>, or " + name +
-                                    "_mask.<ext> beside the image)");
+                                    "_mask.<ext>)");
     cv::Mat image = read_image(s.image);
     cv::Mat mask = read_truth(s, image.size());  // InputError naming the mask on a size mismatch
     SupportData d{name, to_working(image, size), {}};

@@ -141,19 +141,41 @@ TEST(Dataset, ImagesWithTheirMasksBesideThemAsTheOriginalBusiShipsThem) {
   EXPECT_EQ(cv::countNonZero(read_truth(ds.at("benign (2)"))), 48);
   EXPECT_EQ(cv::countNonZero(read_truth(ds.at("normal (1)"))), 0);
   EXPECT_THROW(read_truth(ds.at("unlabelled")), InputError);
-  // A mask whose image is not beside it is an error naming the file, not an image.
+  // A mask whose image is nowhere is an error naming the file, not an image.
   write_png(dir / "normal/normal (9)_mask.png", top);
   try {
     scan_dataset(dir.path());
     FAIL();
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("normal (9)_mask.png"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("no matching image beside it"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no matching image"), std::string::npos) << e.what();
   }
   std::filesystem::remove(dir / "normal/normal (9)_mask.png");
   // One name in two folders is ambiguous.
   write_png(dir / "normal/benign (1).png", image);
   EXPECT_THROW(scan_dataset(dir.path()), InputError);
+}
+
+// Kaggle's chest X-ray layout: the images in one folder, their NAME_mask files in another.
+TEST(Dataset, MasksInAFolderOfTheirOwnFindTheirImages) {
+  test::TempDir dir;
+  cv::Mat image(8, 8, CV_8UC1, cv::Scalar(90)), top = cv::Mat::zeros(8, 8, CV_8UC1);
+  top.rowRange(0, 3).setTo(255);
+  write_png(dir / "CXR_png/CHNCXR_0001_0.png", image);
+  write_png(dir / "CXR_png/CHNCXR_0002_0.png", image);
+  write_png(dir / "masks/CHNCXR_0001_0_mask.png", top);
+  const Dataset ds = scan_dataset(dir.path());
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_EQ(ds.at("CHNCXR_0001_0").mask, dir / "masks/CHNCXR_0001_0_mask.png");
+  EXPECT_FALSE(ds.at("CHNCXR_0002_0").mask.has_value());
+  // Masks named as their images, in a folder not called masks/: the clash is named with the way out.
+  write_png(dir / "labels/CHNCXR_0002_0.png", top);
+  try {
+    scan_dataset(dir.path());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("masks/ beside images/"), std::string::npos) << e.what();
+  }
 }
 
 // images/ and masks/: numbered masks are further objects of one image; only numbered files also make a mask.
