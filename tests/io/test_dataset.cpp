@@ -1,4 +1,5 @@
 #include <fstream>
+#include <map>
 
 #include "common/error.h"
 #include "io/dataset.h"
@@ -198,4 +199,38 @@ TEST(Dataset, NumberedMasksAreFurtherObjectsOfOneImage) {
   EXPECT_EQ(mask_image_name("b_gt_12", [](const std::string& n) { return n == "b"; }, &numbered), "b");
   EXPECT_TRUE(numbered);
   EXPECT_EQ(mask_image_name("b_12", [](const std::string& n) { return n == "b"; }), "");  // a number alone is not
+}
+
+// The real BUSI under the names and folders of its original download (manifest.csv keeps them): every image
+// finds its mask, in its class folder.
+TEST(Dataset, RealBusiUnderItsOriginalNamesAndFolders) {
+  const auto busi = test::data_root() / "busi";
+  std::ifstream manifest(busi / "manifest.csv");
+  ASSERT_TRUE(manifest) << busi / "manifest.csv";
+  test::TempDir dir;
+  std::string line;
+  std::getline(manifest, line);  // name,cls,original_image,...
+  size_t rows = 0;
+  while (std::getline(manifest, line)) {
+    const size_t a = line.find(','), b = line.find(',', a + 1), c = line.find(',', b + 1);
+    const std::string name = line.substr(0, a), original = line.substr(b + 1, c - b - 1);  // "benign/benign (1).png"
+    const auto image = dir / original;
+    std::filesystem::create_directories(image.parent_path());
+    std::filesystem::create_symlink(busi / "images" / (name + ".png"), image);
+    std::filesystem::create_symlink(busi / "masks" / (name + ".png"),
+                                    image.parent_path() / (image.stem().string() + "_mask.png"));
+    ++rows;
+  }
+  ASSERT_EQ(rows, 624u);
+  const Dataset ds = scan_dataset(dir.path());
+  ASSERT_EQ(ds.size(), 624u);
+  std::map<std::string, int> groups;
+  for (const auto& s : ds.samples) {
+    EXPECT_TRUE(s.mask.has_value()) << s.name;
+    ++groups[s.image.parent_path().filename().string()];
+  }
+  EXPECT_EQ(groups, (std::map<std::string, int>{{"benign", 348}, {"malignant", 171}, {"normal", 105}}));
+  EXPECT_EQ(ds.at("benign (7)").image, dir / "benign/benign (7).png");
+  EXPECT_EQ(cv::countNonZero(read_truth(ds.at("benign (7)"))),
+            cv::countNonZero(read_mask(busi / "masks/benign_007.png")));
 }
