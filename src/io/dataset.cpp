@@ -15,7 +15,7 @@ namespace sammpa {
 
 const Sample& Dataset::at(const std::string& name) const {
   auto i = index_of(name);
-  if (!i) throw InputError(root, "no image named '" + name + "' in images/");
+  if (!i) throw InputError(root, "no image named '" + name + "' in the data set");
   return samples[*i];
 }
 
