@@ -245,7 +245,8 @@ bool use_several_objects(const std::vector<double>& gain, size_t supports_with_o
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
                           const RankedOptions& options, sam::SamPredictor& predictor,
-                          const std::vector<std::string>& names, const ExtraModel* extra) {
+                          const std::vector<std::string>& names, const ExtraModel* extra,
+                          const std::function<void()>& on_support) {
   RankedSupports r;
   r.max_area = candidate_max_area(options.candidates.max_area, masks);
   r.extra_max_area = candidate_max_area(options.extra_candidates.max_area, masks);
@@ -288,6 +289,7 @@ RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, co
       r.images.back().embedding = candidate_embeddings(candidates[i], embeddings[i]);
       if (extra) extra_pooled[i] = candidate_embeddings(candidates[i], extra->supports[i]);
     }
+    if (on_support) on_support();
   }
   // The embedding's directions are fitted once on every support's candidates, without their labels, so the
   // leave-one-out below sees the same features the queries will.

@@ -5,6 +5,7 @@
 // one, or none. The supports' soft maps are leave-one-out (each from a classifier fitted on the other
 // supports), so the ranker learns from soft maps as good as a query's, not from ones that saw the answer.
 #include <filesystem>
+#include <functional>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -180,11 +181,13 @@ bool use_several_objects(const std::vector<double>& gain, size_t supports_with_o
 // choices leave-one-out would make follow fixed rules, fit_on_one_support in ranked.cpp). Where exactly one of
 // K >= 2 masks shows the object (the others normal images), the ranker is fitted on that one alone, as at
 // K = 1: a held-out lesion found from normal images alone scores 0 whatever is chosen, so leave-one-out would
-// judge nothing (RankedSupports::on_one_support).
+// judge nothing (RankedSupports::on_one_support). `on_support` is called as each support's candidates are made
+// (most of the work), for a progress bar.
 RankedSupports fit_ranker(const std::vector<sam::ImageEmbedding>& embeddings, const std::vector<cv::Mat>& masks,
                           const std::vector<cv::Mat>& images, const FeaturePropagationOptions& feature,
                           const RankedOptions& options, sam::SamPredictor& predictor,
-                          const std::vector<std::string>& names = {}, const ExtraModel* extra = nullptr);
+                          const std::vector<std::string>& names = {}, const ExtraModel* extra = nullptr,
+                          const std::function<void()>& on_support = {});
 
 // One query whose embedding is set in `predictor` (and in `extra`, the extra checkpoint's predictor, when the
 // ranker was fitted with one): soft map (image size, CV_32FC1) from the classifier of all supports. The result

@@ -56,12 +56,11 @@ RankedSupports fit_ranker_on_supports(const Dataset& ds, const std::vector<std::
   sam::SamPredictor predictor(src.model);
   std::vector<sam::ImageEmbedding> embeddings;
   std::vector<cv::Mat> masks;
-  Progress progress("ranker", support.size());
+  Progress progress("ranker", 2 * support.size());  // per support: its embedding, its candidates
   embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
-  progress.finish();
   const auto extra = open_extra_source(ds, support, o);
   return fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support,
-                    extra ? &extra->model : nullptr);
+                    extra ? &extra->model : nullptr, [&] { progress.tick(); });
 }
 
 std::vector<size_t> compared_supports(const LeaveOneOut& loo) {
@@ -171,7 +170,7 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   const size_t k = support.size();
   std::vector<sam::ImageEmbedding> embeddings;
   std::vector<cv::Mat> masks;
-  Progress progress("leave-one-out", 3 * k + 1);
+  Progress progress("leave-one-out", 4 * k);  // per support: embedding, registration, features, candidates
   embed_supports(ds, support, src, predictor, embeddings, masks, [&] { progress.tick(); });
   const auto extra = open_extra_source(ds, support, o);
   // The feature mode's classifier sees both checkpoints' embeddings when the ranked mode has two
@@ -218,12 +217,11 @@ LeaveOneOut choose_by_leave_one_out(const Dataset& ds, const std::vector<std::st
   // on one BUSI support set of three, all of which gained 0.025-0.066 (docs/RESULTS.md, "Two checkpoints'
   // candidates").
   loo.ranked = fit_ranker(embeddings, masks, read_images(ds, support), o.feature, o.ranked, predictor, support,
-                          extra ? &extra->model : nullptr);
+                          extra ? &extra->model : nullptr, [&] { progress.tick(); });
   loo.final_dice["ranked"] = loo.ranked->nested_dice;
   loo.ranked_found = loo.ranked->nested_dice_found;
   for (const auto& m : masks) loo.has_object.push_back(cv::countNonZero(m) > 0);
   loo.coarse_dice["ranked"] = loo.coarse_dice["feature"];
-  progress.tick();
   progress.finish();
   std::error_code ec;
   fs::remove_all(work, ec);
