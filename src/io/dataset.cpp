@@ -55,8 +55,9 @@ bool strip_object_number(std::string& stem) {
 constexpr const char* kSuffixes = "_mask, _segmentation, _seg, _label or _gt";
 
 // Attaches each mask file to its image: the first un-numbered mask is the sample's, numbered ones are further
-// objects.
-void attach_masks(const std::map<std::string, fs::path>& mask_files, const std::string& where, Dataset& ds) {
+// objects. A mask without its image is an error; only images/ + masks/ reach it, since the other layout tells
+// masks from images by finding their images.
+void attach_masks(const std::map<std::string, fs::path>& mask_files, Dataset& ds) {
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < ds.samples.size(); ++i) index[ds.samples[i].name] = i;
   for (const auto& [stem, path] : mask_files) {
@@ -64,8 +65,8 @@ void attach_masks(const std::map<std::string, fs::path>& mask_files, const std::
     const auto is_image = [&](const std::string& n) { return index.count(n) > 0; };
     const std::string name = mask_image_name(stem, is_image, &numbered);
     if (name.empty())
-      throw InputError(path, "mask has no matching image in " + where + " (a mask is named as its image, or with " +
-                                 kSuffixes + " after the name, and _1, _2, ... for further objects)");
+      throw InputError(path, std::string("mask has no matching image in images/ (a mask is named as its image, or ") +
+                                 "with " + kSuffixes + " after the name, and _1, _2, ... for further objects)");
     Sample& s = ds.samples[index.at(name)];
     if (numbered) {
       s.more_masks.push_back(path);
@@ -115,7 +116,7 @@ Dataset scan_side_by_side(const fs::path& root) {
   Dataset ds;
   ds.root = root;
   for (const auto& [name, path] : images) ds.samples.push_back({name, path, std::nullopt, {}});
-  attach_masks(masks, "the folder", ds);
+  attach_masks(masks, ds);
   return ds;
 }
 
@@ -155,7 +156,7 @@ Dataset scan_dataset(const fs::path& root) {
   for (const auto& [name, path] : imgs) ds.samples.push_back({name, path, std::nullopt, {}});
   std::map<std::string, fs::path> masks;
   if (fs::is_directory(root / "masks")) list_images(root / "masks", masks);
-  attach_masks(masks, "images/", ds);
+  attach_masks(masks, ds);
   return ds;
 }
 

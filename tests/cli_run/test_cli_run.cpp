@@ -545,6 +545,8 @@ TEST(RunCli, ImagesBesideTheirMasksRunAsTheImagesAndMasksFolders) {
       cv::Mat upper = mask.clone(), lower = mask.clone();
       upper.rowRange(mask.rows / 2, mask.rows).setTo(0);
       lower.rowRange(0, mask.rows / 2).setTo(0);
+      ASSERT_GT(cv::countNonZero(upper), 0);  // each file holds part of the truth, so only their union is it
+      ASSERT_GT(cv::countNonZero(lower), 0);
       write_png(to / (names[i] + "_mask.png"), upper);
       write_png(to / (names[i] + "_mask_1.png"), lower);
     } else {

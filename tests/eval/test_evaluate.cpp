@@ -147,7 +147,7 @@ TEST(Evaluate, GroupsByPrefixOnRealBusiAndExcludesNormalFromOverall) {
             std::string::npos);
 }
 
-TEST(Eval, GroupsByTheNameUpToTheFirstSeparator) {
+TEST(Evaluate, GroupsByTheNameUpToTheFirstSeparator) {
   EXPECT_EQ(name_prefix_group("benign_012"), "benign");
   EXPECT_EQ(name_prefix_group("benign (12)"), "benign");  // the original BUSI's names
   EXPECT_EQ(name_prefix_group("malignant(3)"), "malignant");
