@@ -34,6 +34,24 @@ struct RunArgs {
   std::string options_text;  // every option's value as parsed (CLI11's config format), for the resume key
 };
 
+// The run folder's contents as a user reads them after the run: only what is there (no overlay/ with
+// --no-overlays, no embeddings/ when --embeddings put them elsewhere), in the order of the steps.
+std::string describe_run_folder(const fs::path& out, bool steps_3_4) {
+  const std::string overlay = steps_3_4 ? "(orange: final mask, cyan: coarse outline, green: ground truth, yellow: "
+                                          "boxes, green/red dots: positive/negative points, magenta: a mask "
+                                          "declined by a \"no object\" answer)"
+                                        : "(orange: mask, green: ground truth)";
+  const std::pair<std::string, std::string> entries[] = {
+      {"masks/", steps_3_4 ? " (final)" : " (= coarse/)"}, {"coarse/", ""}, {"soft/", ""}, {"prompts/", ""},
+      {"declined/", " (masks a \"no object\" answer declined)"}, {"embeddings/", ""}, {"embeddings_extra/", ""},
+      {"overlay/", " " + overlay}, {"report.html", ""}, {"run.json", ""}, {"support.json", ""},
+      {"self_config.json", ""}, {"ranker.json", ""}, {"eval.json", "/.csv"}, {"eval_coarse.json", "/.csv"}};
+  std::string text;
+  for (const auto& [name, what] : entries)
+    if (fs::exists(out / name)) text += (text.empty() ? "" : ", ") + name + what;
+  return text;
+}
+
 // What must be equal for a killed run's work to be reused: the options (but --resume and --threads, which do not
 // change results), the checkpoint chosen by the environment, the program itself and the data set's files.
 std::string resume_key(const RunArgs& a, const Dataset* data) {
@@ -151,14 +169,7 @@ void run(RunArgs& a) {
   if (!a.no_report) write_report(out.staging());
   out.commit();
   if (!a.no_report) std::printf("report: %s (open it in a browser)\n", (fs::path(a.out) / "report.html").c_str());
-  if (o.sam)
-    std::printf("results in %s: masks/ (final), coarse/, soft/, prompts/, embeddings/, overlay/ (orange: final mask, "
-                "cyan: coarse outline, green: ground truth, yellow: boxes, green/red dots: positive/negative "
-                "points, magenta: a mask declined by a \"no object\" answer, kept in declined/), run.json%s\n",
-                a.out.c_str(), r.final_scores ? ", eval.json/.csv, eval_coarse.json/.csv" : "");
-  else
-    std::printf("results in %s: masks/ (= coarse/), soft/, overlay/ (orange: mask, green: ground truth), run.json%s\n",
-                a.out.c_str(), r.final_scores ? ", eval.json/.csv" : "");
+  std::printf("results in %s: %s\n", a.out.c_str(), describe_run_folder(a.out, o.sam && !r.steps_3_4_skipped).c_str());
 }
 
 sammpa::cli::Command cmd(1, [](CLI::App& app) {

@@ -39,6 +39,9 @@ TEST(RunCli, AllFourStepsGiveFinalMasksPromptsScoresAndOverlays) {
   }
   for (const char* sub : {"coarse", "soft", "masks", "prompts", "overlay"})
     EXPECT_EQ(test::count_files(dir / "out" / sub), 11u) << sub;
+  // The closing line names what the folder holds.
+  EXPECT_NE(r.out.find("masks/ (final), coarse/, soft/, prompts/, embeddings/"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("overlay/ (orange: final mask"), std::string::npos) << r.out;
   // Every image's embedding (the supports' too: leave-one-out prompts them) and the checkpoint it came from.
   EXPECT_EQ(test::count_files(dir / "out/embeddings"), 15u);
   // Self-configuration: phantom lobes sit at the same place in every image, so registration wins.
@@ -220,11 +223,15 @@ TEST(RunCli, LesionsThatMoveAreFoundAndLeaveOneOutDropsRegistration) {
   EXPECT_EQ(self["compared_on"].size(), with_lesion > 0 ? with_lesion : self["support"].size());
   EXPECT_EQ(self["modes"]["ranked"]["final_dice_without_empty_answers"].size(), self["support"].size());
   EXPECT_GT(lesion, 0.7);
+  // The closing line names only what is there: no overlay/ with --no-overlays.
+  EXPECT_EQ(r.out.find("overlay/"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ranker.json"), std::string::npos) << r.out;
   // The medical checkpoint joins by default where scripts/fetch_lite_medsam.sh cached it (as CI does).
   const fs::path cache = sam::checkpoint_cache();
   if (!cache.empty() && fs::is_regular_file(cache / "lite_medsam.pth")) {
     EXPECT_NE(r.out.find("LiteMedSAM ("), std::string::npos) << r.out;
     EXPECT_GT(test::count_files(dir / "out/embeddings_extra"), 0u);
+    EXPECT_NE(r.out.find("embeddings_extra/"), std::string::npos) << r.out;
   }
 }
 
