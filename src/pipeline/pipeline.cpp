@@ -433,10 +433,18 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
       rj["empty_answers"] = o.ranked.empty_from == EmptyFrom::queries ? "queries" : "auto";
       rj["empty_from_queries"] = decided;
       write_json_atomic(out_root / "ranker.json", rj);
-      if (decided["threshold"].is_number())
+      if (decided["threshold"].is_number()) {
         std::printf("\"no object\" threshold %.4f from the %s' scores: %zu of %zu queries answered empty\n",
                     decided["threshold"].get<double>(), decided["source"].get<std::string>().c_str(),
                     decided["queries_answered_empty"].get<size_t>(), r.segment.queries.size());
+      } else if (decided.contains("rejected_supports_threshold")) {
+        const nlohmann::json& rs = decided["rejected_supports_threshold"];
+        std::printf("no \"no object\" answer: the supports' threshold %.4f would answer %zu of %zu queries empty, "
+                    "more than their own share (%zu of %zu without the object) makes plausible (Fisher's exact test "
+                    "%.4f)\n", rs["threshold"].get<double>(), rs["queries_below"].get<size_t>(),
+                    rs["queries_scored"].get<size_t>(), rs["supports_without_object"].get<size_t>(),
+                    rs["supports"].get<size_t>(), rs["probability"].get<double>());
+      }
     }
     write_json_atomic(out_root / "segment.json", to_json(r.segment, o.segment));
     r.resumed_final = r.segment.resumed;

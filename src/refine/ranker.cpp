@@ -384,6 +384,19 @@ std::pair<double, double> share_interval(size_t k, size_t n, double level) {
   return {lower, upper};
 }
 
+double fewer_in_supports_probability(size_t k, size_t n, size_t b, size_t m) {
+  if (k > n || b > m) throw std::invalid_argument("fewer_in_supports_probability: needs k <= n and b <= m");
+  const double total = static_cast<double>(n + m), without = static_cast<double>(k + b);
+  auto log_choose = [](double a, double c) { return std::lgamma(a + 1) - std::lgamma(c + 1) - std::lgamma(a - c + 1); };
+  double p = 0;
+  for (size_t x = 0; x <= k; ++x) {  // x of the n supports among the `without` images
+    const double xd = static_cast<double>(x), nd = static_cast<double>(n);
+    if (without - xd < 0 || without - xd > total - nd) continue;  // the queries cannot hold the rest
+    p += std::exp(log_choose(without, xd) + log_choose(total - without, nd - xd) - log_choose(total, nd));
+  }
+  return std::min(p, 1.0);
+}
+
 std::optional<MixtureThreshold> mixture_threshold(const std::vector<double>& query_scores,
                                                   const std::vector<double>& empty_supports,
                                                   const std::vector<double>& object_supports) {

@@ -116,6 +116,12 @@ std::optional<MixtureThreshold> mixture_threshold(const std::vector<double>& que
 // Used to refuse a mixture whose "no object" share the supports make implausible.
 std::pair<double, double> share_interval(size_t k, size_t n, double level = 0.95);
 
+// Fisher's exact test, one-sided: the probability that `k` or fewer of `n` supports are without the object when
+// the supports and `m` queries share one folder's images and `k + b` of the `n + m` are without it (`b` of the
+// queries, as a "no object" threshold answers them): the hypergeometric P(X <= k). Small: the threshold answers
+// far more queries empty than the supports' own share makes plausible.
+double fewer_in_supports_probability(size_t k, size_t n, size_t b, size_t m);
+
 // Leave-one-out over the supports' candidates: for each image, a ranker fitted on the others picks its
 // candidate. Gives each image's Dice (an empty answer scores 1 on an empty truth, else 0) for a threshold, and
 // the threshold (among the held-out best scores, or never empty) with the best mean Dice.

@@ -284,6 +284,13 @@ std::string no_object_section(const json& ranker, const json& segment, const std
           << " supports with an object.";
       }
     }
+  } else if (from.is_object() && from.contains("rejected_supports_threshold")) {
+    const json& rs = from["rejected_supports_threshold"];
+    o << "No threshold: the supports' held-out threshold " << num(rs.value("threshold", 0.0)) << " would have answered "
+      << rs.value("queries_below", 0) << " of " << rs.value("queries_scored", 0)
+      << " queries empty, more than the supports' own share (" << rs.value("supports_without_object", 0) << " of "
+      << rs.value("supports", 0) << " without the object) makes plausible (Fisher's exact test: "
+      << num(rs.value("probability", 0.0), 4) << "), so every query keeps its best candidate.";
   } else {
     o << "No threshold: a query is answered empty only where SAM proposed no candidate.";
   }

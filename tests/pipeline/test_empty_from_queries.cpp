@@ -187,3 +187,38 @@ TEST(EmptyFromQueries, RefusesAShareWithoutTheObjectThatTheSupportsMakeImplausib
   EXPECT_EQ(kept["source"], "queries") << kept.dump();
   EXPECT_FALSE(kept.contains("rejected_mixture"));
 }
+
+// The supports' threshold, where it stands in for the queries' mixture, faces the share test as a count: one
+// support without the object of five cannot vouch for a threshold that answers 30 of 37 queries empty
+// (Fisher's exact test 0.013); every query keeps its answer. Two of five against 10 of 37: the threshold stays.
+TEST(EmptyFromQueries, RefusesASupportsThresholdThatAnswersFarMoreQueriesEmptyThanTheSupportsShare) {
+  test::TempDir dir;
+  const fs::path data = dir / "data", out = dir / "out";
+  const std::vector<double> held_out = {0.174, 0.115, 0.25, 0.30, 0.28};  // sub_15_2's shape: one normal
+  std::vector<bool> empty = {true, false, false, false, false};
+  auto run_with = [&](int below, RankedSupports sup) {
+    SegmentRun run = constructed_run(data, out, 37, [&](int i) { return i < below ? 0.12 : 0.22; }, false);
+    // min_queries above the 37: the supports' threshold stands in, as on a small folder
+    nlohmann::json decided = answer_empty_from_queries(scan_dataset(data), sup, run, out, false,
+                                                       EmptyFrom::automatic, 100);
+    return std::pair{std::move(decided), std::move(run)};
+  };
+  auto [refused, run] = run_with(30, supports_of(held_out, empty, 0.174));
+  ASSERT_TRUE(refused.contains("rejected_supports_threshold")) << refused.dump();
+  EXPECT_TRUE(refused["threshold"].is_null());
+  EXPECT_EQ(refused["queries_answered_empty"], 0);
+  EXPECT_EQ(refused["rejected_supports_threshold"]["queries_below"], 30);
+  EXPECT_NEAR(refused["rejected_supports_threshold"]["probability"].get<double>(), 0.0126, 1e-4);
+  EXPECT_NE(refused["why_none"].get<std::string>().find("Fisher"), std::string::npos);
+  for (const auto& q : run.queries) {  // nothing blanked: each mask is the candidate's
+    EXPECT_FALSE(q.record.contains("answered_empty")) << q.name;
+    EXPECT_GT(cv::countNonZero(read_mask(out / "masks" / (q.name + ".png"))), 0) << q.name;
+  }
+  // A plausible split: the supports' threshold answers the low-scored queries empty as before.
+  empty[1] = true;
+  auto [kept, run2] = run_with(10, supports_of(held_out, empty, 0.174));
+  EXPECT_FALSE(kept.contains("rejected_supports_threshold")) << kept.dump();
+  EXPECT_EQ(kept["source"], "supports");
+  EXPECT_EQ(kept["queries_answered_empty"], 10);
+}
+

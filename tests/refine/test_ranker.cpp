@@ -405,3 +405,15 @@ TEST(Ranker, ShareIntervalIsTheExactBinomialInterval) {
   EXPECT_LT(l, share_interval(50, 100).first);
   EXPECT_GT(h, share_interval(50, 100).second);
 }
+
+TEST(Ranker, FewerInSupportsProbabilityIsFishersExactTest) {
+  // Fisher's tea-tasting table (3 of 4 cups right): one-sided 17/70.
+  EXPECT_NEAR(fewer_in_supports_probability(1, 4, 3, 4), 17.0 / 70.0, 1e-12);
+  // One normal support of 5 against 30 of 37 queries answered empty: implausible; against 169 of 614 (one of 10,
+  // the whole BUSI folder's seed 1): plausible. Values from the hypergeometric sums in exact integers.
+  EXPECT_NEAR(fewer_in_supports_probability(1, 5, 30, 37), 0.0125689, 1e-6);
+  EXPECT_NEAR(fewer_in_supports_probability(1, 10, 169, 614), 0.1949437, 1e-6);
+  EXPECT_NEAR(fewer_in_supports_probability(2, 5, 10, 37), 0.8691123, 1e-6);
+  EXPECT_DOUBLE_EQ(fewer_in_supports_probability(0, 5, 0, 10), 1.0);  // nothing without the object anywhere
+  EXPECT_THROW(fewer_in_supports_probability(6, 5, 0, 10), std::invalid_argument);
+}

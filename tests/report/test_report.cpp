@@ -166,6 +166,20 @@ TEST(Report, RankedRunsShowTheNoObjectThreshold) {
                 .find("put a share of 0.536 of the images in its &ldquo;no object&rdquo; group, outside the 95% "
                       "interval of the supports' share (0.003&ndash;0.445)"),
             std::string::npos);
+  // The supports' threshold refused too (a small folder): no threshold, and why.
+  ranker["ranker"]["empty_below"] = nullptr;
+  ranker["empty_from_queries"] = {{"threshold", nullptr},
+                                  {"rejected_supports_threshold", {{"threshold", 0.174}, {"queries_below", 30},
+                                                                   {"queries_scored", 37},
+                                                                   {"supports_without_object", 1},
+                                                                   {"supports", 5}, {"probability", 0.0126}}}};
+  write_json_atomic(dir / "run/ranker.json", ranker);
+  write_report(dir / "run");
+  const std::string refused = test::read_text(dir / "run/report.html");
+  EXPECT_NE(refused.find("data-threshold=\"none\""), std::string::npos);
+  EXPECT_NE(refused.find("threshold 0.174 would have answered 30 of 37 queries empty, more than the supports' own "
+                         "share (1 of 5 without the object) makes plausible (Fisher's exact test: 0.0126)"),
+            std::string::npos);
 }
 
 // A ranked run says which ridge penalty its ranker used, by which rule, and the curve it was chosen on.
