@@ -194,7 +194,7 @@ TEST(EmptyFromQueries, RefusesAShareWithoutTheObjectThatTheSupportsMakeImplausib
 TEST(EmptyFromQueries, RefusesASupportsThresholdThatAnswersFarMoreQueriesEmptyThanTheSupportsShare) {
   test::TempDir dir;
   const fs::path data = dir / "data", out = dir / "out";
-  const std::vector<double> held_out = {0.174, 0.115, 0.25, 0.30, 0.28};  // sub_15_2's shape: one normal
+  const std::vector<double> held_out = {0.174, 0.115, 0.25, 0.30, 0.28};  // busi_15_2 of docs/RESULTS.md
   std::vector<bool> empty = {true, false, false, false, false};
   auto run_with = [&](int below, RankedSupports sup) {
     SegmentRun run = constructed_run(data, out, 37, [&](int i) { return i < below ? 0.12 : 0.22; }, false);
@@ -221,4 +221,3 @@ TEST(EmptyFromQueries, RefusesASupportsThresholdThatAnswersFarMoreQueriesEmptyTh
   EXPECT_EQ(kept["source"], "supports");
   EXPECT_EQ(kept["queries_answered_empty"], 10);
 }
-
