@@ -2,8 +2,9 @@
 # Small folders, as a user with a few dozen images has them: every S-th image of a data set from the O-th (name
 # order) as a folder of its own (links, images/ and masks/), then `sammpa run` on it with every default but -k.
 # Prints one line per folder: the supports without the object, the mode chosen, where the "no object" threshold
-# came from (ranker.json), the lesion (object) Dice and the share of object-free queries answered empty, from
-# eval.json. SAM embeddings are computed once into WORK and reused.
+# came from (ranker.json; with Fisher's probability where the supports' threshold was tested), the lesion
+# (object) Dice and the share of object-free queries answered empty, from eval.json. SAM embeddings are
+# computed once into WORK and reused.
 #
 #   bash scripts/small_folders.sh [--dataset busi] [--stride 15] [--offsets "1 2 3"] [--k 5] [--work DIR]
 #        [--bin build/bin/sammpa] [-- RUN_OPTIONS...]
@@ -42,14 +43,16 @@ out, name = sys.argv[1], sys.argv[2]
 run = json.load(open(f"{out}/run.json"))
 groups = json.load(open(f"{out}/eval.json"))["groups"]
 support = json.load(open(f"{out}/support.json"))["support"]
-empty_groups = [g for g in groups if g == "normal"]
-objects = [g for g in groups if g not in empty_groups]
+objects = [g for g in groups if g != "normal"]
 n = sum(groups[g]["dice"]["n"] for g in objects)
 dice = sum(groups[g]["dice"]["mean"] * groups[g]["dice"]["n"] for g in objects) / max(n, 1)
 source = "-"
 try:
     e = json.load(open(f"{out}/ranker.json"))["empty_from_queries"]
     source = e.get("source") or ("refused" if "rejected_supports_threshold" in e else "none")
+    tested = e.get("supports_threshold_probability", e.get("rejected_supports_threshold", {}).get("probability"))
+    if tested is not None:
+        source += f" (Fisher {tested:.4f})"
 except (OSError, KeyError):
     pass
 normal = groups.get("normal", {}).get("dice", {})

@@ -643,6 +643,7 @@ nlohmann::json answer_empty_from_queries(const Dataset& data, RankedSupports& su
     } else {
       threshold = supports.loo.threshold;
       out["source"] = "supports";
+      out["supports_threshold_probability"] = p;  // the test it passed, on record
     }
   }
   supports.ranker.empty_below = threshold;

@@ -220,4 +220,5 @@ TEST(EmptyFromQueries, RefusesASupportsThresholdThatAnswersFarMoreQueriesEmptyTh
   EXPECT_FALSE(kept.contains("rejected_supports_threshold")) << kept.dump();
   EXPECT_EQ(kept["source"], "supports");
   EXPECT_EQ(kept["queries_answered_empty"], 10);
+  EXPECT_NEAR(kept["supports_threshold_probability"].get<double>(), 0.8691, 1e-4);
 }
