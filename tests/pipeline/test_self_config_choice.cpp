@@ -18,6 +18,15 @@ LeaveOneOut scores(Scores reg_coarse, Scores reg_final, Scores feat_coarse, Scor
   return loo;
 }
 
+// The same with the fused maps' coarse and final Dice per support.
+LeaveOneOut scores(Scores reg_coarse, Scores reg_final, Scores feat_coarse, Scores feat_final, Scores ranked,
+                   Scores fused_coarse, Scores fused_final) {
+  LeaveOneOut loo = scores(reg_coarse, reg_final, feat_coarse, feat_final, ranked);
+  loo.coarse_dice["fused"] = fused_coarse;
+  loo.final_dice["fused"] = fused_final;
+  return loo;
+}
+
 }  // namespace
 
 TEST(SelfConfigChoice, CoarseMasksWinOnlyWhereStepsThreeAndFourClearlyLoweredThem) {
@@ -181,9 +190,8 @@ TEST(SelfConfigChoice, AModeThatLedRegistrationWithinTheNoiseGivesWayToRegistrat
   // masks' 0.923) against registration's 0.922, yet on the queries they gave 0.9501, registration 0.9521.
   LeaveOneOut loo = scores({0.951, 0.947, 0.828, 0.947, 0.904}, {0.961, 0.955, 0.828, 0.957, 0.908},
                            {0.953, 0.912, 0.862, 0.954, 0.897}, {0.954, 0.949, 0.855, 0.957, 0.902},
-                           {0.965, 0.951, 0.932, 0.921, 0.889});
-  loo.coarse_dice["fused"] = {0.965, 0.958, 0.852, 0.957, 0.906};
-  loo.final_dice["fused"] = {0.958, 0.955, 0.838, 0.960, 0.902};
+                           {0.965, 0.951, 0.932, 0.921, 0.889}, {0.965, 0.958, 0.852, 0.957, 0.906},
+                           {0.958, 0.955, 0.838, 0.960, 0.902});
   choose_from_scores(loo);
   EXPECT_EQ(loo.chosen, Propagation::registration);
   EXPECT_FALSE(loo.keep_coarse);
@@ -197,9 +205,8 @@ TEST(SelfConfigChoice, FusedMapsWithinTheNoiseOfRegistrationGiveWayOnlyToARanked
   // registration; the queries: fused 0.793, registration 0.755, ranked 0.702.
   LeaveOneOut loo = scores({0.848, 0.864, 0.816, 0.820, 0.707}, {0.852, 0.898, 0.812, 0.822, 0.723},
                            {0.582, 0.829, 0.654, 0.861, 0.633}, {0.654, 0.844, 0.740, 0.879, 0.622},
-                           {0.941, 0.952, 0.169, 0.928, 0.728});
-  loo.coarse_dice["fused"] = {0.724, 0.857, 0.835, 0.900, 0.811};
-  loo.final_dice["fused"] = {0.851, 0.839, 0.797, 0.915, 0.853};
+                           {0.941, 0.952, 0.169, 0.928, 0.728}, {0.724, 0.857, 0.835, 0.900, 0.811},
+                           {0.851, 0.839, 0.797, 0.915, 0.853});
   choose_from_scores(loo);
   EXPECT_EQ(loo.chosen, Propagation::fused);
   EXPECT_FALSE(loo.keep_coarse);
@@ -209,8 +216,8 @@ TEST(SelfConfigChoice, FusedMapsWithinTheNoiseOfRegistrationGiveWayOnlyToARanked
   // within the noise, as it would from feature propagation, even where they stand within the noise of
   // registration (their lead of 0.12 is one support's).
   const Scores reg = {0.3, 0.8, 0.8, 0.8, 0.8};
-  loo = scores(reg, reg, {0.3, 0.7, 0.7, 0.7, 0.7}, {0.3, 0.7, 0.7, 0.7, 0.7}, {0.4, 0.9, 0.9, 0.9, 0.9});
-  loo.coarse_dice["fused"] = loo.final_dice["fused"] = {0.9, 0.8, 0.8, 0.8, 0.8};
+  const Scores feat = {0.3, 0.7, 0.7, 0.7, 0.7}, fused = {0.9, 0.8, 0.8, 0.8, 0.8};
+  loo = scores(reg, reg, feat, feat, {0.4, 0.9, 0.9, 0.9, 0.9}, fused, fused);
   choose_from_scores(loo);
   EXPECT_EQ(loo.chosen, Propagation::ranked);
   EXPECT_NE(loo.why.find("fused led registration by 0.120"), std::string::npos) << loo.why;
