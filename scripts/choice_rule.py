@@ -61,7 +61,13 @@ def todays_choice(s):
     coarse = {m: judged(v["coarse_dice"]) for m, v in modes.items() if m != "ranked"}
     mean = lambda v: sum(v) / len(v)
     lead = lambda a, b: [x - y for x, y in zip(a, b)]
-    clear = lambda d: len(d) >= 2 and clear_lead(d, [0.0] * len(d))
+
+    def clear(d):  # clearly_positive (src/eval/metrics.cpp): the mean above one standard error, two or more values
+        if len(d) < 2:
+            return False
+        m = sum(d) / len(d)
+        return m > 1e-12 and m > math.sqrt(sum((x - m) ** 2 for x in d) / len(d) / (len(d) - 1)) * (1 + 1e-9) + 1e-12
+
     loses = lambda m: m in coarse and clear(lead(coarse[m], final[m]))
     chosen, keep, best = "registration", False, mean(final["registration"])
     for m in ("registration", "feature", "fused", "ranked"):
