@@ -285,10 +285,17 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
   test::TempDir dir;
   write_phantom_dataset(dir / "lesion_data", {30, 256, 7, PhantomKind::lesion});
   write_phantom_dataset(dir / "lobe_data", {12, 128, 3, PhantomKind::lobes});
+  // The runs on one folder share its embedding caches (as a user's reruns may): each image is encoded once.
+  auto caches = [&](const std::string& data, bool extra_checkpoint = true) {
+    return " --embeddings " + (dir / (data + "_emb")).string() +
+           (extra_checkpoint ? " --ranked-extra-embeddings " + (dir / (data + "_emb_extra")).string() : "");
+  };
   auto run = [&](const std::string& data, const std::string& support, const std::string& out,
                  const std::string& extra = "") {
     auto r = test::run_sammpa("run --data " + (dir / data).string() + " --support " + support +
-                              " --no-overlays --no-report " + extra + " --out " + (dir / out).string());
+                              " --no-overlays --no-report " + extra +
+                              caches(data, extra.find("--ranked-extra-checkpoint none") == std::string::npos) +
+                              " --out " + (dir / out).string());
     EXPECT_EQ(r.status, 0) << r.err;
   };
   auto run_json = [&](const std::string& out) {
@@ -363,8 +370,8 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
 
   // A support without the object teaches nothing: registration answers every query empty (the other modes
   // would refuse to learn from no object, which ended the run).
-  auto normal = test::run_sammpa("run --data " + (dir / "lesion_data").string() +
-                                 " --support normal_004 --no-overlays --out " + (dir / "normal").string());
+  auto normal = test::run_sammpa("run --data " + (dir / "lesion_data").string() + " --support normal_004 --no-overlays" +
+                                 caches("lesion_data") + " --out " + (dir / "normal").string());
   ASSERT_EQ(normal.status, 0) << normal.err;
   EXPECT_EQ(mode("normal"), "registration");
   EXPECT_NE(why("normal").find("mask is empty"), std::string::npos) << why("normal");
