@@ -370,8 +370,9 @@ TEST(RunCli, OneSupportChoosesByTheObjectsItsMaskShows) {
 
   // A support without the object teaches nothing: registration answers every query empty (the other modes
   // would refuse to learn from no object, which ended the run).
-  auto normal = test::run_sammpa("run --data " + (dir / "lesion_data").string() + " --support normal_004 --no-overlays" +
-                                 caches("lesion_data") + " --out " + (dir / "normal").string());
+  auto normal = test::run_sammpa("run --data " + (dir / "lesion_data").string() +
+                                 " --support normal_004 --no-overlays" + caches("lesion_data") + " --out " +
+                                 (dir / "normal").string());
   ASSERT_EQ(normal.status, 0) << normal.err;
   EXPECT_EQ(mode("normal"), "registration");
   EXPECT_NE(why("normal").find("mask is empty"), std::string::npos) << why("normal");
