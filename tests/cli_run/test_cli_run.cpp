@@ -96,6 +96,32 @@ TEST(RunCli, AllFourStepsGiveFinalMasksPromptsScoresAndOverlays) {
   EXPECT_GT(final_auto["overall"]["dice"]["mean"].get<double>(), 0.9);
 }
 
+// The README's first command, `bash scripts/run.sh` with no data, ends in `sammpa run --out OUT --overwrite`: the
+// whole job, every default, on the built-in synthetic set, scored against its known masks.
+TEST(RunCli, WithoutDataTheWholeJobRunsOnTheBuiltInSyntheticSet) {
+  test::TempDir dir;
+  auto r = test::run_sammpa("run --out " + (dir / "run").string() + " --overwrite");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("no --data given: running on a synthetic phantom set"), std::string::npos) << r.out;
+  const Dataset ds = scan_dataset(dir / "run/phantom");
+  const auto support = nlohmann::json::parse(test::read_text(dir / "run/support.json"))["support"];
+  const size_t queries = ds.samples.size() - support.size();
+  EXPECT_GT(queries, 0u);
+  EXPECT_EQ(test::count_files(dir / "run/masks"), queries);
+  const auto final = nlohmann::json::parse(test::read_text(dir / "run/eval.json"));
+  EXPECT_EQ(final["overall"]["dice"]["n"].get<size_t>(), queries);
+  std::printf("[ built-in synthetic set, every default ] %zu queries, %s, Dice %.3f\n", queries,
+              nlohmann::json::parse(test::read_text(dir / "run/run.json"))["propagation"].dump().c_str(),
+              final["overall"]["dice"]["mean"].get<double>());
+  EXPECT_GT(final["overall"]["dice"]["mean"].get<double>(), 0.9);
+  // The report a person opens shows each query's overlay.
+  const std::string html = test::read_text(dir / "run/report.html");
+  for (const auto& s : ds.samples)
+    if (std::find(support.begin(), support.end(), s.name) == support.end()) {
+      EXPECT_NE(html.find("report/" + s.name + ".jpg"), std::string::npos) << s.name;
+    }
+}
+
 TEST(RunCli, SegmentRunsStepsThreeAndFourOnAPropagateOutput) {
   test::TempDir dir;
   write_phantom_dataset(dir / "data", {8, 96, 5});
