@@ -111,7 +111,7 @@ TEST(RunCli, WithoutDataTheWholeJobRunsOnTheBuiltInSyntheticSet) {
   const auto final = nlohmann::json::parse(test::read_text(dir / "run/eval.json"));
   EXPECT_EQ(final["overall"]["dice"]["n"].get<size_t>(), queries);
   std::printf("[ built-in synthetic set, every default ] %zu queries, %s, Dice %.3f\n", queries,
-              nlohmann::json::parse(test::read_text(dir / "run/run.json"))["propagation"].dump().c_str(),
+              nlohmann::json::parse(test::read_text(dir / "run/run.json"))["propagation"].get<std::string>().c_str(),
               final["overall"]["dice"]["mean"].get<double>());
   EXPECT_GT(final["overall"]["dice"]["mean"].get<double>(), 0.9);
   // The report a person opens shows each query's overlay.
