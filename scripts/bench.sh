@@ -14,6 +14,7 @@ export OPENBLAS_CORETYPE=SkylakeX  # Debian's OpenBLAS misdetects this CPU: name
 B=build/bench
 echo "== $(date -u +%F' '%H:%M) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) x $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== the machine's fp32 FMA peak"; PEAK_LINE=$($B/bench_peak --threads 2); echo "$PEAK_LINE"; $B/bench_peak --threads 1
+echo "== the encoders' products in fp32 and bf16 (AMX where the CPU has it)"; $B/bench_matmul_precision
 PEAK=$(sed -n 's/.*median \([0-9.]*\) GFLOP.*/\1/p' <<<"$PEAK_LINE")  # each encoder's share of it
 echo "== MobileSAM TinyViT image encoder (real mobile_sam.pt)"; $B/bench_tinyvit --threads 2 --peak "$PEAK"
 echo "== LiteMedSAM TinyViT image encoder (real lite_medsam.pth, 256x256)"
