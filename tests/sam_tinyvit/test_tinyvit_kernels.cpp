@@ -95,6 +95,17 @@ TEST(TinyViTKernels, GeluRowMatchesErfFormula) {
   EXPECT_NEAR(b[3], 30.f, 4e-6);
 }
 
+// bf16 rounding of the products' inputs: to nearest, ties to even, sign kept.
+TEST(TinyViTKernels, ToBf16RoundsToNearestTiesToEven) {
+  const float x[6] = {1.0f, 1.00390625f, 1.01171875f, 1.0040000f, -2.5f, 0.0f};
+  // 1 + 2^-8 lies half-way between 1 and the next bf16 (1 + 2^-7): to the even one, 1; 1 + 3 x 2^-8 likewise
+  // to 1 + 2^-6; just above half-way rounds up.
+  const uint16_t want[6] = {0x3F80, 0x3F80, 0x3F82, 0x3F81, 0xC020, 0x0000};
+  uint16_t out[6];
+  sammpa::sam::to_bf16_row(x, out, 6);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(out[i], want[i]) << x[i];
+}
+
 // Cutting into padded windows and pasting back: every pixel receives exactly its own window token.
 TEST(TinyViTKernels, WindowReverseAddPlacesEveryTokenAtItsPixel) {
   using sammpa::sam::tinyvit::WindowGrid;

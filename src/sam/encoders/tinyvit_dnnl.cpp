@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include "sam/nn/row_kernels.h"
 
@@ -117,10 +118,12 @@ void Reorder::operator()(const float* src, float* dst) const {
 }
 
 Linear::Linear(int64_t rows, int64_t n, int64_t k, const float* weight, const float* bias, Post post) {
-  src_md_ = memory::desc({rows, k}, dt::f32, Tag::ab);
+  bf16_ = nn::detail::bf16_products();
+  const dt in = bf16_ ? dt::bf16 : dt::f32;  // the weights are rounded once here, the input at each run
+  src_md_ = memory::desc({rows, k}, in, Tag::ab);
   dst_md_ = memory::desc({rows, n}, dt::f32, Tag::ab);
   memory::desc user_w({k, n}, dt::f32, Tag::ba);  // W^T of a row-major [n, k] matrix
-  memory::desc any_w({k, n}, dt::f32, Tag::any);
+  memory::desc any_w({k, n}, in, Tag::any);
   memory::desc bias_md = bias ? memory::desc({1, n}, dt::f32, Tag::ab) : memory::desc();
   dnnl::matmul::desc d(src_md_, any_w, bias_md, dst_md_);
   dnnl::matmul::primitive_desc pd(d, attr_for(post), engine());
@@ -132,8 +135,16 @@ Linear::Linear(int64_t rows, int64_t n, int64_t k, const float* weight, const fl
 }
 
 void Linear::operator()(const float* x, float* y) const {
+  const void* src = x;
+  if (bf16_) {
+    thread_local std::vector<uint16_t> rounded;
+    const auto count = static_cast<int64_t>(src_md_.get_size() / sizeof(uint16_t));
+    if (static_cast<int64_t>(rounded.size()) < count) rounded.resize(count);
+    to_bf16_row(x, rounded.data(), count);
+    src = rounded.data();
+  }
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, wrap(src_md_, x)},
+      {DNNL_ARG_SRC, wrap(src_md_, src)},
       {DNNL_ARG_WEIGHTS, weights_},
       {DNNL_ARG_DST, wrap(dst_md_, y)},
       {DNNL_ARG_SCRATCHPAD, scratchpad(scratch_md_)}};

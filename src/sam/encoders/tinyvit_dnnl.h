@@ -71,6 +71,7 @@ class Linear {
   dnnl::memory::desc src_md_, dst_md_, scratch_md_;
   dnnl::memory weights_, bias_;
   bool gelu_ = false;
+  bool bf16_ = false;  // nn::detail::bf16_products()
 };
 
 // A Linear for row tiles of a fixed height, plus one for the shorter last tile of a `rows`-row matrix.

@@ -1,5 +1,6 @@
 #include "sam/nn/dnnl_context.h"
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -99,6 +100,12 @@ memory packed_copy(const memory::desc& user, const void* data, const memory::des
   dnnl::reorder(src, dst).execute(stream(), src, dst);
   stream().wait();
   return dst;
+}
+
+bool bf16_products() {
+  static const bool amx = dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core_amx;
+  const char* asked = std::getenv("SAMMPA_BF16");  // read as each layer is built (at load time)
+  return amx && asked && std::string(asked) == "1";
 }
 
 memory::desc plain_desc(const Shape& shape) {

@@ -44,6 +44,13 @@ inline dnnl::memory wrap(const dnnl::memory::desc& md, const void* data) {
 // cached: for weights that a layer copies once when its model loads (the source may be released afterwards).
 dnnl::memory packed_copy(const dnnl::memory::desc& user, const void* data, const dnnl::memory::desc& wanted);
 
+// Whether the TinyViT encoders' linear layers run their products on bf16 inputs (fp32 output): only when asked
+// (environment SAMMPA_BF16=1 when the model is loaded) and the CPU has AMX, where such products run 6-8x faster
+// than fp32 (elsewhere bf16 is slower in this oneDNN). Off by default: with it the embedding differs from the
+// official fp32 code's by about 0.4% (relative L2) instead of float round-off (docs/PERFORMANCE.md, "A machine
+// with AMX").
+bool bf16_products();
+
 // Plain row-major descriptor of a shape.
 dnnl::memory::desc plain_desc(const Shape& shape);
 // Descriptor with explicit strides.

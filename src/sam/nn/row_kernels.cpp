@@ -1,6 +1,7 @@
 #include "sam/nn/row_kernels.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace sammpa::sam {
 
@@ -37,6 +38,15 @@ SAMMPA_ROW_KERNEL_CLONES void gelu_row(float* x, int64_t n) {
     const float q = ((((kQ[4] * t + kQ[3]) * t + kQ[2]) * t + kQ[1]) * t + kQ[0]) * t + 1.f;
     const float h = 0.5f * v;
     x[i] = h + h * (z * p / q);
+  }
+}
+
+void to_bf16_row(const float* x, uint16_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, sizeof u);
+    u += 0x7FFFu + ((u >> 16) & 1u);
+    out[i] = static_cast<uint16_t>(u >> 16);
   }
 }
 

@@ -56,4 +56,7 @@ void gelu_row(float* x, int64_t n);
 // x and y may alias.
 void layer_norm_row(const float* x, float* y, int64_t n, const float* gamma, const float* beta, float eps);
 
+// x rounded to bf16 (to nearest, ties to even; the upper 16 bits of each float), as the bf16 products' inputs.
+void to_bf16_row(const float* x, uint16_t* out, int64_t n);
+
 }  // namespace sammpa::sam
