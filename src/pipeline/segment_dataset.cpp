@@ -11,6 +11,7 @@
 #include "common/progress.h"
 #include "io/image_io.h"
 #include "io/overlay.h"
+#include "sam/nn/dnnl_context.h"
 #include "sam/sam_model.h"
 
 namespace fs = std::filesystem;
@@ -80,8 +81,11 @@ std::optional<nlohmann::json> read_record(const fs::path& records, const std::st
 
 }  // namespace
 
+// The checkpoint's file name and size, and "bf16" where SAMMPA_BF16=1 put TinyViT's products on bf16 inputs
+// (nn::detail::bf16_products): those embeddings are kept apart from fp32 ones.
 std::string checkpoint_identity(const fs::path& ckpt) {
-  return fs::absolute(ckpt).filename().string() + " " + std::to_string(fs::file_size(ckpt)) + "\n";
+  return fs::absolute(ckpt).filename().string() + " " + std::to_string(fs::file_size(ckpt)) +
+         (sam::nn::detail::bf16_products() ? " bf16" : "") + "\n";
 }
 
 void claim_embedding_cache(const fs::path& dir, const fs::path& checkpoint) {
@@ -91,10 +95,12 @@ void claim_embedding_cache(const fs::path& dir, const fs::path& checkpoint) {
   if (!fs::exists(id)) {
     write_text_atomic(id, identity);
   } else if (read_text_file(id) != identity) {
-    std::string other = read_text_file(id);
-    while (!other.empty() && other.back() == '\n') other.pop_back();
-    throw InputError(dir,
-                     "holds the embeddings of another checkpoint (" + other + "); choose another embedding folder");
+    auto line = [](std::string t) {
+      while (!t.empty() && t.back() == '\n') t.pop_back();
+      return t;
+    };
+    throw InputError(dir, "holds the embeddings of another checkpoint or precision (" + line(read_text_file(id)) +
+                              "; this run: " + line(identity) + "); choose another embedding folder");
   }
 }
 

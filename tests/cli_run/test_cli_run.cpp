@@ -13,6 +13,7 @@
 #include "io/dataset.h"
 #include "io/image_io.h"
 #include "io/phantom.h"
+#include "sam/nn/dnnl_context.h"
 #include "sam/sam_model.h"
 #include "test_support.h"
 
@@ -150,6 +151,21 @@ TEST(RunCli, SegmentRunsStepsThreeAndFourOnAPropagateOutput) {
   EXPECT_NE(r.err.find("another checkpoint"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(dir / "emb/x.samemb"));
   EXPECT_FALSE(fs::exists(dir / "seg2"));
+  // So is a folder of this checkpoint's fp32 embeddings when the encoder's products run in bf16 (SAMMPA_BF16=1 on
+  // a CPU with AMX; elsewhere the switch is ignored and the folder serves).
+  setenv("SAMMPA_BF16", "1", 1);
+  const bool bf16 = sam::nn::detail::bf16_products();
+  r = test::run_sammpa("segment --data " + data + " --coarse " + (dir / "prop").string() + " --out " +
+                       (dir / "seg3").string() + " --embeddings " + (dir / "seg/embeddings").string());
+  unsetenv("SAMMPA_BF16");
+  if (bf16) {
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("this run: mobile_sam.pt"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(" bf16)"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "seg3"));
+  } else {
+    EXPECT_EQ(r.status, 0) << r.err;
+  }
 }
 
 TEST(RunCli, UnannotatedSupportIsAnErrorAndLeavesNothing) {
