@@ -17,6 +17,7 @@
 #include "pipeline/resume.h"
 #include "pipeline/select_features.h"
 #include "pipeline/self_config.h"
+#include "sam/nn/dnnl_context.h"
 #include "sam/sam_model.h"
 
 namespace fs = std::filesystem;
@@ -489,6 +490,8 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
   if (!r.propagation_why.empty()) run["propagation_why"] = r.propagation_why;
   if (o.sam) {
     run["checkpoint"] = r.segment.checkpoint;
+    // SAMMPA_BF16=1 on an AMX CPU: TinyViT's products on bf16 inputs (not exact to the official code).
+    run["encoder_products"] = sam::nn::detail::bf16_products() ? "bf16" : "fp32";
     if (ranked && ranked->extra_model)
       run["ranked_extra_checkpoint"] = fs::absolute(o.ranked.extra_checkpoint).lexically_normal().string();
     run["prompt"] = to_json(o.segment.prompt);

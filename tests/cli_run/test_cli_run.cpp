@@ -115,6 +115,8 @@ TEST(RunCli, WithoutDataTheWholeJobRunsOnTheBuiltInSyntheticSet) {
               nlohmann::json::parse(test::read_text(dir / "run/run.json"))["propagation"].get<std::string>().c_str(),
               final["overall"]["dice"]["mean"].get<double>());
   EXPECT_GT(final["overall"]["dice"]["mean"].get<double>(), 0.9);
+  // The default keeps the products in fp32, exact to the official code (SAMMPA_BF16 not set), and says so.
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "run/run.json"))["encoder_products"], "fp32");
   // The report a person opens shows each query's overlay.
   const std::string html = test::read_text(dir / "run/report.html");
   for (const auto& s : ds.samples)
