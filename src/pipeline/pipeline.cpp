@@ -488,10 +488,11 @@ PipelineResult run_pipeline(const Dataset& dataset, const PipelineOptions& optio
                         {"seconds", {{"select", r.seconds_select}, {"propagate", r.seconds_propagate},
                                      {"segment", r.seconds_segment}, {"score", r.seconds_score}}}};
   if (!r.propagation_why.empty()) run["propagation_why"] = r.propagation_why;
+  // SAMMPA_BF16=1 on an AMX CPU: TinyViT's products on bf16 inputs (not exact to the official code), in every
+  // step that encodes (feature propagation and the leave-one-out too, even where steps 3-4 are skipped).
+  run["encoder_products"] = sam::nn::detail::bf16_products() ? "bf16" : "fp32";
   if (o.sam) {
     run["checkpoint"] = r.segment.checkpoint;
-    // SAMMPA_BF16=1 on an AMX CPU: TinyViT's products on bf16 inputs (not exact to the official code).
-    run["encoder_products"] = sam::nn::detail::bf16_products() ? "bf16" : "fp32";
     if (ranked && ranked->extra_model)
       run["ranked_extra_checkpoint"] = fs::absolute(o.ranked.extra_checkpoint).lexically_normal().string();
     run["prompt"] = to_json(o.segment.prompt);
